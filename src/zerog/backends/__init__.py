@@ -1,0 +1,35 @@
+"""Interchangeable stores for job records, chosen by URL.
+
+``open_backend(url)`` is the one way to get one; a missing driver names the extra to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from zerog.backends.base import Backend
+from zerog.errors import ConfigurationError
+from zerog.urls import parse_url
+
+EXTRAS = {"redis": "redis", "postgresql": "postgres", "beanstalk": "beanstalk"}
+
+
+def open_backend(url: str, clock: Callable[[], float] | None = None) -> Backend:
+    """The backend a URL names, e.g. ``sqlite:///jobs.db`` or ``memory://``."""
+    parsed = parse_url(url)
+    if parsed.scheme == "memory":
+        from zerog.backends.memory import MemoryBackend
+
+        return MemoryBackend(clock=clock)
+    if parsed.scheme == "sqlite":
+        from zerog.backends.sqlite import SqliteBackend
+
+        return SqliteBackend.from_url(parsed, clock=clock)
+    extra = EXTRAS[parsed.scheme]
+    raise ConfigurationError(
+        f"the {parsed.scheme}:// backend is not available in this version of zerog "
+        f"(it will ship as the extra zerog[{extra}])"
+    )
+
+
+__all__ = ["Backend", "ConfigurationError", "open_backend"]

@@ -1,0 +1,128 @@
+"""Every exception zerog raises, in two trees.
+
+``ZerogError`` is the root of what goes wrong (bad input, configuration, a backend).
+``JobOutcome`` is a separate root for the ways a job's ``run()`` ends early; library code
+never swallows those by catching ``ZerogError`` or ``Exception`` carelessly.
+Each class's docstring is its default message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ZerogError(Exception):
+    """Something went wrong in zerog."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (self.__doc__ or "").strip())
+
+
+class ConfigurationError(ZerogError):
+    """The configuration is invalid."""
+
+
+class UnknownJobType(ZerogError):
+    """No job class is registered under that type."""
+
+    def __init__(self, job_type: str, known: list[str]) -> None:
+        self.job_type = job_type
+        self.known = sorted(known)
+        listed = ", ".join(self.known) or "none"
+        super().__init__(f"unknown job type {job_type!r}; registered types: {listed}")
+
+
+class InvalidOptions(ZerogError, ValueError):
+    """The options given for a job are invalid."""
+
+
+class NotSupported(ZerogError):
+    """This backend does not support that operation."""
+
+
+class PayloadTooLarge(ZerogError):
+    """A job document is over its size limit."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        self.what, self.size, self.limit = what, size, limit
+        super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes")
+
+
+class NotSerializable(ZerogError):
+    """A value cannot be stored as JSON."""
+
+
+class JobValidationError(ZerogError):
+    """The job's values do not match its schema."""
+
+    def __init__(self, messages: dict[str, Any], job_type: str | None = None) -> None:
+        self.messages = messages
+        self.job_type = job_type
+        fields = ", ".join(sorted(str(k) for k in messages))
+        prefix = f"invalid values for {job_type!r}" if job_type else "invalid values"
+        super().__init__(f"{prefix}: {fields}")
+
+    @property
+    def normalized_messages(self) -> dict[str, Any]:
+        """marshmallow's name for the same thing."""
+        return self.messages
+
+
+class BackendError(ZerogError):
+    """The backend failed."""
+
+
+class BackendUnavailable(BackendError):
+    """The backend cannot be reached."""
+
+
+class JobNotFound(BackendError):
+    """No job has that id."""
+
+    def __init__(self, uuid: str) -> None:
+        self.uuid = uuid
+        super().__init__(f"no job with id {uuid!r}")
+
+
+class InvalidTransition(BackendError):
+    """The job's state does not allow that action."""
+
+    def __init__(self, uuid: str, state: str, action: str) -> None:
+        self.uuid, self.state, self.action = uuid, state, action
+        super().__init__(f"cannot {action} job {uuid}: it is {state}")
+
+
+class ReservationLost(BackendError):
+    """This worker no longer holds the job's lease; another worker may own it now."""
+
+    def __init__(self, uuid: str, token: int) -> None:
+        self.uuid, self.token = uuid, token
+        super().__init__(f"lease {token} on job {uuid} is no longer held")
+
+
+class JobOutcome(Exception):  # noqa: N818 - the seeds name these WFError*, and so do we.
+    """A job's run ended early; the worker decides what happens next."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WFErrorFinish(JobOutcome):
+    """Stop the job now and do not requeue it: it ends failed."""
+
+
+class WFErrorContinue(JobOutcome):
+    """Stop the job now and run it again later, within its retry limit."""
+
+
+class JobCancelled(JobOutcome):
+    """An operator cancelled the running job; it stops at its next job_log call."""
+
+
+class JobPaused(JobOutcome):
+    """An operator paused the running job; its checkpoint is saved and it waits to resume."""
+
+
+class LeaseLost(JobOutcome):
+    """The worker lost the job's lease; the run must stop without settling."""

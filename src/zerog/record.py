@@ -1,0 +1,149 @@
+"""The job record: a plain JSON document that every backend stores and returns.
+
+Backends never import user classes; they see only these documents. This module builds new
+records, checks their sizes before anything reaches a backend, and derives what a reader wants
+(the ETA) from what is stored (recent completeness samples).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid as uuidlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from zerog import settings as defaults
+from zerog.errors import NotSerializable, PayloadTooLarge
+from zerog.states import State
+
+Record = dict[str, Any]
+"""A job as stored: see :func:`new_record` for its keys."""
+
+MAX_SAMPLES = 20  # completeness samples kept for the ETA.
+
+
+def new_uuid() -> str:
+    """A fresh job id."""
+    return str(uuidlib.uuid4())
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobSpec:
+    """What a caller asks for when enqueuing; the facade turns it into a record."""
+
+    type: str
+    queue: str
+    values: dict[str, Any] = field(default_factory=dict)
+    uuid: str | None = None
+    priority: int = defaults.DEFAULT_PRIORITY
+    delay_seconds: float = 0.0
+    ttr_seconds: float = defaults.DEFAULT_TTR_SECONDS
+    ttl_seconds: float | None = None
+    max_retries: int = defaults.DEFAULT_MAX_RETRIES
+    tags: Sequence[str] = ()
+    kind: str = "class"  # which face made it: class, function or qless.
+
+
+def new_record(spec: JobSpec, now: float) -> Record:
+    """The record of a job about to be put; ``state`` says waiting or scheduled."""
+    delay = float(spec.delay_seconds)
+    return {
+        "uuid": spec.uuid or new_uuid(),
+        "type": spec.type,
+        "kind": spec.kind,
+        "queue": spec.queue,
+        "state": State.SCHEDULED.value if delay > 0 else State.WAITING.value,
+        "priority": int(spec.priority),
+        "values": spec.values,
+        "tags": list(dict.fromkeys(spec.tags)),
+        "attempts": 0,
+        "max_retries": int(spec.max_retries),
+        "ttr_seconds": float(spec.ttr_seconds),
+        "ttl_seconds": spec.ttl_seconds,
+        "expires_at": None if spec.ttl_seconds is None else now + float(spec.ttl_seconds),
+        "ready_at": now + delay,
+        "created_at": now,
+        "updated_at": now,
+        "started_at": None,
+        "finished_at": None,
+        "completeness": 0.0,
+        "progress_message": None,
+        "samples": [],
+        "events": [],
+        "errors": [],
+        "result": None,
+        "result_code": None,
+        "worker": None,
+        "lease_token": 0,
+        "lease_expires_at": None,
+        "control": None,
+    }
+
+
+def to_json(value: Any, what: str, limit: int | None = None) -> str:
+    """Encode as compact JSON; refuse what is not JSON or is over ``limit`` bytes."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise NotSerializable(f"{what} cannot be stored as JSON: {exc}") from exc
+    if limit is not None:
+        size = len(text.encode())
+        if size > limit:
+            raise PayloadTooLarge(what, size, limit)
+    return text
+
+
+def cut(text: str, limit: int, keep_end: bool = False) -> str:
+    """Shorten ``text`` to ``limit`` characters, saying so; tracebacks keep their end."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    marker = f"…[{len(text) - limit} characters cut]…"
+    return marker + text[-limit:] if keep_end else text[:limit] + marker
+
+
+def event_entry(now: float, msg: str) -> dict[str, Any]:
+    """A log line as the seed shows it: ``{timeStamp, msg}``."""
+    return {"timeStamp": now, "msg": cut(msg, defaults.MAX_MESSAGE_CHARS)}
+
+
+def error_entry(
+    now: float, code: int | None, msg: str, traceback: str | None = None
+) -> dict[str, Any]:
+    """An error as the seed shows it: ``{timeStamp, errorCode, msg}`` (plus a traceback)."""
+    entry: dict[str, Any] = {
+        "timeStamp": now,
+        "errorCode": code,
+        "msg": cut(msg, defaults.MAX_MESSAGE_CHARS),
+    }
+    if traceback:
+        entry["traceback"] = cut(traceback, defaults.MAX_TRACEBACK_CHARS, keep_end=True)
+    return entry
+
+
+def add_sample(samples: list[list[float]], now: float, completeness: float) -> list[list[float]]:
+    """Keep the recent ``[time, completeness]`` samples the ETA is computed from."""
+    if samples and samples[-1][1] == completeness:
+        return samples
+    return [*samples, [now, completeness]][-MAX_SAMPLES:]
+
+
+def eta_seconds(record: Record, now: float) -> float | None:
+    """Seconds left at the recent rate of progress, or None when it cannot be told."""
+    if record.get("state") != State.RUNNING.value:
+        return None
+    samples = record.get("samples") or []
+    if len(samples) < 2:
+        return None
+    (t0, c0), (t1, c1) = samples[0], samples[-1]
+    if c1 <= c0 or t1 <= t0:
+        return None
+    rate = (c1 - c0) / (t1 - t0)
+    left = max(0.0, 1.0 - c1) / rate - max(0.0, now - t1)
+    return max(0.0, left)
+
+
+def clamp_completeness(value: float) -> float:
+    """Completeness lives in 0..1."""
+    return min(1.0, max(0.0, float(value)))
