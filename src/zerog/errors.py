@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow
+
 
 class ZerogError(Exception):
     """Something went wrong in zerog."""
@@ -52,20 +54,18 @@ class NotSerializable(ZerogError):
     """A value cannot be stored as JSON."""
 
 
-class JobValidationError(ZerogError):
-    """The job's values do not match its schema."""
+class JobValidationError(ZerogError, marshmallow.ValidationError):
+    """The job's values do not match its schema (also a marshmallow ValidationError)."""
 
     def __init__(self, messages: dict[str, Any], job_type: str | None = None) -> None:
-        self.messages = messages
+        marshmallow.ValidationError.__init__(self, messages)
         self.job_type = job_type
         fields = ", ".join(sorted(str(k) for k in messages))
         prefix = f"invalid values for {job_type!r}" if job_type else "invalid values"
-        super().__init__(f"{prefix}: {fields}")
+        self.summary = f"{prefix}: {fields}"
 
-    @property
-    def normalized_messages(self) -> dict[str, Any]:
-        """marshmallow's name for the same thing."""
-        return self.messages
+    def __str__(self) -> str:
+        return self.summary
 
 
 class BackendError(ZerogError):
@@ -103,9 +103,12 @@ class ReservationLost(BackendError):
 class JobOutcome(Exception):  # noqa: N818 - the seeds name these WFError*, and so do we.
     """A job's run ended early; the worker decides what happens next."""
 
-    def __init__(self, message: str = "") -> None:
+    def __init__(self, message: str = "", error_code: int | None = None,
+                 recorded: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.error_code = error_code
+        self.recorded = recorded  # True when job_log already stored the error on the job.
 
 
 class WFErrorFinish(JobOutcome):

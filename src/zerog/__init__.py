@@ -1,0 +1,52 @@
+"""zerog: background jobs built for long-running work.
+
+Jobs report their progress, checkpoint their fields, are never dropped, and can be watched and
+steered while they run. ``import zerog as zeroG`` (or ``as geyser``) runs the seeds' examples.
+"""
+
+from zerog import errors, job_log, jobs, registry
+from zerog.errors import (
+    InvalidTransition,
+    JobNotFound,
+    JobValidationError,
+    PayloadTooLarge,
+    UnknownJobType,
+    WFErrorContinue,
+    WFErrorFinish,
+    ZerogError,
+)
+from zerog.jobs import BaseJob, BaseJobSchema, get_base_job, make_base_job, wait_for
+from zerog.settings import Settings
+from zerog.states import State
+from zerog.store import Store, default_store, use
+
+__version__ = "0.1.0"
+
+get_job = get_base_job
+
+__all__ = [
+    "BaseJob",
+    "BaseJobSchema",
+    "InvalidTransition",
+    "JobNotFound",
+    "JobValidationError",
+    "PayloadTooLarge",
+    "Settings",
+    "State",
+    "Store",
+    "UnknownJobType",
+    "WFErrorContinue",
+    "WFErrorFinish",
+    "ZerogError",
+    "__version__",
+    "default_store",
+    "errors",
+    "get_base_job",
+    "get_job",
+    "job_log",
+    "jobs",
+    "make_base_job",
+    "registry",
+    "use",
+    "wait_for",
+]

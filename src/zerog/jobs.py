@@ -1,0 +1,183 @@
+"""Job classes, the seeds' way: ``BaseJob``, ``BaseJobSchema`` and ``make_base_job``.
+
+A job class declares its inputs with a marshmallow schema. The fields the schema declares are
+the job's values *and* its checkpoint: they are stored at ``enqueue()``, saved again by
+``save()`` and when ``run()`` asks to be requeued, and a re-run after a crash is built from the
+last saved ones.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import marshmallow
+
+from zerog import registry, settings
+from zerog.errors import JobValidationError, ZerogError
+from zerog.record import JobSpec, Record, new_uuid
+from zerog.store import Store, default_store
+
+
+class BaseJobSchema(marshmallow.Schema):
+    """Base of every job's schema; unknown input fields are refused, each named."""
+
+
+class BaseJob:
+    """Base of every job class: set ``JOB_TYPE``, ``SCHEMA``, ``QUEUE_NAME`` and write run().
+
+    Optional class attributes: ``PRIORITY`` (lower runs sooner), ``TTR`` (lease seconds,
+    renewed by heartbeats), ``MAX_RETRIES``, ``TTL`` (seconds it may wait before it expires),
+    ``RETRY_BACKOFF_SECONDS`` (first retry delay, doubled each attempt).
+    """
+
+    JOB_TYPE: ClassVar[str] = ""
+    SCHEMA: ClassVar[type[marshmallow.Schema]] = BaseJobSchema
+    QUEUE_NAME: ClassVar[str] = "default"
+    PRIORITY: ClassVar[int] = settings.DEFAULT_PRIORITY
+    TTR: ClassVar[float] = settings.DEFAULT_TTR_SECONDS
+    MAX_RETRIES: ClassVar[int] = settings.DEFAULT_MAX_RETRIES
+    TTL: ClassVar[float | None] = None
+    RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("JOB_TYPE"):
+            registry.register(cls)
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.uuid: str = kwargs.get("uuid") or new_uuid()
+        self.jobType: str = self.JOB_TYPE
+        self.state: str | None = None
+        self.completeness: float = 0.0
+        self.eta: float | None = None
+        self.events: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self.result: Any = None
+        self.resultCode: int | None = None
+        self.attempts: int = 0
+        self.history: list[dict[str, Any]] = []
+        self.queue: str = self.QUEUE_NAME
+        self._record: Record | None = None
+
+    def run(self) -> tuple[float, bool]:
+        """Do the work. Return ``(resume_at_epoch_seconds, requeue)``: ``requeue=True`` saves
+        the job's fields and runs it again at ``resume_at``."""
+        raise NotImplementedError(f"{type(self).__name__} must define run()")
+
+    # --- values and checkpoint ---------------------------------------------------------------
+
+    def dump_values(self) -> dict[str, Any]:
+        """The job's fields as JSON-ready values (its checkpoint)."""
+        schema = self.SCHEMA()
+        dumped: dict[str, Any] = schema.dump(self)
+        for name, field in schema.fields.items():
+            key = field.data_key or name
+            if dumped.get(key, 0) is None and not field.allow_none:
+                del dumped[key]  # unset optional field: leave it out, as the caller did.
+        return dumped
+
+    def save(self) -> None:
+        """Store the job's fields now as its checkpoint (only while it runs)."""
+        from zerog import job_log
+
+        job_log.checkpoint(self)
+
+    def enqueue(self, priority: int | None = None, delay: float = 0, ttr: float | None = None,
+                tags: Sequence[str] = (), ttl: float | None = None,
+                max_retries: int | None = None, queue: str | None = None,
+                store: Store | None = None) -> str:
+        """Store the job and queue it; returns its uuid."""
+        spec = JobSpec(
+            uuid=self.uuid,
+            type=self.JOB_TYPE,
+            queue=queue or self.QUEUE_NAME,
+            values=self.dump_values(),
+            priority=self.PRIORITY if priority is None else priority,
+            delay_seconds=delay,
+            ttr_seconds=self.TTR if ttr is None else ttr,
+            ttl_seconds=self.TTL if ttl is None else ttl,
+            max_retries=self.MAX_RETRIES if max_retries is None else max_retries,
+            tags=tuple(tags),
+        )
+        return (store or default_store()).enqueue(spec)
+
+    # --- reading back ------------------------------------------------------------------------
+
+    def get_data(self) -> dict[str, Any]:
+        """Everything known about the job: its values and, once loaded, its stored record."""
+        data = dict(self._record or {})
+        data.update(uuid=self.uuid, jobType=self.JOB_TYPE, values=self.dump_values())
+        return data
+
+    def _load_status(self, record: Record) -> None:
+        self._record = record
+        self.uuid = record["uuid"]
+        self.state = record["state"]
+        self.queue = record["queue"]
+        self.completeness = record["completeness"]
+        self.eta = record.get("eta")
+        self.events = record["events"]
+        self.errors = record["errors"]
+        self.result = record["result"]
+        self.resultCode = record["result_code"]
+        self.attempts = record["attempts"]
+        self.history = record.get("history", [])
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.JOB_TYPE} {self.uuid} {self.state or 'new'}>"
+
+
+def make_base_job(values: dict[str, Any] | None = None, jobType: str = "") -> BaseJob:  # noqa: N803
+    """Validate ``values`` with the job type's schema and build the job (nothing is stored).
+
+    Raises UnknownJobType (naming the registered types) or JobValidationError (``.messages``
+    per field).
+    """
+    cls = registry.job_class(jobType)
+    if values is not None and not isinstance(values, dict):
+        raise JobValidationError({"_schema": ["values must be a JSON object"]}, jobType)
+    try:
+        loaded = cls.SCHEMA().load(values or {})
+    except marshmallow.ValidationError as exc:
+        raise JobValidationError(_as_dict(exc.messages), jobType) from exc
+    return cls(**loaded)
+
+
+def job_from_record(record: Record) -> BaseJob:
+    """Rebuild a stored job from its record (its last saved fields and its status)."""
+    cls = registry.job_class(record["type"])
+    try:
+        loaded = cls.SCHEMA().load(record["values"], partial=True)
+    except marshmallow.ValidationError as exc:
+        raise JobValidationError(_as_dict(exc.messages), record["type"]) from exc
+    job = cls(**loaded)
+    job._load_status(record)
+    return job
+
+
+def get_base_job(uuid: str, store: Store | None = None) -> BaseJob:
+    """Load a job with its fields, state, completeness, ETA, events, errors and history."""
+    return job_from_record((store or default_store()).get(uuid))
+
+
+def wait_for(uuid: str, timeout: float = 60.0, store: Store | None = None,
+             poll_seconds: float = 0.1) -> BaseJob:
+    """Wait until a job reaches a final state; returns it (raises ZerogError on timeout)."""
+    from zerog.states import FINAL_STATES
+
+    store = store or default_store()
+    deadline = time.monotonic() + timeout
+    while True:
+        record = store.get(uuid, history=False)
+        if record["state"] in FINAL_STATES:
+            return get_base_job(uuid, store)
+        if time.monotonic() >= deadline:
+            raise ZerogError(f"job {uuid} is still {record['state']} after {timeout} s")
+        time.sleep(poll_seconds)
+
+
+def _as_dict(messages: Any) -> dict[str, Any]:
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+

@@ -1,0 +1,171 @@
+"""What one running job knows about its run: its lease, buffered progress, operator requests.
+
+``job_log`` calls come from the job's thread; the worker's heartbeat thread flushes what they
+buffered and renews the lease. Progress writes are coalesced (at most one every
+``PROGRESS_FLUSH_SECONDS``) so a chatty job cannot flood the store, and nothing buffered is lost:
+whatever is pending when the run ends goes out with the settlement.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from zerog import settings
+from zerog.backends.base import Control, Lease, Progress
+from zerog.errors import JobCancelled, JobPaused, LeaseLost, ReservationLost
+from zerog.record import clamp_completeness, error_entry, event_entry
+
+if TYPE_CHECKING:
+    from zerog.jobs import BaseJob
+    from zerog.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class RunContext:
+    """The link between a running job, its lease and the store."""
+
+    def __init__(self, store: Store, lease: Lease, job: BaseJob, ttr_seconds: float) -> None:
+        self.store = store
+        self.lease = lease
+        self.job = job
+        self.ttr_seconds = ttr_seconds
+        self.control = Control.NONE
+        self.lost = False
+        self.last_write = time.monotonic()
+        self._lock = threading.Lock()
+        self._events: list[dict[str, Any]] = []
+        self._errors: list[dict[str, Any]] = []
+        self._completeness: float | None = None
+        self._message: str | None = None
+        self._values: dict[str, Any] | None = None
+        self._last_completeness_write = float("-inf")
+        self._track = (0.0, 1.0, 1, 0)  # start, end, intervals, current interval.
+
+    # --- what job_log records ----------------------------------------------------------------
+
+    def set_completeness(self, value: float, enforce_min_interval: bool = False,
+                         message: str | None = None) -> None:
+        """Record progress; with ``enforce_min_interval`` it is stored at most every 2 s
+        (the latest value is kept and written when the interval has passed)."""
+        with self._lock:
+            self._completeness = clamp_completeness(value)
+            if message is not None:
+                self._message = message
+        if not enforce_min_interval or self._min_interval_passed():
+            self.flush(force=False)
+
+    def _min_interval_passed(self) -> bool:
+        gap = time.monotonic() - self._last_completeness_write
+        return gap >= settings.MIN_PROGRESS_INTERVAL_SECONDS
+
+    def track(self, start: float, end: float, intervals: float) -> None:
+        """Steps from ``start`` to ``end`` in ``intervals`` increments."""
+        with self._lock:
+            self._track = (float(start), float(end), max(1, int(intervals)), 0)
+
+    def increment(self) -> None:
+        """One step done: completeness moves one interval towards ``end``."""
+        with self._lock:
+            start, end, intervals, current = self._track
+            current = min(current + 1, intervals)
+            self._track = (start, end, intervals, current)
+            value = start + (end - start) * current / intervals
+        self.set_completeness(value)
+
+    def info(self, msg: str) -> None:
+        """A log line on the job."""
+        with self._lock:
+            self._events.append(event_entry(self.store.clock(), msg))
+        self.flush(force=False)
+
+    def error(self, code: int | None, msg: str) -> None:
+        """An error on the job (kept beside its log)."""
+        with self._lock:
+            self._errors.append(error_entry(self.store.clock(), code, msg))
+
+    def checkpoint(self) -> None:
+        """Save the job's fields now."""
+        with self._lock:
+            self._values = self.job.dump_values()
+        self.flush(force=True)
+
+    # --- talking to the store ----------------------------------------------------------------
+
+    def lease_ttr(self) -> float:
+        """How long the lease lasts after each renewal."""
+        return self.ttr_seconds
+
+    def take(self, values: dict[str, Any] | None = None) -> Progress | None:
+        """Everything buffered, as one Progress (emptying the buffer); None if nothing."""
+        with self._lock:
+            completeness = self._completeness
+            sample = None if completeness is None else (self.store.clock(), completeness)
+            progress = Progress(
+                completeness=completeness,
+                message=self._message,
+                sample=sample,
+                events=self._events,
+                errors=self._errors,
+                values=values if values is not None else self._values,
+                max_events=settings.MAX_EVENTS,
+                max_errors=settings.MAX_ERRORS,
+            )
+            self._events, self._errors = [], []
+            self._completeness = self._message = self._values = None
+        if completeness is not None:
+            self._last_completeness_write = time.monotonic()
+        return None if progress.empty else progress
+
+    def flush(self, force: bool) -> None:
+        """Write buffered progress if due (or ``force``); renews the lease as it writes."""
+        if self.lost or (not force and time.monotonic() - self.last_write
+                         < settings.PROGRESS_FLUSH_SECONDS):
+            return
+        progress = self.take()
+        if progress is not None:
+            self._answer(lambda: self.store.save(self.lease, progress))
+
+    def touch(self) -> None:
+        """Renew the lease (or write pending progress, which renews it too)."""
+        if self.lost:
+            return
+        progress = self.take()
+        if progress is None:
+            self._answer(lambda: self.store.heartbeat(self.lease))
+        else:
+            self._answer(lambda: self.store.save(self.lease, progress))
+
+    def _answer(self, call: Any) -> None:
+        try:
+            self.control = call()
+            self.last_write = time.monotonic()
+        except ReservationLost:
+            self.lost = True
+            log.warning("lost the lease on job %s", self.lease.uuid,
+                        extra={"event": "job.lease_lost", "job_id": self.lease.uuid})
+
+    def check(self) -> None:
+        """Raise the outcome an operator asked for (or lease loss) in the job's thread."""
+        if self.lost:
+            raise LeaseLost("this worker lost the job's lease; another worker may run it")
+        if self.control == Control.CANCEL:
+            raise JobCancelled("cancelled by an operator")
+        if self.control == Control.PAUSE:
+            raise JobPaused("paused by an operator")
+
+
+_local = threading.local()
+
+
+def current() -> RunContext | None:
+    """The run context of the job this thread is running, if any."""
+    return getattr(_local, "context", None)
+
+
+def bind(context: RunContext | None) -> None:
+    """Make ``context`` this thread's current run (None to unbind)."""
+    _local.context = context

@@ -1,0 +1,80 @@
+"""The heartbeat thread: keeps every running job's lease alive and its progress flowing.
+
+It runs apart from the jobs, so a job busy in pure Python, or in a C call that holds the GIL
+only in bursts, still has its lease renewed. Each tick it writes buffered progress (which
+renews the lease too), touches leases that are a third of their TTR old, and now and then
+rescues other workers' expired leases.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from zerog import settings
+from zerog.errors import BackendError
+from zerog.run_context import RunContext
+from zerog.store import Store
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = settings.PROGRESS_FLUSH_SECONDS
+
+
+class Heartbeat:
+    """One thread per worker process watching every job the process runs."""
+
+    def __init__(self, store: Store, rescue_interval: float) -> None:
+        self.store = store
+        self.rescue_interval = rescue_interval
+        self._contexts: set[RunContext] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="zerog-heartbeat", daemon=True)
+        self._last_rescue = float("-inf")
+
+    def start(self) -> None:
+        """Start beating."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop beating (after the jobs have been settled or released)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def watch(self, context: RunContext) -> None:
+        """Keep this run's lease alive until :meth:`unwatch`."""
+        with self._lock:
+            self._contexts.add(context)
+
+    def unwatch(self, context: RunContext) -> None:
+        """The run ended."""
+        with self._lock:
+            self._contexts.discard(context)
+
+    def running(self) -> list[RunContext]:
+        """The runs being watched now."""
+        with self._lock:
+            return list(self._contexts)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(TICK_SECONDS):
+            try:
+                self.beat()
+            except BackendError:
+                log.exception("heartbeat failed; trying again next tick")
+
+    def beat(self) -> None:
+        """One tick: flush or touch each run that needs it; rescue now and then."""
+        now = time.monotonic()
+        for context in self.running():
+            due = context.lease_ttr() / 3
+            if now - context.last_write >= due:
+                context.touch()
+            else:
+                context.flush(force=False)
+        if now - self._last_rescue >= self.rescue_interval:
+            self._last_rescue = now
+            self.store.rescue_expired()

@@ -1,0 +1,181 @@
+"""Run one reserved job and settle it exactly once.
+
+The outcome of ``run()`` decides the settlement: a ``(resume_at, requeue)`` tuple completes or
+requeues it, ``WFErrorFinish`` fails it, ``WFErrorContinue`` or any other exception retries it
+with exponential backoff and jitter until its retries are used up, an operator's cancel or
+pause ends it cancelled or paused. If the lease was lost meanwhile, nothing is settled: the job
+belongs to whoever holds it now.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from zerog import run_context
+from zerog.backends.base import Progress, Reservation
+from zerog.errors import (
+    JobCancelled,
+    JobOutcome,
+    JobPaused,
+    LeaseLost,
+    ReservationLost,
+    WFErrorFinish,
+)
+from zerog.jobs import BaseJob, job_from_record
+from zerog.record import error_entry
+from zerog.run_context import RunContext
+from zerog.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def backoff_seconds(attempt: int, base: float, cap: float) -> float:
+    """Delay before retry number ``attempt`` (1, 2, ...): doubling from ``base`` up to
+    ``cap``, with ±25% jitter so retries of many jobs that failed together spread out."""
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    return float(delay * random.uniform(0.75, 1.25))
+
+
+class Runner:
+    """Runs reservations for one worker; ``watch`` and ``unwatch`` hook the heartbeat."""
+
+    def __init__(self, store: Store, watch: Callable[[RunContext], None],
+                 unwatch: Callable[[RunContext], None]) -> None:
+        self.store = store
+        self._watch = watch
+        self._unwatch = unwatch
+
+    def execute(self, reservation: Reservation) -> str:
+        """Run the reserved job and settle it; returns the history event of the settlement."""
+        lease, record = reservation.lease, reservation.record
+        try:
+            job = job_from_record(record)
+        except Exception as exc:  # unknown type, bad stored values, a failing __init__.
+            error = error_entry(self.store.clock(), None, f"cannot load the job: {exc}",
+                                traceback.format_exc())
+            return self._settle_safely(lambda: self.store.fail(lease, error), "failed")
+        context = RunContext(self.store, lease, job, float(record["ttr_seconds"]))
+        self._watch(context)
+        run_context.bind(context)
+        try:
+            outcome = self._run(job)
+        finally:
+            run_context.bind(None)
+            self._unwatch(context)
+        return self._settle(context, record, outcome)
+
+    @staticmethod
+    def _run(job: BaseJob) -> Returned | Failure:
+        try:
+            return _parse_return(job.run())
+        except (JobOutcome, Exception) as exc:  # the job's failure is data for _settle.
+            return Failure(exc, traceback.format_exc())
+
+    def _settle(self, context: RunContext, record: dict[str, Any],
+                outcome: Returned | Failure) -> str:
+        if context.lost or (isinstance(outcome, Failure) and isinstance(outcome.exc, LeaseLost)):
+            log.warning("job %s: lease lost, not settling", context.lease.uuid)
+            return "lease-lost"
+        progress = context.take()
+        if isinstance(outcome, Failure):
+            return self._settle_error(context, record, outcome, progress)
+        return self._settle_return(context, outcome, progress)
+
+    def _settle_return(self, context: RunContext, outcome: Returned,
+                       progress: Progress | None) -> str:
+        lease, job = context.lease, context.job
+        resume_at, requeue = outcome.resume_at, outcome.requeue
+        progress = _with_values(progress, job.dump_values())  # the fields as they end.
+        if requeue:
+            delay = max(0.0, resume_at - time.time())
+            return self._settle_safely(
+                lambda: self.store.requeue(lease, delay, progress), "requeued")
+        return self._settle_safely(
+            lambda: self.store.complete(lease, job.result, job.resultCode, progress),
+            "completed")
+
+    def _settle_error(self, context: RunContext, record: dict[str, Any], failure: Failure,
+                      progress: Progress | None) -> str:
+        lease, exc = context.lease, failure.exc
+        if isinstance(exc, JobCancelled):
+            return self._settle_safely(
+                lambda: self.store.finish_cancelled(lease, progress), "cancelled")
+        if isinstance(exc, JobPaused):
+            progress = _with_values(progress, context.job.dump_values())
+            return self._settle_safely(
+                lambda: self.store.finish_paused(lease, progress), "paused")
+        error = self._error_of(failure)
+        if isinstance(exc, WFErrorFinish):
+            return self._settle_safely(
+                lambda: self.store.fail(lease, error, progress, exc.error_code), "failed")
+        if record["attempts"] > record["max_retries"]:
+            return self._settle_safely(
+                lambda: self.store.fail(lease, error, progress), "failed")
+        delay = self._backoff(context.job, record["attempts"])
+        return self._settle_safely(
+            lambda: self.store.retry(lease, delay, error, progress), "retried")
+
+    def _error_of(self, failure: Failure) -> dict[str, Any]:
+        exc, trace = failure.exc, failure.traceback
+        if isinstance(exc, JobOutcome):
+            text = f"{type(exc).__name__}: {exc.message}" if exc.message else type(exc).__name__
+            return error_entry(self.store.clock(), exc.error_code, text,
+                               None if exc.recorded else trace)
+        return error_entry(self.store.clock(), None, f"{type(exc).__name__}: {exc}", trace)
+
+    def _backoff(self, job: BaseJob, attempt: int) -> float:
+        base = job.RETRY_BACKOFF_SECONDS
+        if base is None:
+            base = self.store.settings.backoff_base_seconds
+        return backoff_seconds(attempt, base, self.store.settings.backoff_cap_seconds)
+
+    @staticmethod
+    def _settle_safely(settle: Callable[[], None], event: str) -> str:
+        try:
+            settle()
+        except ReservationLost as exc:
+            log.warning("job %s: lease lost before settling (%s)", exc.uuid, event)
+            return "lease-lost"
+        return event
+
+
+@dataclass(frozen=True)
+class Returned:
+    """run() returned: resume at this epoch time if ``requeue``, else the job is done."""
+
+    resume_at: float
+    requeue: bool
+
+
+@dataclass(frozen=True)
+class Failure:
+    """run() raised: the exception and its formatted traceback."""
+
+    exc: BaseException
+    traceback: str
+
+
+def _parse_return(outcome: Any) -> Returned:
+    """run() returns ``(resume_at, requeue)``; None means done."""
+    if outcome is None:
+        return Returned(time.time(), False)
+    try:
+        resume_at, requeue = outcome
+        return Returned(float(resume_at), bool(requeue))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"run() must return (resume_at_epoch_seconds, requeue), not {outcome!r}"
+        ) from None
+
+
+def _with_values(progress: Progress | None, values: dict[str, Any]) -> Progress:
+    """The progress to settle with, carrying the job's fields as its checkpoint."""
+    if progress is None:
+        return Progress(values=values)
+    return replace(progress, values=values)
