@@ -100,15 +100,15 @@ class ReservationLost(BackendError):
         super().__init__(f"lease {token} on job {uuid} is no longer held")
 
 
-class JobOutcome(Exception):  # noqa: N818 - the seeds name these WFError*, and so do we.
+class JobOutcome(Exception):
     """A job's run ended early; the worker decides what happens next."""
 
     def __init__(self, message: str = "", error_code: int | None = None,
-                 recorded: bool = False) -> None:
+                 store_error: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.error_code = error_code
-        self.recorded = recorded  # True when job_log already stored the error on the job.
+        self.store_error = store_error  # False: log it only (job_log.error_log_only).
 
 
 class WFErrorFinish(JobOutcome):

@@ -27,7 +27,7 @@ def _context() -> run_context.RunContext | None:
     return context
 
 
-def set_completeness(completeness: float, enforceMinInterval: bool = False) -> None:  # noqa: N803
+def set_completeness(completeness: float, enforceMinInterval: bool = False) -> None:
     """Set how complete the job is (0..1); with ``enforceMinInterval`` at most every 2 s."""
     context = _context()
     if context is not None:
@@ -68,25 +68,21 @@ def error_log_only(msg: str) -> None:
     """Log an error (not stored on the job) and stop; the job is retried within its limit."""
     log.error(msg)
     if _context() is not None:
-        raise WFErrorContinue(msg)
+        raise WFErrorContinue(msg, store_error=False)
 
 
-def error_continue(errorCode: int, msg: str) -> None:  # noqa: N803
+def error_continue(errorCode: int, msg: str) -> None:
     """Record an error on the job and stop; the job is retried within its limit."""
     log.error(msg)
-    context = _context()
-    if context is not None:
-        context.error(errorCode, msg)
-        raise WFErrorContinue(msg, error_code=errorCode, recorded=True)
+    if _context() is not None:
+        raise WFErrorContinue(msg, error_code=errorCode)
 
 
-def error_finish(errorCode: int, msg: str) -> None:  # noqa: N803
+def error_finish(errorCode: int, msg: str) -> None:
     """Record an error on the job and stop for good: the job ends failed, not requeued."""
     log.error(msg)
-    context = _context()
-    if context is not None:
-        context.error(errorCode, msg)
-        raise WFErrorFinish(msg, error_code=errorCode, recorded=True)
+    if _context() is not None:
+        raise WFErrorFinish(msg, error_code=errorCode)
 
 
 def heartbeat() -> None:

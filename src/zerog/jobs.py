@@ -129,7 +129,7 @@ class BaseJob:
         return f"<{type(self).__name__} {self.JOB_TYPE} {self.uuid} {self.state or 'new'}>"
 
 
-def make_base_job(values: dict[str, Any] | None = None, jobType: str = "") -> BaseJob:  # noqa: N803
+def make_base_job(values: dict[str, Any] | None = None, jobType: str = "") -> BaseJob:
     """Validate ``values`` with the job type's schema and build the job (nothing is stored).
 
     Raises UnknownJobType (naming the registered types) or JobValidationError (``.messages``

@@ -141,7 +141,7 @@ def eta_seconds(record: Record, now: float) -> float | None:
         return None
     rate = (c1 - c0) / (t1 - t0)
     left = max(0.0, 1.0 - c1) / rate - max(0.0, now - t1)
-    return max(0.0, left)
+    return float(max(0.0, left))
 
 
 def clamp_completeness(value: float) -> float:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zerog import settings
 from zerog.backends.base import Control, Lease, Progress
 from zerog.errors import JobCancelled, JobPaused, LeaseLost, ReservationLost
-from zerog.record import clamp_completeness, error_entry, event_entry
+from zerog.record import clamp_completeness, event_entry
 
 if TYPE_CHECKING:
     from zerog.jobs import BaseJob
@@ -81,11 +81,6 @@ class RunContext:
         with self._lock:
             self._events.append(event_entry(self.store.clock(), msg))
         self.flush(force=False)
-
-    def error(self, code: int | None, msg: str) -> None:
-        """An error on the job (kept beside its log)."""
-        with self._lock:
-            self._errors.append(error_entry(self.store.clock(), code, msg))
 
     def checkpoint(self) -> None:
         """Save the job's fields now."""

@@ -113,13 +113,13 @@ class Store:
                                        delay_seconds=delay_seconds, attempts=Attempts.RESET,
                                        progress=progress))
 
-    def retry(self, lease: Lease, delay_seconds: float, error: dict[str, Any],
+    def retry(self, lease: Lease, delay_seconds: float, error: dict[str, Any] | None,
               progress: Progress | None = None) -> None:
         """The run failed and may be tried again after ``delay_seconds``."""
         self._settle(lease, Settlement(state=State.WAITING, event="retried", error=error,
                                        delay_seconds=delay_seconds, progress=progress))
 
-    def fail(self, lease: Lease, error: dict[str, Any], progress: Progress | None = None,
+    def fail(self, lease: Lease, error: dict[str, Any] | None, progress: Progress | None = None,
              result_code: int | None = None) -> None:
         """The run failed for good (buried): kept as failed for inspection and retry."""
         self._settle(lease, Settlement(state=State.FAILED, event="failed", error=error,
@@ -185,7 +185,7 @@ class Store:
         return record
 
     def list(self, state: str | None = None, queue: str | None = None,
-             type: str | None = None, tag: str | None = None,  # noqa: A002 - a filter name.
+             type: str | None = None, tag: str | None = None,
              limit: int = 50, cursor: str | None = None) -> Page:
         """A page of jobs, newest first; ``limit`` is clamped to 1..500."""
         if state is not None:

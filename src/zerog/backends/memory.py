@@ -10,9 +10,9 @@ from __future__ import annotations
 import heapq
 import json
 import threading
-from dataclasses import replace
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from zerog.backends import _common

@@ -2,7 +2,8 @@
 
 It runs apart from the jobs, so a job busy in pure Python, or in a C call that holds the GIL
 only in bursts, still has its lease renewed. Each tick it writes buffered progress (which
-renews the lease too), touches leases that are a third of their TTR old, and now and then
+renews the lease too), touches leases a third of their TTR old (or ``CONTROL_POLL_SECONDS``,
+so operator requests arrive quickly), and now and then
 rescues other workers' expired leases.
 """
 
@@ -70,7 +71,7 @@ class Heartbeat:
         """One tick: flush or touch each run that needs it; rescue now and then."""
         now = time.monotonic()
         for context in self.running():
-            due = context.lease_ttr() / 3
+            due = min(context.lease_ttr() / 3, settings.CONTROL_POLL_SECONDS)
             if now - context.last_write >= due:
                 context.touch()
             else:

@@ -121,13 +121,14 @@ class Runner:
         return self._settle_safely(
             lambda: self.store.retry(lease, delay, error, progress), "retried")
 
-    def _error_of(self, failure: Failure) -> dict[str, Any]:
-        exc, trace = failure.exc, failure.traceback
+    def _error_of(self, failure: Failure) -> dict[str, Any] | None:
+        """The error to store: a job's own outcome as it worded it, anything else with its
+        traceback; None for job_log.error_log_only, which the seed keeps off the record."""
+        exc, now = failure.exc, self.store.clock()
         if isinstance(exc, JobOutcome):
-            text = f"{type(exc).__name__}: {exc.message}" if exc.message else type(exc).__name__
-            return error_entry(self.store.clock(), exc.error_code, text,
-                               None if exc.recorded else trace)
-        return error_entry(self.store.clock(), None, f"{type(exc).__name__}: {exc}", trace)
+            message = exc.message or type(exc).__name__
+            return error_entry(now, exc.error_code, message) if exc.store_error else None
+        return error_entry(now, None, f"{type(exc).__name__}: {exc}", failure.traceback)
 
     def _backoff(self, job: BaseJob, attempt: int) -> float:
         base = job.RETRY_BACKOFF_SECONDS

@@ -1,0 +1,115 @@
+"""A real Worker with real threads: heartbeats, cancel and pause of a running job, shutdown."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+import zerog
+from tests.jobs import sample_jobs  # noqa: F401 - registers the job classes.
+from zerog.backends.memory import MemoryBackend
+from zerog.settings import Settings
+from zerog.store import Store
+from zerog.worker import Worker
+
+
+@pytest.fixture
+def store():
+    store = Store(MemoryBackend(), Settings(url="memory://", grace_seconds=0.5))
+    previous = zerog.store._default
+    zerog.use(store)
+    yield store
+    zerog.use(previous)
+
+
+def wait_until(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def start_worker(store: Store, burst: bool = False) -> tuple[Worker, threading.Thread]:
+    worker = Worker(store, ["tests"], threads=2, burst=burst)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, thread
+
+
+def state_of(store: Store, uuid: str) -> str:
+    return str(store.get(uuid, history=False)["state"])
+
+
+def test_cancel_reaches_a_running_job_and_it_ends_cancelled(store):
+    uuid = zerog.make_base_job({"mode": "loop", "seconds": 30}, "test_behaviour").enqueue()
+    worker, thread = start_worker(store)
+    wait_until(lambda: state_of(store, uuid) == "running")
+    # When an operator cancels it, Then it stops at its next job_log call.
+    assert store.act(uuid, "cancel") == "running"
+    wait_until(lambda: state_of(store, uuid) == "cancelled")
+    worker.stop()
+    thread.join(5)
+    assert [h["event"] for h in store.get(uuid)["history"]][-2:] == [
+        "cancel-requested", "cancelled"]
+
+
+def test_pause_keeps_the_checkpoint_and_resume_runs_it_again(store):
+    uuid = zerog.make_base_job({"mode": "loop", "seconds": 30}, "test_behaviour").enqueue()
+    worker, thread = start_worker(store)
+    wait_until(lambda: state_of(store, uuid) == "running")
+    store.act(uuid, "pause")
+    wait_until(lambda: state_of(store, uuid) == "paused")
+    record = store.get(uuid)
+    assert record["attempts"] == 0  # a pause does not use up an attempt.
+    worker.stop()
+    thread.join(5)
+    assert store.act(uuid, "resume") == "waiting"
+
+
+def test_progress_is_written_while_the_job_runs(store):
+    uuid = zerog.make_base_job({"mode": "loop", "seconds": 2}, "test_behaviour").enqueue()
+    worker, thread = start_worker(store)
+    wait_until(lambda: store.get(uuid, history=False)["completeness"] == 0.5)
+    assert state_of(store, uuid) == "running"
+    wait_until(lambda: state_of(store, uuid) == "complete")
+    worker.stop()
+    thread.join(5)
+
+
+def test_stop_releases_what_still_runs_after_the_grace_period(store):
+    uuid = zerog.make_base_job({"mode": "loop", "seconds": 30}, "test_behaviour").enqueue()
+    worker, thread = start_worker(store)
+    wait_until(lambda: state_of(store, uuid) == "running")
+    worker.stop()
+    thread.join(5)
+    assert not thread.is_alive()
+    record = store.get(uuid)
+    assert (record["state"], record["attempts"]) == ("waiting", 0)
+    assert record["history"][-1]["event"] == "released"
+
+
+def test_burst_worker_runs_everything_ready_and_exits(store):
+    uuids = [zerog.make_base_job({"mode": "ok"}, "test_behaviour").enqueue() for _ in range(20)]
+    worker = Worker(store, ["tests"], threads=4, burst=True)
+    assert worker.run() == 20
+    assert {state_of(store, u) for u in uuids} == {"complete"}
+
+
+def test_a_worker_that_lost_its_lease_cannot_settle(store):
+    uuid = zerog.make_base_job({"mode": "loop", "seconds": 3}, "test_behaviour").enqueue(ttr=1)
+    reservation = store.reserve(["tests"], "stale-worker")
+    assert reservation is not None
+    # Given the stale worker's lease expired and another worker took the job,
+    time.sleep(1.1)
+    store.rescue_expired()
+    fresh = store.reserve(["tests"], "fresh-worker")
+    assert fresh is not None
+    assert fresh.lease.token == reservation.lease.token + 1
+    # Then the stale worker's writes are refused.
+    with pytest.raises(zerog.errors.ReservationLost):
+        store.complete(reservation.lease)
+    with pytest.raises(zerog.errors.ReservationLost):
+        store.heartbeat(reservation.lease)
+    assert state_of(store, uuid) == "running"
