@@ -103,8 +103,9 @@ class ReservationLost(BackendError):
 class JobOutcome(Exception):
     """A job's run ended early; the worker decides what happens next."""
 
-    def __init__(self, message: str = "", error_code: int | None = None,
-                 store_error: bool = True) -> None:
+    def __init__(
+        self, message: str = "", error_code: int | None = None, store_error: bool = True
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.error_code = error_code

@@ -97,7 +97,7 @@ def checkpoint(job: BaseJob) -> None:
     """Save ``job``'s fields now (what ``job.save()`` calls)."""
     context = _context()
     if context is None or context.job is not job:
-        raise ZerogError("save() stores a checkpoint while the job runs; use enqueue() to "
-                         "store a new job")
+        raise ZerogError(
+            "save() stores a checkpoint while the job runs; use enqueue() to store a new job"
+        )
     context.checkpoint()
-

@@ -40,6 +40,7 @@ class BaseJob:
     MAX_RETRIES: ClassVar[int] = settings.DEFAULT_MAX_RETRIES
     TTL: ClassVar[float | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
+    _schema_instance: ClassVar[marshmallow.Schema | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -68,9 +69,19 @@ class BaseJob:
 
     # --- values and checkpoint ---------------------------------------------------------------
 
+    @classmethod
+    def schema(cls) -> marshmallow.Schema:
+        """One instance of the class's schema, made once (building one costs more than a load
+        or a dump, and an instance holds no per-call state)."""
+        cached = cls.__dict__.get("_schema_instance")
+        if cached is None or not isinstance(cached, cls.SCHEMA):
+            cached = cls.SCHEMA()
+            cls._schema_instance = cached
+        return cached
+
     def dump_values(self) -> dict[str, Any]:
         """The job's fields as JSON-ready values (its checkpoint)."""
-        schema = self.SCHEMA()
+        schema = self.schema()
         dumped: dict[str, Any] = schema.dump(self)
         for name, field in schema.fields.items():
             key = field.data_key or name
@@ -84,10 +95,17 @@ class BaseJob:
 
         job_log.checkpoint(self)
 
-    def enqueue(self, priority: int | None = None, delay: float = 0, ttr: float | None = None,
-                tags: Sequence[str] = (), ttl: float | None = None,
-                max_retries: int | None = None, queue: str | None = None,
-                store: Store | None = None) -> str:
+    def enqueue(
+        self,
+        priority: int | None = None,
+        delay: float = 0,
+        ttr: float | None = None,
+        tags: Sequence[str] = (),
+        ttl: float | None = None,
+        max_retries: int | None = None,
+        queue: str | None = None,
+        store: Store | None = None,
+    ) -> str:
         """Store the job and queue it; returns its uuid."""
         spec = JobSpec(
             uuid=self.uuid,
@@ -139,7 +157,7 @@ def make_base_job(values: dict[str, Any] | None = None, jobType: str = "") -> Ba
     if values is not None and not isinstance(values, dict):
         raise JobValidationError({"_schema": ["values must be a JSON object"]}, jobType)
     try:
-        loaded = cls.SCHEMA().load(values or {})
+        loaded = cls.schema().load(values or {})
     except marshmallow.ValidationError as exc:
         raise JobValidationError(_as_dict(exc.messages), jobType) from exc
     return cls(**loaded)
@@ -149,7 +167,7 @@ def job_from_record(record: Record) -> BaseJob:
     """Rebuild a stored job from its record (its last saved fields and its status)."""
     cls = registry.job_class(record["type"])
     try:
-        loaded = cls.SCHEMA().load(record["values"], partial=True)
+        loaded = cls.schema().load(record["values"], partial=True)
     except marshmallow.ValidationError as exc:
         raise JobValidationError(_as_dict(exc.messages), record["type"]) from exc
     job = cls(**loaded)
@@ -162,8 +180,9 @@ def get_base_job(uuid: str, store: Store | None = None) -> BaseJob:
     return job_from_record((store or default_store()).get(uuid))
 
 
-def wait_for(uuid: str, timeout: float = 60.0, store: Store | None = None,
-             poll_seconds: float = 0.1) -> BaseJob:
+def wait_for(
+    uuid: str, timeout: float = 60.0, store: Store | None = None, poll_seconds: float = 0.1
+) -> BaseJob:
     """Wait until a job reaches a final state; returns it (raises ZerogError on timeout)."""
     from zerog.states import FINAL_STATES
 
@@ -180,4 +199,3 @@ def wait_for(uuid: str, timeout: float = 60.0, store: Store | None = None,
 
 def _as_dict(messages: Any) -> dict[str, Any]:
     return messages if isinstance(messages, dict) else {"_schema": messages}
-

@@ -47,8 +47,9 @@ class RunContext:
 
     # --- what job_log records ----------------------------------------------------------------
 
-    def set_completeness(self, value: float, enforce_min_interval: bool = False,
-                         message: str | None = None) -> None:
+    def set_completeness(
+        self, value: float, enforce_min_interval: bool = False, message: str | None = None
+    ) -> None:
         """Record progress; with ``enforce_min_interval`` it is stored at most every 2 s
         (the latest value is kept and written when the interval has passed)."""
         with self._lock:
@@ -117,8 +118,9 @@ class RunContext:
 
     def flush(self, force: bool) -> None:
         """Write buffered progress if due (or ``force``); renews the lease as it writes."""
-        if self.lost or (not force and time.monotonic() - self.last_write
-                         < settings.PROGRESS_FLUSH_SECONDS):
+        if self.lost or (
+            not force and time.monotonic() - self.last_write < settings.PROGRESS_FLUSH_SECONDS
+        ):
             return
         progress = self.take()
         if progress is not None:
@@ -140,8 +142,11 @@ class RunContext:
             self.last_write = time.monotonic()
         except ReservationLost:
             self.lost = True
-            log.warning("lost the lease on job %s", self.lease.uuid,
-                        extra={"event": "job.lease_lost", "job_id": self.lease.uuid})
+            log.warning(
+                "lost the lease on job %s",
+                self.lease.uuid,
+                extra={"event": "job.lease_lost", "job_id": self.lease.uuid},
+            )
 
     def check(self) -> None:
         """Raise the outcome an operator asked for (or lease loss) in the job's thread."""

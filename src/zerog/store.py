@@ -86,8 +86,14 @@ class Store:
         reservation = self.backend.reserve(ReserveRequest(queues=list(queues), worker=worker))
         if reservation is not None:
             rec = reservation.record
-            self._changed("reserved", rec["uuid"], State.RUNNING, worker=worker,
-                          queue=rec["queue"], attempt=rec["attempts"])
+            self._changed(
+                "reserved",
+                rec["uuid"],
+                State.RUNNING,
+                worker=worker,
+                queue=rec["queue"],
+                attempt=rec["attempts"],
+            )
         return reservation
 
     def heartbeat(self, lease: Lease) -> Control:
@@ -100,45 +106,98 @@ class Store:
             to_json(progress.values, "job values", self.settings.max_values_bytes)
         return self.backend.save(lease, progress)
 
-    def complete(self, lease: Lease, result: Any = None, result_code: int | None = None,
-                 progress: Progress | None = None) -> None:
+    def complete(
+        self,
+        lease: Lease,
+        result: Any = None,
+        result_code: int | None = None,
+        progress: Progress | None = None,
+    ) -> None:
         """The run finished: the job is complete."""
         to_json(result, "job result", self.settings.max_result_bytes)
-        self._settle(lease, Settlement(state=State.COMPLETE, event="completed", result=result,
-                                       result_code=result_code, progress=progress))
+        self._settle(
+            lease,
+            Settlement(
+                state=State.COMPLETE,
+                event="completed",
+                result=result,
+                result_code=result_code,
+                progress=progress,
+            ),
+        )
 
     def requeue(self, lease: Lease, delay_seconds: float, progress: Progress | None) -> None:
         """run() asked to run again later; the attempt succeeded, so attempts start afresh."""
-        self._settle(lease, Settlement(state=State.WAITING, event="requeued",
-                                       delay_seconds=delay_seconds, attempts=Attempts.RESET,
-                                       progress=progress))
+        self._settle(
+            lease,
+            Settlement(
+                state=State.WAITING,
+                event="requeued",
+                delay_seconds=delay_seconds,
+                attempts=Attempts.RESET,
+                progress=progress,
+            ),
+        )
 
-    def retry(self, lease: Lease, delay_seconds: float, error: dict[str, Any] | None,
-              progress: Progress | None = None) -> None:
+    def retry(
+        self,
+        lease: Lease,
+        delay_seconds: float,
+        error: dict[str, Any] | None,
+        progress: Progress | None = None,
+    ) -> None:
         """The run failed and may be tried again after ``delay_seconds``."""
-        self._settle(lease, Settlement(state=State.WAITING, event="retried", error=error,
-                                       delay_seconds=delay_seconds, progress=progress))
+        self._settle(
+            lease,
+            Settlement(
+                state=State.WAITING,
+                event="retried",
+                error=error,
+                delay_seconds=delay_seconds,
+                progress=progress,
+            ),
+        )
 
-    def fail(self, lease: Lease, error: dict[str, Any] | None, progress: Progress | None = None,
-             result_code: int | None = None) -> None:
+    def fail(
+        self,
+        lease: Lease,
+        error: dict[str, Any] | None,
+        progress: Progress | None = None,
+        result_code: int | None = None,
+    ) -> None:
         """The run failed for good (buried): kept as failed for inspection and retry."""
-        self._settle(lease, Settlement(state=State.FAILED, event="failed", error=error,
-                                       progress=progress, result_code=result_code))
+        self._settle(
+            lease,
+            Settlement(
+                state=State.FAILED,
+                event="failed",
+                error=error,
+                progress=progress,
+                result_code=result_code,
+            ),
+        )
 
     def finish_cancelled(self, lease: Lease, progress: Progress | None = None) -> None:
         """The running job stopped because an operator cancelled it."""
-        self._settle(lease, Settlement(state=State.CANCELLED, event="cancelled",
-                                       progress=progress))
+        self._settle(lease, Settlement(state=State.CANCELLED, event="cancelled", progress=progress))
 
     def finish_paused(self, lease: Lease, progress: Progress | None = None) -> None:
         """The running job stopped because an operator paused it; its checkpoint is kept."""
-        self._settle(lease, Settlement(state=State.PAUSED, event="paused",
-                                       attempts=Attempts.REFUND, progress=progress))
+        self._settle(
+            lease,
+            Settlement(
+                state=State.PAUSED, event="paused", attempts=Attempts.REFUND, progress=progress
+            ),
+        )
 
     def release(self, lease: Lease, progress: Progress | None = None) -> None:
         """Give a running job back (worker shutting down); the attempt is not counted."""
-        self._settle(lease, Settlement(state=State.WAITING, event="released",
-                                       attempts=Attempts.REFUND, progress=progress))
+        self._settle(
+            lease,
+            Settlement(
+                state=State.WAITING, event="released", attempts=Attempts.REFUND, progress=progress
+            ),
+        )
 
     def _settle(self, lease: Lease, settlement: Settlement) -> None:
         if settlement.progress is not None and settlement.progress.values is not None:
@@ -153,8 +212,11 @@ class Store:
         moved = self.backend.rescue_expired()
         if moved:
             self.counters["rescued"] += len(moved)
-            log.warning("rescued %d job(s) with expired leases", len(moved),
-                        extra={"event": "job.rescued", "job_ids": moved})
+            log.warning(
+                "rescued %d job(s) with expired leases",
+                len(moved),
+                extra={"event": "job.rescued", "job_ids": moved},
+            )
             self.wake()
         return moved
 
@@ -184,14 +246,26 @@ class Store:
         record["eta"] = eta_seconds(record, self.clock())
         return record
 
-    def list(self, state: str | None = None, queue: str | None = None,
-             type: str | None = None, tag: str | None = None,
-             limit: int = 50, cursor: str | None = None) -> Page:
+    def list(
+        self,
+        state: str | None = None,
+        queue: str | None = None,
+        type: str | None = None,
+        tag: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
         """A page of jobs, newest first; ``limit`` is clamped to 1..500."""
         if state is not None:
             State(state)  # ValueError names a bad state before the backend sees it.
-        query = ListQuery(state=state, queue=queue, type=type, tag=tag,
-                          limit=max(1, min(MAX_PAGE, int(limit))), cursor=cursor)
+        query = ListQuery(
+            state=state,
+            queue=queue,
+            type=type,
+            tag=tag,
+            limit=max(1, min(MAX_PAGE, int(limit))),
+            cursor=cursor,
+        )
         return self.backend.list(query)
 
     def counts(self) -> dict[str, dict[str, int]]:
@@ -212,8 +286,14 @@ class Store:
 
     def _changed(self, event: str, uuid: str, state: str, **fields: Any) -> None:
         self.counters[event] += 1
-        log.debug("job %s %s -> %s", uuid, event, state,
-                  extra={"event": f"job.{event}", "job_id": uuid, "state": str(state), **fields})
+        if log.isEnabledFor(logging.DEBUG):  # the hot path: build the record only if wanted.
+            log.debug(
+                "job %s %s -> %s",
+                uuid,
+                event,
+                state,
+                extra={"event": f"job.{event}", "job_id": uuid, "state": str(state), **fields},
+            )
 
     def close(self) -> None:
         """Close the backend."""
@@ -226,8 +306,9 @@ def _check_spec(spec: JobSpec) -> None:
     if not spec.type or not isinstance(spec.type, str):
         problems.append(f"type must be a non-empty string, not {spec.type!r}")
     if not spec.queue or not isinstance(spec.queue, str) or len(spec.queue) > 200:
-        problems.append(f"queue must be a non-empty string of at most 200 characters, "
-                        f"not {spec.queue!r}")
+        problems.append(
+            f"queue must be a non-empty string of at most 200 characters, not {spec.queue!r}"
+        )
     if not isinstance(spec.priority, int) or isinstance(spec.priority, bool):
         problems.append(f"priority must be an integer, not {spec.priority!r}")
     if spec.delay_seconds < 0:
@@ -237,8 +318,10 @@ def _check_spec(spec: JobSpec) -> None:
     if spec.max_retries < 0:
         problems.append(f"max_retries must be >= 0, not {spec.max_retries!r}")
     if spec.ttl_seconds is not None and spec.ttl_seconds <= spec.delay_seconds:
-        problems.append(f"ttl ({spec.ttl_seconds!r} s) must be longer than the delay "
-                        f"({spec.delay_seconds!r} s), or the job could never run")
+        problems.append(
+            f"ttl ({spec.ttl_seconds!r} s) must be longer than the delay "
+            f"({spec.delay_seconds!r} s), or the job could never run"
+        )
     if not isinstance(spec.values, dict):
         problems.append(f"values must be a JSON object, not {type(spec.values).__name__}")
     if problems:

@@ -71,8 +71,12 @@ def memory_store(immediate: bool = False) -> Iterator[Store]:
         store_module.use(previous)
 
 
-def drain(store: Store | None = None, queues: Sequence[str] | None = None,
-          include_scheduled: bool = True, max_jobs: int = 10_000) -> Counter[str]:
+def drain(
+    store: Store | None = None,
+    queues: Sequence[str] | None = None,
+    include_scheduled: bool = True,
+    max_jobs: int = 10_000,
+) -> Counter[str]:
     """Run jobs in this thread until none is ready; returns how each run ended.
 
     With ``include_scheduled`` (and a fake clock), the clock is moved to each scheduled job's

@@ -19,12 +19,12 @@ class MyJobSchema(zeroG.jobs.BaseJobSchema):
 class MyJob(zeroG.jobs.BaseJob):
     JOB_TYPE = MY_JOB_TYPE
     SCHEMA = MyJobSchema
-    QUEUE_NAME = 'my_job'
+    QUEUE_NAME = "my_job"
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
 
-        self.fieldOne = kwargs.get('fieldOne')
+        self.fieldOne = kwargs.get("fieldOne")
 
     def run(self):
         """
@@ -46,21 +46,22 @@ class MyJob(zeroG.jobs.BaseJob):
 def make_my_job(values={}):
     return zeroG.jobs.make_base_job(values, MY_JOB_TYPE)
 
+
 zeroG.registry.JOB_MODULES = [*zeroG.registry.JOB_MODULES, "jobs.my_job"]
 
 
 class MyJobHandler(tornado.web.RequestHandler):
     def get(self, argsDict):
-        '''
+        """
         Get the status of a job.
-        '''
+        """
         self.set_status(200)
         self.finish()
 
     def post(self):
-        '''
+        """
         Kick off a MyJob.
-        '''
+        """
         params = tornado.escape.json_decode(self.request.body)
 
         job = make_my_job(values=params)

@@ -32,6 +32,7 @@ def seed_project(tmp_path, monkeypatch):
     shutil.copy(SKELETON, tmp_path / "jobs" / "my_job.py")
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(zerog.registry, "JOB_MODULES", list(zerog.registry.JOB_MODULES))
     store = zerog.use(url)
     yield tmp_path, url
     zerog.use(None)
@@ -43,9 +44,24 @@ def seed_project(tmp_path, monkeypatch):
 def run_worker(project: Path, url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ZEROG_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "zerog", "worker", "--burst", "--path", str(project),
-         "--import", "jobs.my_job", "-q", "my_job"],
-        env=env, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "zerog",
+            "worker",
+            "--burst",
+            "--path",
+            str(project),
+            "--import",
+            "jobs.my_job",
+            "-q",
+            "my_job",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -95,10 +111,12 @@ def seed_server(seed_project):
 
     def serve() -> None:
         asyncio.set_event_loop(loop)
-        app = tornado.web.Application([
-            (r"/my_job", my_job.MyJobHandler),
-            (r"/my_job/(.*)", my_job.MyJobHandler),
-        ])
+        app = tornado.web.Application(
+            [
+                (r"/my_job", my_job.MyJobHandler),
+                (r"/my_job/(.*)", my_job.MyJobHandler),
+            ]
+        )
         holder["server"] = app.listen(port, address="127.0.0.1")
         started.set()
         loop.run_forever()
@@ -116,7 +134,8 @@ def seed_server(seed_project):
 def test_seed_handler_post_enqueues_a_job_a_worker_completes(seed_server):
     base, (project, url) = seed_server
     request = urllib.request.Request(
-        f"{base}/my_job", data=json.dumps({"fieldOne": "from http"}).encode(), method="POST")
+        f"{base}/my_job", data=json.dumps({"fieldOne": "from http"}).encode(), method="POST"
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
         body = response.read().decode()

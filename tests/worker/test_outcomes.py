@@ -89,5 +89,5 @@ def test_a_job_of_an_unknown_type_fails_visibly(store):
 def test_backoff_doubles_with_jitter_and_is_capped():
     delays = [backoff_seconds(n, 2.0, 3600) for n in (1, 2, 3, 4)]
     for n, delay in enumerate(delays, start=1):
-        assert 0.75 * 2 ** n <= delay <= 1.25 * 2 ** n
+        assert 0.75 * 2**n <= delay <= 1.25 * 2**n
     assert backoff_seconds(40, 2.0, 60) <= 75

@@ -52,7 +52,9 @@ def test_cancel_reaches_a_running_job_and_it_ends_cancelled(store):
     worker.stop()
     thread.join(5)
     assert [h["event"] for h in store.get(uuid)["history"]][-2:] == [
-        "cancel-requested", "cancelled"]
+        "cancel-requested",
+        "cancelled",
+    ]
 
 
 def test_pause_keeps_the_checkpoint_and_resume_runs_it_again(store):

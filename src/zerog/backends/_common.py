@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerog.backends.base import Attempts, Progress, Settlement
+from zerog.backends.base import Attempts, Move, Progress, Settlement
 from zerog.record import Record, add_sample, clamp_completeness, error_entry
 from zerog.states import FINAL_STATES, State
 
@@ -105,20 +105,24 @@ def expire(record: Record, now: float) -> None:
     record["updated_at"] = now
 
 
-def operator_move(record: Record, to: State, now: float) -> None:
+def operator_move(record: Record, move: Move, now: float) -> None:
     """Apply an operator's move to a record that is not running."""
-    record["state"] = to.value
+    assert move.to is not None, "a move of a running job is only a request"
+    record["state"] = move.to.value
     record["updated_at"] = now
-    if to == State.WAITING:
+    if move.to == State.WAITING:
         record["ready_at"] = now
+    if move.to in FINAL_STATES:
+        record["finished_at"] = now
+    if move.fresh_start:
         record["attempts"] = 0
         record["finished_at"] = None
-    elif to in FINAL_STATES:
-        record["finished_at"] = now
+        record["expires_at"] = None
 
 
-def matches(record: Record, state: str | None, queue: str | None, type_: str | None,
-            tag: str | None) -> bool:
+def matches(
+    record: Record, state: str | None, queue: str | None, type_: str | None, tag: str | None
+) -> bool:
     """Whether a record passes a list filter."""
     return (
         (state is None or record["state"] == state)

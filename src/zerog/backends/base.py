@@ -151,6 +151,7 @@ class Move:
 
     to: State | None  # None: the job is running; the action is only requested of it.
     event: str
+    fresh_start: bool = False  # a retry: full retries again, no finish time, no TTL deadline.
 
 
 OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
@@ -168,14 +169,15 @@ OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
     },
     "resume": {State.PAUSED: Move(State.WAITING, "resumed")},
     "retry": {
-        State.FAILED: Move(State.WAITING, "retried-by-operator"),
-        State.CANCELLED: Move(State.WAITING, "retried-by-operator"),
-        State.EXPIRED: Move(State.WAITING, "retried-by-operator"),
+        State.FAILED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
+        State.CANCELLED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
+        State.EXPIRED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
     },
 }
 """Which operator action is allowed from which state; every backend applies this one table.
 
-A retry (beanstalkd's kick) resets the attempt count, so the job gets its full retries again.
+A retry (beanstalkd's kick) is a fresh start: the attempt count is reset, so the job gets its
+full retries again, and a TTL deadline is dropped (an operator asked for this run).
 Cancel and pause of a running job set its ``control``; the worker learns it at its next
 heartbeat and settles the job itself.
 """
@@ -192,8 +194,9 @@ def plan_action(uuid: str, state: str, action: str) -> Move:
     return move
 
 
-def history_entry(at: float, event: str, state: str, worker: str | None = None,
-                  detail: str | None = None) -> dict[str, Any]:
+def history_entry(
+    at: float, event: str, state: str, worker: str | None = None, detail: str | None = None
+) -> dict[str, Any]:
     """One line of a job's history: when, what happened, the state after, and who did it."""
     return {"at": at, "event": event, "state": state, "worker": worker, "detail": detail}
 

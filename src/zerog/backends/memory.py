@@ -55,8 +55,15 @@ class MemoryBackend(Backend):
         with self._lock:
             yield self.clock()
 
-    def _log(self, uuid: str, at: float, event: str, state: str,
-             worker: str | None = None, detail: str | None = None) -> None:
+    def _log(
+        self,
+        uuid: str,
+        at: float,
+        event: str,
+        state: str,
+        worker: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         self._history[uuid].append(history_entry(at, event, state, worker, detail))
 
     def _enqueue(self, record: Record) -> None:
@@ -88,8 +95,14 @@ class MemoryBackend(Backend):
                 record = self._take(queue, now)
                 if record is not None:
                     _common.start_run(record, request.worker, now)
-                    self._log(record["uuid"], now, "reserved", State.RUNNING.value,
-                              request.worker, f"attempt {record['attempts']}")
+                    self._log(
+                        record["uuid"],
+                        now,
+                        "reserved",
+                        State.RUNNING.value,
+                        request.worker,
+                        f"attempt {record['attempts']}",
+                    )
                     lease = Lease(record["uuid"], record["lease_token"], request.worker)
                     return Reservation(lease, _copy(record))
         return None
@@ -183,7 +196,7 @@ class MemoryBackend(Backend):
                 record["control"] = action
                 self._log(uuid, now, move.event, record["state"], worker)
                 return State.RUNNING
-            _common.operator_move(record, move.to, now)
+            _common.operator_move(record, move, now)
             self._log(uuid, now, move.event, move.to.value, worker)
             if move.to.value in READY:
                 self._enqueue(record)
@@ -192,8 +205,11 @@ class MemoryBackend(Backend):
     def kick(self, queue: str, limit: int) -> int:
         with self._atomic():
             failed = sorted(
-                (r for r in self._jobs.values()
-                 if r["queue"] == queue and r["state"] == State.FAILED.value),
+                (
+                    r
+                    for r in self._jobs.values()
+                    if r["queue"] == queue and r["state"] == State.FAILED.value
+                ),
                 key=lambda r: (r["finished_at"] or 0, r["_seq"]),
             )[: max(0, limit)]
             for record in failed:
@@ -216,7 +232,8 @@ class MemoryBackend(Backend):
         with self._atomic():
             start = int(query.cursor) if query.cursor else None
             found = [
-                r for r in sorted(self._jobs.values(), key=lambda r: -r["_seq"])
+                r
+                for r in sorted(self._jobs.values(), key=lambda r: -r["_seq"])
                 if (start is None or r["_seq"] < start)
                 and _common.matches(r, query.state, query.queue, query.type, query.tag)
             ][: query.limit + 1]

@@ -35,9 +35,15 @@ def make_worker_id() -> str:
 class Worker:
     """Runs jobs from ``queues`` (in priority order) on ``threads`` threads."""
 
-    def __init__(self, store: Store, queues: Sequence[str], threads: int = 1,
-                 burst: bool = False, worker_id: str | None = None,
-                 flags: StopFlags | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        queues: Sequence[str],
+        threads: int = 1,
+        burst: bool = False,
+        worker_id: str | None = None,
+        flags: StopFlags | None = None,
+    ) -> None:
         if not queues:
             raise ValueError("a worker needs at least one queue")
         self.store = store
@@ -55,8 +61,9 @@ class Worker:
     def run(self) -> int:
         """Work until drained (or, with ``burst``, until nothing is ready); returns how many
         jobs this worker settled."""
-        log.info("worker %s on %s with %d thread(s)", self.worker_id,
-                 ",".join(self.queues), self.threads)
+        log.info(
+            "worker %s on %s with %d thread(s)", self.worker_id, ",".join(self.queues), self.threads
+        )
         self.store.rescue_expired()
         self.heartbeat.start()
         self._consumers = [
@@ -78,8 +85,10 @@ class Worker:
         while any(t.is_alive() for t in self._consumers):
             if self.flags.draining.is_set() and deadline is None:
                 deadline = time.monotonic() + self.store.settings.grace_seconds
-                log.info("draining: waiting up to %.0f s for running jobs",
-                         self.store.settings.grace_seconds)
+                log.info(
+                    "draining: waiting up to %.0f s for running jobs",
+                    self.store.settings.grace_seconds,
+                )
                 self.store.wake()
             if self.flags.now.is_set() or (deadline is not None and time.monotonic() > deadline):
                 return
@@ -92,8 +101,11 @@ class Worker:
             context.lost = True  # the job's thread may go on; its writes are no longer ours.
             try:
                 self.store.release(context.lease, context.take(context.job.dump_values()))
-                log.warning("released job %s at shutdown", context.lease.uuid,
-                            extra={"event": "job.released", "job_id": context.lease.uuid})
+                log.warning(
+                    "released job %s at shutdown",
+                    context.lease.uuid,
+                    extra={"event": "job.released", "job_id": context.lease.uuid},
+                )
             except BackendError as exc:
                 log.warning("could not release job %s: %s", context.lease.uuid, exc)
 

@@ -45,8 +45,12 @@ def backoff_seconds(attempt: int, base: float, cap: float) -> float:
 class Runner:
     """Runs reservations for one worker; ``watch`` and ``unwatch`` hook the heartbeat."""
 
-    def __init__(self, store: Store, watch: Callable[[RunContext], None],
-                 unwatch: Callable[[RunContext], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        watch: Callable[[RunContext], None],
+        unwatch: Callable[[RunContext], None],
+    ) -> None:
         self.store = store
         self._watch = watch
         self._unwatch = unwatch
@@ -57,8 +61,9 @@ class Runner:
         try:
             job = job_from_record(record)
         except Exception as exc:  # unknown type, bad stored values, a failing __init__.
-            error = error_entry(self.store.clock(), None, f"cannot load the job: {exc}",
-                                traceback.format_exc())
+            error = error_entry(
+                self.store.clock(), None, f"cannot load the job: {exc}", traceback.format_exc()
+            )
             return self._settle_safely(lambda: self.store.fail(lease, error), "failed")
         context = RunContext(self.store, lease, job, float(record["ttr_seconds"]))
         self._watch(context)
@@ -77,8 +82,9 @@ class Runner:
         except (JobOutcome, Exception) as exc:  # the job's failure is data for _settle.
             return Failure(exc, traceback.format_exc())
 
-    def _settle(self, context: RunContext, record: dict[str, Any],
-                outcome: Returned | Failure) -> str:
+    def _settle(
+        self, context: RunContext, record: dict[str, Any], outcome: Returned | Failure
+    ) -> str:
         if context.lost or (isinstance(outcome, Failure) and isinstance(outcome.exc, LeaseLost)):
             log.warning("job %s: lease lost, not settling", context.lease.uuid)
             return "lease-lost"
@@ -87,39 +93,47 @@ class Runner:
             return self._settle_error(context, record, outcome, progress)
         return self._settle_return(context, outcome, progress)
 
-    def _settle_return(self, context: RunContext, outcome: Returned,
-                       progress: Progress | None) -> str:
+    def _settle_return(
+        self, context: RunContext, outcome: Returned, progress: Progress | None
+    ) -> str:
         lease, job = context.lease, context.job
         resume_at, requeue = outcome.resume_at, outcome.requeue
         progress = _with_values(progress, job.dump_values())  # the fields as they end.
         if requeue:
             delay = max(0.0, resume_at - time.time())
             return self._settle_safely(
-                lambda: self.store.requeue(lease, delay, progress), "requeued")
+                lambda: self.store.requeue(lease, delay, progress), "requeued"
+            )
         return self._settle_safely(
-            lambda: self.store.complete(lease, job.result, job.resultCode, progress),
-            "completed")
+            lambda: self.store.complete(lease, job.result, job.resultCode, progress), "completed"
+        )
 
-    def _settle_error(self, context: RunContext, record: dict[str, Any], failure: Failure,
-                      progress: Progress | None) -> str:
+    def _settle_error(
+        self,
+        context: RunContext,
+        record: dict[str, Any],
+        failure: Failure,
+        progress: Progress | None,
+    ) -> str:
         lease, exc = context.lease, failure.exc
         if isinstance(exc, JobCancelled):
             return self._settle_safely(
-                lambda: self.store.finish_cancelled(lease, progress), "cancelled")
+                lambda: self.store.finish_cancelled(lease, progress), "cancelled"
+            )
         if isinstance(exc, JobPaused):
             progress = _with_values(progress, context.job.dump_values())
-            return self._settle_safely(
-                lambda: self.store.finish_paused(lease, progress), "paused")
+            return self._settle_safely(lambda: self.store.finish_paused(lease, progress), "paused")
         error = self._error_of(failure)
         if isinstance(exc, WFErrorFinish):
             return self._settle_safely(
-                lambda: self.store.fail(lease, error, progress, exc.error_code), "failed")
+                lambda: self.store.fail(lease, error, progress, exc.error_code), "failed"
+            )
         if record["attempts"] > record["max_retries"]:
-            return self._settle_safely(
-                lambda: self.store.fail(lease, error, progress), "failed")
+            return self._settle_safely(lambda: self.store.fail(lease, error, progress), "failed")
         delay = self._backoff(context.job, record["attempts"])
         return self._settle_safely(
-            lambda: self.store.retry(lease, delay, error, progress), "retried")
+            lambda: self.store.retry(lease, delay, error, progress), "retried"
+        )
 
     def _error_of(self, failure: Failure) -> dict[str, Any] | None:
         """The error to store: a job's own outcome as it worded it, anything else with its

@@ -1,0 +1,200 @@
+"""How fast zerog moves jobs on SQLite, next to what SQLite itself can do on this disk.
+
+    python bench/drain.py --url sqlite:///PATH.db --jobs 10000 [--runs 3] [--workers 2]
+                          [--threads N]
+
+For each run, on a fresh database file:
+
+(a) enqueue rate: N no-op jobs put one by one with ``Store.enqueue``, and (on another fresh
+    file) in batches of 500 with ``Store.enqueue_many``;
+(b) drain rate: ``--workers`` real worker processes (``python -m zerog worker --burst``) run the
+    N jobs of (a)'s batch file, timed from their start until the last one exits;
+(c) the raw SQLite floor on the same filesystem: one connection, WAL, synchronous=NORMAL,
+    each job two transactions (claim the lowest pending id, then mark it done), which is the
+    least any durable queue on SQLite has to write per job.
+
+It prints the median of the runs for each, and zerog's drain rate as a fraction of the floor.
+It is a measurement, not a test: nothing fails when the numbers are low.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+from zerog.record import JobSpec
+from zerog.store import Store
+from zerog.urls import parse_url
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from bench_jobs import BENCH_QUEUE, BENCH_TYPE  # noqa: E402 - found through BENCH_DIR.
+
+BATCH = 500  # jobs per enqueue_many call.
+DRAIN_TIMEOUT_SECONDS = 1800.0
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of a ``sqlite:///relative.db`` or ``sqlite:////absolute.db`` URL."""
+    parsed = parse_url(url)
+    if parsed.scheme != "sqlite":
+        raise SystemExit(f"drain.py measures SQLite: give a sqlite:/// URL, not {url!r}")
+    return Path(parsed.path[1:])
+
+
+def fresh(path: Path) -> None:
+    """Remove the database and its WAL files (making its directory if need be)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def timed(action: Callable[[], object]) -> float:
+    """Seconds the action took."""
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def spec() -> JobSpec:
+    return JobSpec(type=BENCH_TYPE, queue=BENCH_QUEUE)
+
+
+def enqueue_one_by_one(url: str, jobs: int) -> float:
+    """(a) jobs/s with one ``Store.enqueue`` call per job."""
+    fresh(sqlite_path(url))
+    with closing(Store.from_url(url)) as store:
+        return jobs / timed(lambda: [store.enqueue(spec()) for _ in range(jobs)])
+
+
+def enqueue_batches(url: str, jobs: int) -> float:
+    """(a) jobs/s with ``Store.enqueue_many`` in batches of 500; leaves the jobs for (b)."""
+    fresh(sqlite_path(url))
+
+    def put_all(store: Store) -> None:
+        for start in range(0, jobs, BATCH):
+            store.enqueue_many(spec() for _ in range(min(BATCH, jobs - start)))
+
+    with closing(Store.from_url(url)) as store:
+        return jobs / timed(lambda: put_all(store))
+
+
+def drain(url: str, jobs: int, workers: int, threads: int) -> float:
+    """(b) jobs/s for ``workers`` burst worker processes running the queued jobs."""
+    command = [
+        sys.executable,
+        "-m",
+        "zerog",
+        "worker",
+        "--burst",
+        "--url",
+        url,
+        "-q",
+        BENCH_QUEUE,
+        "--import",
+        "bench_jobs",
+        "--path",
+        str(BENCH_DIR),
+        "--threads",
+        str(threads),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROG_")}
+    start = time.perf_counter()
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(workers)
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=DRAIN_TIMEOUT_SECONDS)
+        if process.returncode != 0:
+            raise SystemExit(f"a worker failed ({process.returncode}): {err.decode()[-2000:]}")
+    took = time.perf_counter() - start
+    with closing(Store.from_url(url)) as store:
+        done = store.counts().get(BENCH_QUEUE, {}).get("complete", 0)
+    if done != jobs:
+        raise SystemExit(f"only {done} of {jobs} jobs complete after the drain")
+    return jobs / took
+
+
+def raw_floor(path: Path, jobs: int) -> float:
+    """(c) jobs/s for the plain sqlite3 claim-then-finish loop on one connection."""
+    fresh(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT NOT NULL)")
+        conn.execute("CREATE INDEX jobs_state ON jobs (state, id)")
+        conn.executemany("INSERT INTO jobs (state) VALUES ('pending')", ([] for _ in range(jobs)))
+        return jobs / timed(lambda: _claim_all(conn, jobs))
+    finally:
+        conn.close()
+        fresh(path)
+
+
+def _claim_all(conn: sqlite3.Connection, jobs: int) -> None:
+    for _ in range(jobs):
+        conn.execute("BEGIN IMMEDIATE")
+        (job_id,) = conn.execute(
+            "SELECT id FROM jobs WHERE state = 'pending' ORDER BY id LIMIT 1"
+        ).fetchone()
+        conn.execute("UPDATE jobs SET state = 'claimed' WHERE id = ?", (job_id,))
+        conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE jobs SET state = 'done' WHERE id = ?", (job_id,))
+        conn.execute("COMMIT")
+
+
+def one_run(args: argparse.Namespace) -> dict[str, float]:
+    """Every measurement once, each on a fresh file."""
+    path = sqlite_path(args.url)
+    rates = {
+        "enqueue (one by one)": enqueue_one_by_one(args.url, args.jobs),
+        f"enqueue_many (batches of {BATCH})": enqueue_batches(args.url, args.jobs),
+        f"zerog drain ({args.workers} workers x {args.threads} threads)": drain(
+            args.url, args.jobs, args.workers, args.threads
+        ),
+        "raw SQLite floor (1 connection)": raw_floor(path.with_name(path.name + ".raw"), args.jobs),
+    }
+    fresh(path)
+    return rates
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="sqlite:///PATH.db (overwritten)")
+    parser.add_argument("--jobs", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    runs = []
+    for number in range(1, args.runs + 1):
+        runs.append(one_run(args))
+        print(
+            f"run {number}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in runs[-1].items()),
+            flush=True,
+        )
+    medians = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
+    print(
+        f"\nmedians of {args.runs} run(s), {args.jobs:,} jobs, sqlite {sqlite3.sqlite_version},"
+        f" {sqlite_path(args.url).resolve().parent}"
+    )
+    for name, rate in medians.items():
+        print(f"  {name:<42} {rate:>10,.0f} jobs/s")
+    names = list(medians)
+    print(f"  {'zerog drain / raw floor':<42} {medians[names[2]] / medians[names[3]]:>10.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

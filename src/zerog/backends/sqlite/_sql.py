@@ -1,0 +1,122 @@
+"""The SQL of the SQLite backend: statements loaded from ``sql/*.sql``, and the two short
+statements whose shape depends on the call (which keys an update writes, which list filters
+are set), assembled from fixed fragments and cached by shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, fields
+from importlib import resources
+
+SCHEMA_VERSION = "1"
+
+COLUMNS = (
+    "uuid",
+    "queue",
+    "type",
+    "state",
+    "priority",
+    "ready_at",
+    "expires_at",
+    "ttr_seconds",
+    "max_retries",
+    "attempts",
+    "lease_token",
+    "lease_expires_at",
+    "worker",
+    "control",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+)
+"""Record keys kept in columns of ``jobs``, in table order (between ``seq`` and ``doc``)."""
+
+COLUMN_SET = frozenset(COLUMNS)
+
+_NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
+_DOC_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Queries:
+    """The named statements of ``sql/queries.sql``."""
+
+    schema_version: str
+    insert_job: str
+    add_tag: str
+    add_history: str
+    next_ready: str
+    start_run: str
+    touch: str
+    held: str
+    held_with_lists: str
+    any_to_rescue: str
+    to_rescue: str
+    job_state: str
+    set_control: str
+    oldest_failed: str
+    job: str
+    history: str
+    counts: str
+    table_columns: str
+
+
+def read_sql(filename: str) -> str:
+    """The text of one of the package's ``sql/`` files."""
+    return resources.files(__package__).joinpath("sql", filename).read_text(encoding="utf-8")
+
+
+def parse_named(text: str) -> dict[str, str]:
+    """Split a file of ``-- name: x`` sections into {name: statement}."""
+    parts = _NAME.split(text)
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def load_queries() -> Queries:
+    """Every named statement; fails at import if the file and :class:`Queries` disagree."""
+    named = parse_named(read_sql("queries.sql"))
+    expected = {f.name for f in fields(Queries)}
+    if set(named) != expected:
+        raise RuntimeError(f"sql/queries.sql names {sorted(named)}, expected {sorted(expected)}")
+    return Queries(**named)
+
+
+Q = load_queries()
+SCHEMA = read_sql("schema.sql")
+
+
+@functools.lru_cache(maxsize=256)
+def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
+    """``UPDATE jobs`` setting these columns and these top-level keys of ``doc``, by seq.
+
+    Parameters: the column values, then each doc value as JSON text, then the seq. Doc keys
+    are patched in place with ``json_set``, so the rest of the document is never sent back.
+    """
+    unknown = [c for c in columns if c not in COLUMN_SET]
+    bad = [k for k in doc_keys if k in COLUMN_SET or not _DOC_KEY.match(k)]
+    if unknown or bad:
+        raise ValueError(f"cannot update columns {unknown} / document keys {bad}")
+    sets = [f"{column} = ?" for column in columns]
+    if doc_keys:
+        pairs = ", ".join(f"'$.{key}', json(?)" for key in doc_keys)
+        sets.append(f"doc = json_set(doc, {pairs})")
+    return f"UPDATE jobs SET {', '.join(sets)} WHERE seq = ?"
+
+
+LIST_FILTERS = {
+    "state": "state = :state",
+    "queue": "queue = :queue",
+    "type": "type = :type",
+    "tag": "seq IN (SELECT job FROM tags WHERE tag = :tag)",
+    "before": "seq < :before",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def list_sql(filters: tuple[str, ...]) -> str:
+    """``SELECT`` of jobs matching the named :data:`LIST_FILTERS`, newest first."""
+    where = " AND ".join(LIST_FILTERS[name] for name in filters) or "1"
+    return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT :limit"

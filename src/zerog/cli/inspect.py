@@ -1,0 +1,272 @@
+"""Looking at jobs and steering them: ``jobs``, ``job``, ``queues``, ``retry``, ``cancel``,
+``pause``, ``resume``, ``kick`` and ``config``. Every reader prints a table, or JSON with
+``--json``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from contextlib import closing
+from typing import Any
+
+from rich.table import Column, Table
+from rich.text import Text
+
+from zerog.cli import _job_view
+from zerog.cli._common import (
+    EXIT_OK,
+    Commands,
+    add_json,
+    add_url,
+    open_store,
+    settings_of,
+)
+from zerog.cli._flags import add_flag, positive_int
+from zerog.cli._output import console, percent, print_json, short, state_text, when
+from zerog.states import ALL_STATES
+from zerog.urls import mask
+
+ACTIONS = {
+    "retry": "run a failed, cancelled or expired job again, with its full retries",
+    "cancel": "cancel a job (a running one stops at its next heartbeat)",
+    "pause": "pause a job (a running one saves its checkpoint and stops)",
+    "resume": "put a paused job back in its queue",
+}
+STATE_NAMES = [state.value for state in ALL_STATES]
+
+
+def add_parsers(commands: Commands) -> None:
+    """Register the reading and steering commands."""
+    _add_jobs(commands)
+    parser = commands.add_parser(
+        "job",
+        help="show one job",
+        description="A job's state, progress, ETA, log, errors and history.",
+    )
+    parser.add_argument("uuid", metavar="UUID")
+    add_url(parser)
+    add_json(parser)
+    parser.set_defaults(handler=show_job)
+    parser = commands.add_parser("queues", help="count jobs per state in each queue")
+    add_url(parser)
+    add_json(parser)
+    parser.set_defaults(handler=show_queues)
+    for action, text in ACTIONS.items():
+        parser = commands.add_parser(action, help=text, description=text[0].upper() + text[1:])
+        parser.add_argument("uuid", metavar="UUID")
+        add_url(parser)
+        add_json(parser)
+        parser.set_defaults(handler=act, action=action)
+    _add_kick(commands)
+    parser = commands.add_parser("config", help="show the settings in force")
+    add_url(parser)
+    add_json(parser)
+    parser.set_defaults(handler=show_config)
+
+
+def _add_jobs(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "jobs",
+        help="list jobs, newest first",
+        description="List jobs, newest first, a page at a time.",
+    )
+    add_url(parser)
+    # Filters read ZEROG_JOBS_*: a plain ZEROG_QUEUE or ZEROG_TAG means the worker's queues
+    # and enqueue's tags, and must not silently filter listings.
+    add_flag(
+        parser,
+        "--state",
+        env="ZEROG_JOBS_STATE",
+        kind=_state,
+        help=f"only jobs in this state ({', '.join(STATE_NAMES)})",
+    )
+    add_flag(parser, "--queue", env="ZEROG_JOBS_QUEUE", help="only jobs of this queue")
+    add_flag(parser, "--type", env="ZEROG_JOBS_TYPE", help="only jobs of this type")
+    add_flag(parser, "--tag", env="ZEROG_JOBS_TAG", help="only jobs with this tag")
+    add_flag(
+        parser,
+        "--limit",
+        env="ZEROG_JOBS_LIMIT",
+        kind=positive_int,
+        default=50,
+        metavar="N",
+        help="at most N jobs (at most 500)",
+    )
+    add_flag(
+        parser,
+        "--cursor",
+        env="ZEROG_JOBS_CURSOR",
+        help="the page after this cursor (printed under the previous page)",
+    )
+    add_json(parser)
+    parser.set_defaults(handler=list_jobs)
+
+
+def _add_kick(commands: Commands) -> None:
+    parser = commands.add_parser(
+        "kick",
+        help="retry the failed jobs of a queue",
+        description="Retry up to N failed jobs of a queue, oldest failure first.",
+    )
+    parser.add_argument("queue", metavar="QUEUE")
+    parser.add_argument(
+        "count", metavar="N", nargs="?", type=positive_int, default=1, help="how many (default: 1)"
+    )
+    add_url(parser)
+    add_json(parser)
+    parser.set_defaults(handler=kick)
+
+
+def _state(text: str) -> str:
+    if text not in STATE_NAMES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a state; one of {', '.join(STATE_NAMES)}"
+        )
+    return text
+
+
+# --- handlers ------------------------------------------------------------------------------
+
+
+def list_jobs(args: argparse.Namespace) -> int:
+    """``zerog jobs``."""
+    with closing(open_store(args)) as store:
+        page = store.list(
+            state=args.state,
+            queue=args.queue,
+            type=args.type,
+            tag=args.tag,
+            limit=args.limit,
+            cursor=args.cursor,
+        )
+    if args.json:
+        print_json({"jobs": page.records, "cursor": page.cursor})
+        return EXIT_OK
+    out = console()
+    table = Table(
+        Column("uuid", no_wrap=True),
+        "type",
+        "queue",
+        "state",
+        "done",
+        "attempts",
+        "priority",
+        "created",
+        "message",
+        title=f"{len(page.records)} job(s)",
+        title_justify="left",
+    )
+    for record in page.records:
+        table.add_row(
+            Text(record["uuid"]),
+            Text(record["type"]),
+            Text(record["queue"]),
+            state_text(record["state"]),
+            percent(record["completeness"]),
+            str(record["attempts"]),
+            str(record["priority"]),
+            when(record["created_at"]),
+            Text(short(_last_line(record), 40)),
+        )
+    out.print(table)
+    if page.cursor:
+        out.print(Text(f"more: --cursor {page.cursor}"))
+    return EXIT_OK
+
+
+def _last_line(record: dict[str, Any]) -> str:
+    """What the job said last: its progress message, else its last log line or error."""
+    if record.get("progress_message"):
+        return str(record["progress_message"])
+    for key in ("errors", "events"):
+        if record.get(key):
+            return str(record[key][-1]["msg"])
+    return ""
+
+
+def show_job(args: argparse.Namespace) -> int:
+    """``zerog job UUID``."""
+    with closing(open_store(args)) as store:
+        record = store.get(args.uuid, history=True)
+    if args.json:
+        print_json(record)
+    else:
+        _job_view.show(console(), record)
+    return EXIT_OK
+
+
+def show_queues(args: argparse.Namespace) -> int:
+    """``zerog queues``."""
+    with closing(open_store(args)) as store:
+        counts = store.counts()
+    queues = [
+        {"name": name, "counts": {s: counts[name].get(s, 0) for s in STATE_NAMES}}
+        for name in sorted(counts)
+    ]
+    if args.json:
+        print_json({"queues": queues})
+    else:
+        console().print(_queue_table(queues))
+    return EXIT_OK
+
+
+def _queue_table(queues: list[dict[str, Any]]) -> Table:
+    """Only the states some queue has jobs in, so the table fits a terminal."""
+    states = [s for s in STATE_NAMES if any(q["counts"][s] for q in queues)]
+    table = Table("queue", *states, "total", title=f"{len(queues)} queue(s)", title_justify="left")
+    for queue in queues:
+        numbers = [queue["counts"][s] for s in states]
+        table.add_row(
+            Text(queue["name"]),
+            *[str(n) if n else "·" for n in numbers],
+            str(sum(queue["counts"].values())),
+        )
+    return table
+
+
+def act(args: argparse.Namespace) -> int:
+    """``zerog retry|cancel|pause|resume UUID``; a forbidden move is InvalidTransition."""
+    with closing(open_store(args)) as store:
+        state = store.act(args.uuid, args.action)
+    requested = state == "running"  # a running job is asked; it settles itself.
+    if args.json:
+        print_json(
+            {"uuid": args.uuid, "action": args.action, "state": state, "requested": requested}
+        )
+    elif requested:
+        console().print(
+            Text(
+                f"{args.action} requested: job {args.uuid} is running and will "
+                f"act on it at its next heartbeat"
+            )
+        )
+    else:
+        console().print(Text(f"job {args.uuid} is now ").append(state_text(state)))
+    return EXIT_OK
+
+
+def kick(args: argparse.Namespace) -> int:
+    """``zerog kick QUEUE [N]``."""
+    with closing(open_store(args)) as store:
+        count = store.kick(args.queue, args.count)
+    if args.json:
+        print_json({"queue": args.queue, "kicked": count})
+    else:
+        console().print(Text(f"kicked {count} failed job(s) of queue {args.queue!r}"))
+    return EXIT_OK
+
+
+def show_config(args: argparse.Namespace) -> int:
+    """``zerog config``: the settings in force, the URL's password masked."""
+    settings = dataclasses.asdict(settings_of(args))
+    settings["url"] = mask(settings["url"])
+    if args.json:
+        print_json(settings)
+        return EXIT_OK
+    table = Table(
+        "setting", "value", "environment variable", title="settings in force", title_justify="left"
+    )
+    for name, value in settings.items():
+        table.add_row(name, Text(str(value)), f"ZEROG_{name.upper()}")
+    console().print(table)
+    return EXIT_OK

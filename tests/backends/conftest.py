@@ -1,0 +1,76 @@
+"""The backends under the conformance suite: one ``backend`` fixture over every backend.
+
+A new backend adds one opener to :data:`OPENERS`: given the test's ``tmp_path`` and fake clock,
+it prepares a fresh, empty store (a file, a key prefix, a cloned database) and returns a
+function that opens a backend on it. An opener whose server is not there calls
+``pytest.skip``. Every backend opened through the fixtures is closed after the test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from zerog.backends import open_backend
+from zerog.backends.base import Backend
+from zerog.backends.memory import MemoryBackend
+from zerog.store import Store
+from zerog.testing import FakeClock
+
+START = 1_700_000_000.0  # the fake clock's first reading in every test.
+
+Opener = Callable[[], Backend]
+
+
+def _memory(tmp_path: Path, clock: FakeClock) -> Opener:
+    backend = MemoryBackend(clock=clock)
+    return lambda: backend  # one process's memory: every opening sees the same jobs.
+
+
+def _sqlite(tmp_path: Path, clock: FakeClock) -> Opener:
+    url = f"sqlite:///{tmp_path / 'zerog.db'}"
+    return lambda: open_backend(url, clock=clock)
+
+
+OPENERS: dict[str, Callable[[Path, FakeClock], Opener]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The time every backend of the test reads; tests move it instead of sleeping."""
+    return FakeClock(START)
+
+
+@pytest.fixture(params=list(OPENERS))
+def backend_opener(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> Iterator[Opener]:
+    """Opens backends on one fresh store of the parametrized kind; closes them all after."""
+    opener = OPENERS[request.param](tmp_path, clock)
+    opened: list[Backend] = []
+
+    def open_() -> Backend:
+        backend = opener()
+        opened.append(backend)
+        return backend
+
+    yield open_
+    for backend in opened:
+        backend.close()
+
+
+@pytest.fixture
+def backend(backend_opener: Opener) -> Backend:
+    """A backend on a fresh, empty store, reading the ``clock`` fixture."""
+    return backend_opener()
+
+
+@pytest.fixture
+def store(backend: Backend) -> Store:
+    """The facade over ``backend``, with default settings."""
+    return Store(backend)
