@@ -35,6 +35,7 @@ from zerog.states import State
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 500  # list pages are clamped to this many jobs.
+WORKER_MAX_AGE_SECONDS = 30.0  # a worker not seen for this long is gone.
 
 
 class Store:
@@ -237,6 +238,27 @@ class Store:
             self.counters["kicked"] += count
             self.wake()
         return count
+
+    def pause_queue(self, queue: str) -> None:
+        """Workers stop reserving from ``queue``; its jobs stay, running ones go on."""
+        self.backend.pause_queue(queue, True)
+        self._changed("queue-paused", queue, "paused")
+
+    def resume_queue(self, queue: str) -> None:
+        """Workers reserve from ``queue`` again."""
+        self.backend.pause_queue(queue, False)
+        self._changed("queue-resumed", queue, "waiting")
+        self.wake()
+
+    def paused_queues(self) -> frozenset[str]:
+        """The queues paused now."""
+        return self.backend.paused_queues()
+
+    def workers(self, max_age_seconds: float | None = None) -> list[dict[str, Any]]:
+        """Live workers (seen within ``max_age_seconds``, default three poll intervals of the
+        worker heartbeat), pruning entries of workers that vanished."""
+        age = max_age_seconds if max_age_seconds is not None else WORKER_MAX_AGE_SECONDS
+        return self.backend.workers(age)
 
     # --- readers -----------------------------------------------------------------------------
 

@@ -230,8 +230,9 @@ class Backend(abc.ABC):
         count as ready. A ready job whose TTL passed (``expires_at`` <= now) is set ``expired``
         instead and never returned. The job becomes ``running`` with ``attempts`` + 1, a new
         ``lease_token`` (previous + 1), ``worker``, ``lease_expires_at`` = now + ttr,
-        ``started_at`` (first time only). Returns None at once when nothing is ready; never
-        blocks. Exactly one of many concurrent callers gets each job."""
+        ``started_at`` (first time only). Paused queues are skipped. Returns None at once when
+        nothing is ready; never blocks. Exactly one of many concurrent callers gets each
+        job."""
 
     @abc.abstractmethod
     def touch(self, lease: Lease) -> Control:
@@ -270,6 +271,32 @@ class Backend(abc.ABC):
     def kick(self, queue: str, limit: int) -> int:
         """Retry up to ``limit`` failed jobs of ``queue``, oldest failure first; returns how
         many. Each is one :meth:`act` ``retry``."""
+
+    # --- queues and workers ------------------------------------------------------------------
+
+    def pause_queue(self, queue: str, paused: bool) -> None:
+        """Stop (``paused``) or restart reserving from ``queue``; its jobs stay where they
+        are, and running ones go on. Idempotent; a queue with no job yet can be paused."""
+        raise NotSupported(f"{type(self).__name__} cannot pause queues")
+
+    def paused_queues(self) -> frozenset[str]:
+        """The queues that are paused now."""
+        raise NotSupported(f"{type(self).__name__} cannot pause queues")
+
+    def register_worker(self, worker: dict[str, Any]) -> None:
+        """Insert or refresh a worker's entry (``id``, ``host``, ``pid``, ``queues``,
+        ``jobs``: the uuids it runs now, ``version``, ``started_at``), stamping ``last_seen``
+        with the backend's clock. Called at start and at every heartbeat tick."""
+        raise NotSupported(f"{type(self).__name__} has no worker registry")
+
+    def unregister_worker(self, worker_id: str) -> None:
+        """Remove a worker's entry (it stopped cleanly). Idempotent."""
+        raise NotSupported(f"{type(self).__name__} has no worker registry")
+
+    def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
+        """Workers seen within ``max_age_seconds``, oldest start first; older entries are
+        pruned (their process is gone: its jobs' leases expire and are rescued)."""
+        raise NotSupported(f"{type(self).__name__} has no worker registry")
 
     # --- readers -----------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ class MemoryBackend(Backend):
         self._history: dict[str, list[dict[str, Any]]] = {}
         self._heaps: dict[str, list[tuple[int, int, str]]] = {}
         self._seq = 0
+        self._paused: set[str] = set()
+        self._workers: dict[str, dict[str, Any]] = {}
 
     @contextmanager
     def _atomic(self) -> Iterator[float]:
@@ -92,6 +94,8 @@ class MemoryBackend(Backend):
     def reserve(self, request: ReserveRequest) -> Reservation | None:
         with self._atomic() as now:
             for queue in request.queues:
+                if queue in self._paused:
+                    continue
                 record = self._take(queue, now)
                 if record is not None:
                     _common.start_run(record, request.worker, now)
@@ -215,6 +219,37 @@ class MemoryBackend(Backend):
             for record in failed:
                 self.act(record["uuid"], "retry")
             return len(failed)
+
+    # --- queues and workers ------------------------------------------------------------------
+
+    def pause_queue(self, queue: str, paused: bool) -> None:
+        with self._atomic():
+            if paused:
+                self._paused.add(queue)
+            else:
+                self._paused.discard(queue)
+
+    def paused_queues(self) -> frozenset[str]:
+        with self._atomic():
+            return frozenset(self._paused)
+
+    def register_worker(self, worker: dict[str, Any]) -> None:
+        with self._atomic() as now:
+            entry = json.loads(json.dumps(worker))
+            entry["last_seen"] = now
+            self._workers[entry["id"]] = entry
+
+    def unregister_worker(self, worker_id: str) -> None:
+        with self._atomic():
+            self._workers.pop(worker_id, None)
+
+    def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
+        with self._atomic() as now:
+            for worker_id, entry in list(self._workers.items()):
+                if entry["last_seen"] < now - max_age_seconds:
+                    del self._workers[worker_id]
+            live = sorted(self._workers.values(), key=lambda w: (w.get("started_at") or 0))
+            return json.loads(json.dumps(live))
 
     # --- readers -----------------------------------------------------------------------------
 
