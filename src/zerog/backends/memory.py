@@ -249,7 +249,8 @@ class MemoryBackend(Backend):
                 if entry["last_seen"] < now - max_age_seconds:
                     del self._workers[worker_id]
             live = sorted(self._workers.values(), key=lambda w: (w.get("started_at") or 0))
-            return json.loads(json.dumps(live))
+            copies: list[dict[str, Any]] = json.loads(json.dumps(live))
+            return copies
 
     # --- readers -----------------------------------------------------------------------------
 
