@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zerog import settings
@@ -44,6 +45,7 @@ class RunContext:
         self._values: dict[str, Any] | None = None
         self._last_completeness_write = float("-inf")
         self._track = (0.0, 1.0, 1, 0)  # start, end, intervals, current interval.
+        self.then: Callable[[], Sequence[str] | None] | None = None  # see Runner.execute.
 
     # --- what job_log records ----------------------------------------------------------------
 

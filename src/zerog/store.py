@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 MAX_PAGE = 500  # list pages are clamped to this many jobs.
 WORKER_MAX_AGE_SECONDS = 30.0  # a worker not seen for this long is gone.
 
+Then = Sequence[str] | None
+"""Queues to reserve the worker's next job from, in the same step as a settlement."""
+Next = Reservation | None
+"""The next job a settlement reserved (when asked to), or None."""
+
 
 class Store:
     """A backend plus the checks, names, logs and counters every caller shares."""
@@ -86,16 +91,19 @@ class Store:
         """The next ready job of the first queue that has one, or None at once."""
         reservation = self.backend.reserve(ReserveRequest(queues=list(queues), worker=worker))
         if reservation is not None:
-            rec = reservation.record
-            self._changed(
-                "reserved",
-                rec["uuid"],
-                State.RUNNING,
-                worker=worker,
-                queue=rec["queue"],
-                attempt=rec["attempts"],
-            )
+            self._reserved(reservation)
         return reservation
+
+    def _reserved(self, reservation: Reservation) -> None:
+        record = reservation.record
+        self._changed(
+            "reserved",
+            record["uuid"],
+            State.RUNNING,
+            worker=reservation.lease.worker,
+            queue=record["queue"],
+            attempt=record["attempts"],
+        )
 
     def heartbeat(self, lease: Lease) -> Control:
         """Renew a lease; the answer says whether an operator asked to cancel or pause."""
@@ -107,38 +115,44 @@ class Store:
             to_json(progress.values, "job values", self.settings.max_values_bytes)
         return self.backend.save(lease, progress)
 
+    # Each settlement below may also reserve the worker's next job (``then_reserve``: its
+    # queues) in the same step, where the backend can: one write per job instead of two.
+
     def complete(
         self,
         lease: Lease,
         result: Any = None,
         result_code: int | None = None,
         progress: Progress | None = None,
-    ) -> None:
+        then_reserve: Then = None,
+    ) -> Next:
         """The run finished: the job is complete."""
         to_json(result, "job result", self.settings.max_result_bytes)
-        self._settle(
-            lease,
-            Settlement(
-                state=State.COMPLETE,
-                event="completed",
-                result=result,
-                result_code=result_code,
-                progress=progress,
-            ),
+        settlement = Settlement(
+            state=State.COMPLETE,
+            event="completed",
+            result=result,
+            result_code=result_code,
+            progress=progress,
         )
+        return self._settle(lease, settlement, then_reserve)
 
-    def requeue(self, lease: Lease, delay_seconds: float, progress: Progress | None) -> None:
+    def requeue(
+        self,
+        lease: Lease,
+        delay_seconds: float,
+        progress: Progress | None,
+        then_reserve: Then = None,
+    ) -> Next:
         """run() asked to run again later; the attempt succeeded, so attempts start afresh."""
-        self._settle(
-            lease,
-            Settlement(
-                state=State.WAITING,
-                event="requeued",
-                delay_seconds=delay_seconds,
-                attempts=Attempts.RESET,
-                progress=progress,
-            ),
+        settlement = Settlement(
+            state=State.WAITING,
+            event="requeued",
+            progress=progress,
+            delay_seconds=delay_seconds,
+            attempts=Attempts.RESET,
         )
+        return self._settle(lease, settlement, then_reserve)
 
     def retry(
         self,
@@ -146,18 +160,17 @@ class Store:
         delay_seconds: float,
         error: dict[str, Any] | None,
         progress: Progress | None = None,
-    ) -> None:
+        then_reserve: Then = None,
+    ) -> Next:
         """The run failed and may be tried again after ``delay_seconds``."""
-        self._settle(
-            lease,
-            Settlement(
-                state=State.WAITING,
-                event="retried",
-                error=error,
-                delay_seconds=delay_seconds,
-                progress=progress,
-            ),
+        settlement = Settlement(
+            state=State.WAITING,
+            event="retried",
+            error=error,
+            delay_seconds=delay_seconds,
+            progress=progress,
         )
+        return self._settle(lease, settlement, then_reserve)
 
     def fail(
         self,
@@ -165,48 +178,56 @@ class Store:
         error: dict[str, Any] | None,
         progress: Progress | None = None,
         result_code: int | None = None,
-    ) -> None:
+        then_reserve: Then = None,
+    ) -> Next:
         """The run failed for good (buried): kept as failed for inspection and retry."""
-        self._settle(
-            lease,
-            Settlement(
-                state=State.FAILED,
-                event="failed",
-                error=error,
-                progress=progress,
-                result_code=result_code,
-            ),
+        settlement = Settlement(
+            state=State.FAILED,
+            event="failed",
+            error=error,
+            progress=progress,
+            result_code=result_code,
         )
+        return self._settle(lease, settlement, then_reserve)
 
-    def finish_cancelled(self, lease: Lease, progress: Progress | None = None) -> None:
+    def finish_cancelled(
+        self, lease: Lease, progress: Progress | None = None, then_reserve: Then = None
+    ) -> Next:
         """The running job stopped because an operator cancelled it."""
-        self._settle(lease, Settlement(state=State.CANCELLED, event="cancelled", progress=progress))
+        settlement = Settlement(state=State.CANCELLED, event="cancelled", progress=progress)
+        return self._settle(lease, settlement, then_reserve)
 
-    def finish_paused(self, lease: Lease, progress: Progress | None = None) -> None:
+    def finish_paused(
+        self, lease: Lease, progress: Progress | None = None, then_reserve: Then = None
+    ) -> Next:
         """The running job stopped because an operator paused it; its checkpoint is kept."""
-        self._settle(
-            lease,
-            Settlement(
-                state=State.PAUSED, event="paused", attempts=Attempts.REFUND, progress=progress
-            ),
+        settlement = Settlement(
+            state=State.PAUSED, event="paused", progress=progress, attempts=Attempts.REFUND
         )
+        return self._settle(lease, settlement, then_reserve)
 
     def release(self, lease: Lease, progress: Progress | None = None) -> None:
         """Give a running job back (worker shutting down); the attempt is not counted."""
-        self._settle(
-            lease,
-            Settlement(
-                state=State.WAITING, event="released", attempts=Attempts.REFUND, progress=progress
-            ),
+        settlement = Settlement(
+            state=State.WAITING, event="released", progress=progress, attempts=Attempts.REFUND
         )
+        self._settle(lease, settlement)
 
-    def _settle(self, lease: Lease, settlement: Settlement) -> None:
+    def _settle(self, lease: Lease, settlement: Settlement, then_reserve: Then = None) -> Next:
         if settlement.progress is not None and settlement.progress.values is not None:
             to_json(settlement.progress.values, "job values", self.settings.max_values_bytes)
-        self.backend.settle(lease, settlement)
+        following = None
+        if then_reserve:
+            request = ReserveRequest(queues=list(then_reserve), worker=lease.worker)
+            following = self.backend.settle_and_reserve(lease, settlement, request)
+        else:
+            self.backend.settle(lease, settlement)
         self._changed(settlement.event, lease.uuid, settlement.state, worker=lease.worker)
+        if following is not None:
+            self._reserved(following)
         if settlement.state == State.WAITING:
             self.wake()
+        return following
 
     def rescue_expired(self) -> list[str]:
         """Recover jobs whose worker vanished (lease expired); safe from every worker."""

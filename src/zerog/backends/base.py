@@ -252,6 +252,15 @@ class Backend(abc.ABC):
         state is final, clear the lease, adjust ``attempts``. Raises ReservationLost if the
         lease is no longer held; then nothing is written."""
 
+    def settle_and_reserve(
+        self, lease: Lease, settlement: Settlement, request: ReserveRequest
+    ) -> Reservation | None:
+        """:meth:`settle`, then :meth:`reserve` the worker's next job. A backend that can do
+        both in one step overrides this: a busy worker then pays one write per job instead
+        of two. If the settle raises, nothing is reserved."""
+        self.settle(lease, settlement)
+        return self.reserve(request)
+
     @abc.abstractmethod
     def rescue_expired(self, limit: int = 100) -> list[str]:
         """Deal with running jobs whose lease expired: back to ``waiting`` (history

@@ -248,7 +248,7 @@ class MemoryBackend(Backend):
             for worker_id, entry in list(self._workers.items()):
                 if entry["last_seen"] < now - max_age_seconds:
                     del self._workers[worker_id]
-            live = sorted(self._workers.values(), key=lambda w: (w.get("started_at") or 0))
+            live = sorted(self._workers.values(), key=lambda w: w.get("started_at") or 0)
             copies: list[dict[str, Any]] = json.loads(json.dumps(live))
             return copies
 

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from zerog.backends.base import Reservation
 from zerog.errors import BackendError
 from zerog.store import Store
 from zerog.worker.heartbeat import Heartbeat
@@ -111,12 +112,9 @@ class Worker:
 
     def _consume(self) -> None:
         idle = MIN_IDLE_SECONDS
-        while not self.flags.draining.is_set():
-            try:
-                reservation = self.store.reserve(self.queues, self.worker_id)
-            except BackendError:
-                log.exception("reserve failed; retrying")
-                reservation = None
+        following: Reservation | None = None
+        while not self.flags.draining.is_set() or following is not None:
+            reservation, following = following or self._reserve(), None
             if reservation is None:
                 if self.burst:
                     return
@@ -125,11 +123,22 @@ class Worker:
                 continue
             idle = MIN_IDLE_SECONDS
             try:
-                self.runner.execute(reservation)
+                following = self.runner.execute(reservation, self._next_queues).next
             except BackendError:  # the lease will expire and the job be rescued: not lost.
                 log.exception("settling job %s failed", reservation.lease.uuid)
             with self._count_lock:
                 self.processed += 1
+
+    def _reserve(self) -> Reservation | None:
+        try:
+            return self.store.reserve(self.queues, self.worker_id)
+        except BackendError:
+            log.exception("reserve failed; retrying")
+            return None
+
+    def _next_queues(self) -> list[str] | None:
+        """Reserve the next job with the settlement unless draining (then reserve nothing)."""
+        return None if self.flags.draining.is_set() else self.queues
 
     def stop(self, now: bool = False) -> None:
         """Ask the worker to drain (or, with ``now``, to stop at once)."""

@@ -13,9 +13,9 @@ import logging
 import random
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from zerog import run_context
 from zerog.backends.base import Progress, Reservation
@@ -30,7 +30,7 @@ from zerog.errors import (
 from zerog.jobs import BaseJob, job_from_record
 from zerog.record import error_entry
 from zerog.run_context import RunContext
-from zerog.store import Store
+from zerog.store import Next, Store
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ class Runner:
         self._watch = watch
         self._unwatch = unwatch
 
-    def execute(self, reservation: Reservation) -> str:
-        """Run the reserved job and settle it; returns the history event of the settlement."""
+    def execute(self, reservation: Reservation, then: NextQueues = None) -> Settled:
+        """Run the reserved job and settle it; returns the settlement's history event and,
+        when ``then()`` names queues at settle time, the worker's next job reserved in the same
+        step (a worker that is draining answers None and reserves nothing)."""
         lease, record = reservation.lease, reservation.record
         try:
             job = job_from_record(record)
@@ -64,8 +66,11 @@ class Runner:
             error = error_entry(
                 self.store.clock(), None, f"cannot load the job: {exc}", traceback.format_exc()
             )
-            return self._settle_safely(lambda: self.store.fail(lease, error), "failed")
+            return self._settle_safely(
+                lambda: self.store.fail(lease, error, then_reserve=_queues(then)), "failed"
+            )
         context = RunContext(self.store, lease, job, float(record["ttr_seconds"]))
+        context.then = then
         self._watch(context)
         run_context.bind(context)
         try:
@@ -84,10 +89,10 @@ class Runner:
 
     def _settle(
         self, context: RunContext, record: dict[str, Any], outcome: Returned | Failure
-    ) -> str:
+    ) -> Settled:
         if context.lost or (isinstance(outcome, Failure) and isinstance(outcome.exc, LeaseLost)):
             log.warning("job %s: lease lost, not settling", context.lease.uuid)
-            return "lease-lost"
+            return Settled("lease-lost", None)
         progress = context.take()
         if isinstance(outcome, Failure):
             return self._settle_error(context, record, outcome, progress)
@@ -95,17 +100,21 @@ class Runner:
 
     def _settle_return(
         self, context: RunContext, outcome: Returned, progress: Progress | None
-    ) -> str:
+    ) -> Settled:
         lease, job = context.lease, context.job
         resume_at, requeue = outcome.resume_at, outcome.requeue
         progress = _with_values(progress, job.dump_values())  # the fields as they end.
         if requeue:
             delay = max(0.0, resume_at - time.time())
             return self._settle_safely(
-                lambda: self.store.requeue(lease, delay, progress), "requeued"
+                lambda: self.store.requeue(lease, delay, progress, _queues(context.then)),
+                "requeued",
             )
         return self._settle_safely(
-            lambda: self.store.complete(lease, job.result, job.resultCode, progress), "completed"
+            lambda: self.store.complete(
+                lease, job.result, job.resultCode, progress, _queues(context.then)
+            ),
+            "completed",
         )
 
     def _settle_error(
@@ -114,25 +123,35 @@ class Runner:
         record: dict[str, Any],
         failure: Failure,
         progress: Progress | None,
-    ) -> str:
+    ) -> Settled:
         lease, exc = context.lease, failure.exc
         if isinstance(exc, JobCancelled):
             return self._settle_safely(
-                lambda: self.store.finish_cancelled(lease, progress), "cancelled"
+                lambda: self.store.finish_cancelled(lease, progress, _queues(context.then)),
+                "cancelled",
             )
         if isinstance(exc, JobPaused):
             progress = _with_values(progress, context.job.dump_values())
-            return self._settle_safely(lambda: self.store.finish_paused(lease, progress), "paused")
+            return self._settle_safely(
+                lambda: self.store.finish_paused(lease, progress, _queues(context.then)), "paused"
+            )
         error = self._error_of(failure)
         if isinstance(exc, WFErrorFinish):
             return self._settle_safely(
-                lambda: self.store.fail(lease, error, progress, exc.error_code), "failed"
+                lambda: self.store.fail(
+                    lease, error, progress, exc.error_code, _queues(context.then)
+                ),
+                "failed",
             )
         if record["attempts"] > record["max_retries"]:
-            return self._settle_safely(lambda: self.store.fail(lease, error, progress), "failed")
+            return self._settle_safely(
+                lambda: self.store.fail(lease, error, progress, then_reserve=_queues(context.then)),
+                "failed",
+            )
         delay = self._backoff(context.job, record["attempts"])
         return self._settle_safely(
-            lambda: self.store.retry(lease, delay, error, progress), "retried"
+            lambda: self.store.retry(lease, delay, error, progress, _queues(context.then)),
+            "retried",
         )
 
     def _error_of(self, failure: Failure) -> dict[str, Any] | None:
@@ -151,13 +170,28 @@ class Runner:
         return backoff_seconds(attempt, base, self.store.settings.backoff_cap_seconds)
 
     @staticmethod
-    def _settle_safely(settle: Callable[[], None], event: str) -> str:
+    def _settle_safely(settle: Callable[[], Next], event: str) -> Settled:
         try:
-            settle()
+            following = settle()
         except ReservationLost as exc:
             log.warning("job %s: lease lost before settling (%s)", exc.uuid, event)
-            return "lease-lost"
-        return event
+            return Settled("lease-lost", None)
+        return Settled(event, following)
+
+
+NextQueues = Callable[[], Sequence[str] | None] | None
+"""Asked at settle time: the queues to reserve the worker's next job from, or None."""
+
+
+class Settled(NamedTuple):
+    """How a run was settled (its history event) and the next job, if one was reserved."""
+
+    event: str
+    next: Reservation | None
+
+
+def _queues(then: NextQueues) -> Sequence[str] | None:
+    return then() if then is not None else None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from zerog.backends.sqlite._gate import WriterGate
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError
 
 T = TypeVar("T")
@@ -70,6 +71,7 @@ class Database:
         self._lock = threading.Lock()
         self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._closed = False
+        self.gate = WriterGate(options.path)
         _databases.add(self)
 
     # --- connections -------------------------------------------------------------------------
@@ -131,17 +133,21 @@ class Database:
             for _, conn in self._connections:
                 conn.close()
             self._connections = []
+            self.gate.close()
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()  # the parent's lock may have been held by another thread.
+        self.gate.after_fork_in_child()
         _inherited.extend(conn for _, conn in self._connections)
         self._connections = []
 
     # --- transactions ------------------------------------------------------------------------
 
     def write(self, body: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``body`` in a write transaction (``BEGIN IMMEDIATE``), retried while busy."""
-        return self.run(body, "BEGIN IMMEDIATE")
+        """Run ``body`` in a write transaction (``BEGIN IMMEDIATE``), retried while busy;
+        writers queue at the gate first, so the lock passes from one to the next at once."""
+        with self.gate:
+            return self.run(body, "BEGIN IMMEDIATE")
 
     def read(self, body: Callable[[sqlite3.Connection], T], snapshot: bool = False) -> T:
         """Run ``body`` as reads; with ``snapshot`` all of them see one state of the file."""

@@ -114,7 +114,12 @@ class SqliteBackend(Backend):
     # --- workers -----------------------------------------------------------------------------
 
     def reserve(self, request: ReserveRequest) -> Reservation | None:
-        taken = self._db.write(lambda conn: self._reserve(conn, request))
+        return self._reservation(self._db.write(lambda conn: self._reserve(conn, request)), request)
+
+    @staticmethod
+    def _reservation(
+        taken: tuple[str, Record] | None, request: ReserveRequest
+    ) -> Reservation | None:
         if taken is None:
             return None
         # The document is decoded after COMMIT: other processes wait for the lock meanwhile.
@@ -181,6 +186,19 @@ class SqliteBackend(Backend):
         values = settlement.progress.values if settlement.progress else None
         encoded = Encoded(settlement.result, values)
         self._db.write(lambda conn: self._settle(conn, lease, settlement, encoded))
+
+    def settle_and_reserve(
+        self, lease: Lease, settlement: Settlement, request: ReserveRequest
+    ) -> Reservation | None:
+        """Both in one transaction: one lock hand-over and one commit per job, not two."""
+        values = settlement.progress.values if settlement.progress else None
+        encoded = Encoded(settlement.result, values)
+
+        def both(conn: sqlite3.Connection) -> tuple[str, Record] | None:
+            self._settle(conn, lease, settlement, encoded)
+            return self._reserve(conn, request)
+
+        return self._reservation(self._db.write(both), request)
 
     def _settle(
         self, conn: sqlite3.Connection, lease: Lease, settlement: Settlement, encoded: Encoded
