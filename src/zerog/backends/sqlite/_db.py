@@ -71,7 +71,7 @@ class Database:
         self._lock = threading.Lock()
         self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._closed = False
-        self.gate = WriterGate(options.path)
+        self.gate = WriterGate(options.path, options.lock_wait_seconds)
         _databases.add(self)
 
     # --- connections -------------------------------------------------------------------------
