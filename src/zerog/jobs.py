@@ -67,6 +67,11 @@ class BaseJob:
         the job's fields and runs it again at ``resume_at``."""
         raise NotImplementedError(f"{type(self).__name__} must define run()")
 
+    def retry_delay(self, attempt: int) -> float | None:
+        """Seconds to wait before retrying after failed ``attempt`` (1, 2, ...); None means
+        the worker's exponential backoff from ``RETRY_BACKOFF_SECONDS``, with jitter."""
+        return None
+
     # --- values and checkpoint ---------------------------------------------------------------
 
     @classmethod
@@ -165,6 +170,10 @@ def make_base_job(values: dict[str, Any] | None = None, jobType: str = "") -> Ba
 
 def job_from_record(record: Record) -> BaseJob:
     """Rebuild a stored job from its record (its last saved fields and its status)."""
+    if record.get("kind") == "function":
+        from zerog.deferrable.job import FunctionJob  # the deferrable face, loaded on demand.
+
+        return FunctionJob.from_record(record)
     cls = registry.job_class(record["type"])
     try:
         loaded = cls.schema().load(record["values"], partial=True)
