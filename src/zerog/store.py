@@ -275,6 +275,14 @@ class Store:
         """The queues paused now."""
         return self.backend.paused_queues()
 
+    def register_worker(self, entry: dict[str, Any]) -> None:
+        """Add or refresh a worker's entry in the registry (see Backend.register_worker)."""
+        self.backend.register_worker(entry)
+
+    def unregister_worker(self, worker_id: str) -> None:
+        """Remove a worker's entry: it stopped, or its supervisor saw it die."""
+        self.backend.unregister_worker(worker_id)
+
     def workers(self, max_age_seconds: float | None = None) -> list[dict[str, Any]]:
         """Live workers (seen within ``max_age_seconds``, default three poll intervals of the
         worker heartbeat), pruning entries of workers that vanished."""

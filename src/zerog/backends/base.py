@@ -26,6 +26,8 @@ from zerog.errors import InvalidTransition, NotSupported
 from zerog.record import Record
 from zerog.states import State
 
+STALE_WORKER_SECONDS = 3600.0  # registry entries unseen this long are deleted at registration.
+
 
 class Capability(StrEnum):
     """Optional powers a backend may have; callers branch on these, never on the class."""
@@ -283,29 +285,34 @@ class Backend(abc.ABC):
 
     # --- queues and workers ------------------------------------------------------------------
 
+    @abc.abstractmethod
     def pause_queue(self, queue: str, paused: bool) -> None:
         """Stop (``paused``) or restart reserving from ``queue``; its jobs stay where they
-        are, and running ones go on. Idempotent; a queue with no job yet can be paused."""
-        raise NotSupported(f"{type(self).__name__} cannot pause queues")
+        are, and running ones go on (they may heartbeat and settle). Idempotent; a queue with
+        no job yet can be paused. :meth:`reserve` skips a paused queue from the next call on."""
 
+    @abc.abstractmethod
     def paused_queues(self) -> frozenset[str]:
-        """The queues that are paused now."""
-        raise NotSupported(f"{type(self).__name__} cannot pause queues")
+        """The queues that are paused now (empty when none is)."""
 
+    @abc.abstractmethod
     def register_worker(self, worker: dict[str, Any]) -> None:
         """Insert or refresh a worker's entry (``id``, ``host``, ``pid``, ``queues``,
-        ``jobs``: the uuids it runs now, ``version``, ``started_at``), stamping ``last_seen``
-        with the backend's clock. Called at start and at every heartbeat tick."""
-        raise NotSupported(f"{type(self).__name__} has no worker registry")
+        ``jobs``: the uuids it runs now, ``version``, ``started_at``; other JSON keys are kept
+        as given), stamping ``last_seen`` with the backend's clock. Called at start and by
+        the worker's heartbeat thread. Raises ValueError or TypeError if it is not JSON."""
 
+    @abc.abstractmethod
     def unregister_worker(self, worker_id: str) -> None:
-        """Remove a worker's entry (it stopped cleanly). Idempotent."""
-        raise NotSupported(f"{type(self).__name__} has no worker registry")
+        """Remove a worker's entry (it stopped cleanly, or its supervisor saw it die).
+        Idempotent: an unknown id is not an error."""
 
+    @abc.abstractmethod
     def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
-        """Workers seen within ``max_age_seconds``, oldest start first; older entries are
-        pruned (their process is gone: its jobs' leases expire and are rescued)."""
-        raise NotSupported(f"{type(self).__name__} has no worker registry")
+        """Workers seen within ``max_age_seconds`` (entries as registered, plus
+        ``last_seen``), oldest start first. A read: it changes nothing. Entries unseen for
+        :data:`STALE_WORKER_SECONDS` are deleted by :meth:`register_worker` (their process is
+        gone: its jobs' leases expire and are rescued)."""
 
     # --- readers -----------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from zerog.backends import _common
 from zerog.backends.base import (
+    STALE_WORKER_SECONDS,
     Backend,
     Capability,
     Control,
@@ -238,6 +239,9 @@ class MemoryBackend(Backend):
             entry = json.loads(json.dumps(worker))
             entry["last_seen"] = now
             self._workers[entry["id"]] = entry
+            for worker_id, known in list(self._workers.items()):
+                if known["last_seen"] < now - STALE_WORKER_SECONDS:
+                    del self._workers[worker_id]
 
     def unregister_worker(self, worker_id: str) -> None:
         with self._atomic():
@@ -245,10 +249,11 @@ class MemoryBackend(Backend):
 
     def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
         with self._atomic() as now:
-            for worker_id, entry in list(self._workers.items()):
-                if entry["last_seen"] < now - max_age_seconds:
-                    del self._workers[worker_id]
-            live = sorted(self._workers.values(), key=lambda w: w.get("started_at") or 0)
+            cutoff = now - max_age_seconds  # a read: stale entries are skipped, not deleted.
+            live = sorted(
+                (w for w in self._workers.values() if w["last_seen"] >= cutoff),
+                key=lambda w: w.get("started_at") or 0,
+            )
             copies: list[dict[str, Any]] = json.loads(json.dumps(live))
             return copies
 

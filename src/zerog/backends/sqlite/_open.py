@@ -6,13 +6,14 @@ and runs under :meth:`._db.Database.run`, which retries while another process ho
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 from pathlib import Path
 from urllib.parse import unquote
 
 from zerog.backends.sqlite import _db
-from zerog.backends.sqlite._sql import COLUMNS, SCHEMA, SCHEMA_VERSION, Q
+from zerog.backends.sqlite._sql import COLUMNS, MIGRATIONS, SCHEMA, SCHEMA_VERSION, Q
 from zerog.errors import BackendError, ConfigurationError
 from zerog.urls import BackendURL
 
@@ -98,7 +99,8 @@ def checked_path(path: Path) -> str:
 
 
 def open_schema(database: _db.Database) -> None:
-    """Put the file in WAL mode and create the schema if it is missing; check its version."""
+    """Put the file in WAL mode, create the schema if it is missing or upgrade an older one
+    (see ``_sql.MIGRATIONS``), and check its version."""
     path = database.options.path
     try:
         mode = database.run(lambda conn: conn.execute("PRAGMA journal_mode = WAL").fetchone(), None)
@@ -111,6 +113,9 @@ def open_schema(database: _db.Database) -> None:
             mode and mode[0],
         )
     found = database.run(lambda conn: _create_schema(conn, path), None)
+    while found in MIGRATIONS:
+        step = functools.partial(_migrate, script=MIGRATIONS[found], path=path)
+        found = database.run(step, None)
     if found != SCHEMA_VERSION:
         raise ConfigurationError(
             f"the SQLite database {path} has zerog schema version {found!r}; this zerog "
@@ -121,6 +126,21 @@ def open_schema(database: _db.Database) -> None:
         raise ConfigurationError(
             f"{path} has a jobs table zerog did not make (columns {', '.join(columns)})"
         )
+
+
+def _migrate(conn: sqlite3.Connection, script: str, path: str) -> str | None:
+    """Run one migration script in its own write transaction; returns the version after it.
+
+    The scripts are idempotent: of several processes opening an old file at once, the first
+    migrates it and the others change nothing."""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;")
+    except sqlite3.OperationalError as exc:
+        if _db.is_busy(exc):
+            raise  # retried by Database.run
+        raise ConfigurationError(f"cannot upgrade zerog's tables in {path}: {exc}") from exc
+    row = conn.execute(Q.schema_version).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _create_schema(conn: sqlite3.Connection, path: str) -> str | None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, fields
 from importlib import resources
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 COLUMNS = (
     "uuid",
@@ -62,6 +62,14 @@ class Queries:
     history: str
     counts: str
     table_columns: str
+    paused_queues: str
+    pause_queue: str
+    resume_queue: str
+    register_worker: str
+    unregister_worker: str
+    any_stale_worker: str
+    prune_workers: str
+    live_workers: str
 
 
 def read_sql(filename: str) -> str:
@@ -86,6 +94,8 @@ def load_queries() -> Queries:
 
 Q = load_queries()
 SCHEMA = read_sql("schema.sql")
+MIGRATIONS = {"1": read_sql("migrate_2.sql")}
+"""Scripts that turn a file of version <key> into the next version; applied in turn on open."""
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,6 +19,7 @@ from typing import Any
 
 from zerog.backends import _common
 from zerog.backends.base import (
+    STALE_WORKER_SECONDS,
     Backend,
     Capability,
     Control,
@@ -267,6 +268,34 @@ class SqliteBackend(Backend):
             _move(conn, seq, uuid, state, "retry", None, now)
         return len(rows)
 
+    # --- queues and workers ------------------------------------------------------------------
+
+    def pause_queue(self, queue: str, paused: bool) -> None:
+        params = {"name": queue, "now": self.clock()}
+        sql = Q.pause_queue if paused else Q.resume_queue
+        self._db.write(lambda conn: conn.execute(sql, params))
+
+    def paused_queues(self) -> frozenset[str]:
+        rows = self._db.read(lambda conn: conn.execute(Q.paused_queues).fetchall())
+        return frozenset(row[0] for row in rows)
+
+    def register_worker(self, worker: dict[str, Any]) -> None:
+        entry = {k: v for k, v in worker.items() if k != "last_seen"}
+        params = {
+            "id": str(entry["id"]),
+            "started_at": entry.get("started_at"),
+            "doc": dumps(entry),  # refuses what is not JSON before the transaction.
+        }
+        self._db.write(lambda conn: _register_worker(conn, params, self.clock()))
+
+    def unregister_worker(self, worker_id: str) -> None:
+        self._db.write(lambda conn: conn.execute(Q.unregister_worker, (worker_id,)))
+
+    def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
+        cutoff = {"cutoff": self.clock() - max_age_seconds}  # a read: stale ones are skipped.
+        rows = self._db.read(lambda conn: conn.execute(Q.live_workers, cutoff).fetchall())
+        return [{**json.loads(doc), "last_seen": last_seen} for last_seen, doc in rows]
+
     # --- readers -----------------------------------------------------------------------------
 
     def get(self, uuid: str, history: bool = False) -> Record:
@@ -393,6 +422,13 @@ def _write(
             texts.append(encoded.get(value) if encoded else dumps(value))
     if columns or keys:
         conn.execute(update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
+
+
+def _register_worker(conn: sqlite3.Connection, params: dict[str, Any], now: float) -> None:
+    """Upsert a worker's entry; entries unseen for STALE_WORKER_SECONDS go here (readers
+    only skip them, so that reads have no side effects)."""
+    conn.execute(Q.register_worker, {**params, "now": now})
+    conn.execute(Q.prune_workers, {"cutoff": now - STALE_WORKER_SECONDS})
 
 
 def _log(

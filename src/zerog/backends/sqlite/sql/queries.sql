@@ -25,8 +25,10 @@ VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM history WHERE job = ?1), ?2, ?3
 
 -- name: next_ready
 -- The state list must stay literally equal to the jobs_ready index's, or the index is not used.
+-- A paused queue has none: the NOT EXISTS is one primary-key lookup, made once per call.
 SELECT * FROM jobs
 WHERE queue = :queue AND state IN ('waiting', 'scheduled') AND ready_at <= :now
+AND NOT EXISTS (SELECT 1 FROM queues WHERE name = :queue AND paused_at IS NOT NULL)
 ORDER BY priority, seq
 LIMIT 1;
 
@@ -97,3 +99,31 @@ SELECT queue, state, count(*) FROM jobs GROUP BY queue, state;
 
 -- name: table_columns
 SELECT name FROM pragma_table_info('jobs') ORDER BY cid;
+
+-- name: paused_queues
+SELECT name FROM queues WHERE paused_at IS NOT NULL ORDER BY name;
+
+-- name: pause_queue
+-- Pausing a paused queue keeps the time it was first paused.
+INSERT INTO queues (name, paused_at) VALUES (:name, :now)
+ON CONFLICT (name) DO UPDATE SET paused_at = coalesce(queues.paused_at, excluded.paused_at);
+
+-- name: resume_queue
+UPDATE queues SET paused_at = NULL WHERE name = :name;
+
+-- name: register_worker
+INSERT INTO workers (id, started_at, last_seen, doc) VALUES (:id, :started_at, :now, :doc)
+ON CONFLICT (id) DO UPDATE SET
+    started_at = excluded.started_at, last_seen = excluded.last_seen, doc = excluded.doc;
+
+-- name: unregister_worker
+DELETE FROM workers WHERE id = ?;
+
+-- name: any_stale_worker
+SELECT 1 FROM workers WHERE last_seen < :cutoff LIMIT 1;
+
+-- name: prune_workers
+DELETE FROM workers WHERE last_seen < :cutoff;
+
+-- name: live_workers
+SELECT last_seen, doc FROM workers WHERE last_seen >= :cutoff ORDER BY coalesce(started_at, 0), id;

@@ -1,4 +1,4 @@
--- The zerog job store, version 1. Every statement is idempotent (IF NOT EXISTS / OR IGNORE), so
+-- The zerog job store, version 2 (migrate_2.sql turns a version 1 file into this). Every statement is idempotent (IF NOT EXISTS / OR IGNORE), so
 -- several processes opening a fresh file at once may all run this; BEGIN IMMEDIATE serialises them.
 
 CREATE TABLE IF NOT EXISTS meta (
@@ -66,4 +66,21 @@ CREATE TABLE IF NOT EXISTS history (
     PRIMARY KEY (job, n)
 ) WITHOUT ROWID;
 
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '1');
+-- Queues that have settings of their own; a queue with no row has none. paused_at: when an
+-- operator paused it (NULL: it is served). Reserve reads this small table in its transaction.
+CREATE TABLE IF NOT EXISTS queues (
+    name      TEXT PRIMARY KEY,
+    paused_at REAL
+) WITHOUT ROWID;
+
+-- The worker registry: one row per live worker process, refreshed by its heartbeat thread.
+-- `doc` is the worker's entry as JSON (host, pid, queues, jobs, version, ...); `last_seen` is
+-- the backend's clock at the last refresh, and rows not refreshed for a while are pruned.
+CREATE TABLE IF NOT EXISTS workers (
+    id         TEXT PRIMARY KEY,
+    started_at REAL,
+    last_seen  REAL NOT NULL,
+    doc        TEXT NOT NULL
+) WITHOUT ROWID;
+
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '2');
