@@ -10,23 +10,23 @@ BENCH_JOBS ?= 10000
 BENCH_RUNS ?= 3
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps demo test lint bench clean
+.PHONY: help venv deps demo test lint bench chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) \
 		| awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
 
-# The stamp makes `make venv` idempotent; editing pyproject.toml reinstalls.
-$(STAMP): pyproject.toml
+# The stamp makes `make venv` idempotent; editing pyproject.toml or this file reinstalls.
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,beanstalk]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install zerog with its dev tools (once)
 
-# System packages the tests need go here (later: beanstalkd, chromium via apt-get).
-deps: ## install system packages the tests need (none yet)
-	@true
+# System packages the tests need (Debian's; run as root): beanstalkd for the beanstalk backend.
+deps: ## install system packages the tests need (beanstalkd)
+	command -v beanstalkd || (apt-get update && apt-get install -y beanstalkd)
 
 demo: venv ## run the quickstart: example long jobs with live progress
 	$(BIN)/zerog demo
@@ -41,6 +41,9 @@ lint: venv ## ruff check, ruff format --check, mypy
 
 bench: venv ## enqueue and drain rates on SQLite, next to the raw SQLite floor
 	$(BIN)/python bench/drain.py --url $(BENCH_URL) --jobs $(BENCH_JOBS) --runs $(BENCH_RUNS)
+
+chaos: venv ## the chaos test with 10,000 jobs: children SIGKILLed at random, nothing lost
+	CHAOS_JOBS=10000 $(BIN)/pytest tests/reliability/test_chaos.py -q -s -p no:cacheprovider
 
 clean: ## remove caches and build output (keeps .venv)
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache src/*.egg-info

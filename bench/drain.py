@@ -97,6 +97,8 @@ def drain(url: str, jobs: int, workers: int, threads: int) -> tuple[float, float
         "-m",
         "zerog",
         "worker",
+        "--workers",
+        "1",  # one process per command: the bench starts --workers commands itself.
         "--burst",
         "--url",
         url,
@@ -189,12 +191,20 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="sqlite:///PATH.db (overwritten)")
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="sqlite:///PATH.db (overwritten), or beanstalk://HOST:PORT?store=sqlite:///PATH.db",
+    )
     parser.add_argument("--jobs", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if parse_url(args.url).scheme == "beanstalk":  # measured beside greenstalk, same flags.
+        import drain_beanstalk
+
+        return drain_beanstalk.main(argv)
     runs = []
     for number in range(1, args.runs + 1):
         runs.append(one_run(args))

@@ -172,6 +172,8 @@ class WorkerPool:
             "-m",
             "zerog",
             "worker",
+            "--workers",
+            "1",  # the demo starts its own processes: one worker child each.
             "--url",
             url,
             "--import",

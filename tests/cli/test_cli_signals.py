@@ -1,5 +1,6 @@
 """``zerog worker`` and SIGTERM: drain within the grace period, then release with the
-checkpoint; a second SIGTERM stops at once."""
+checkpoint; a second SIGTERM stops at once. Each of these runs the real command: a supervisor
+with one child per core unless ``--workers`` says otherwise (0: no supervisor)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Zerog, clean_env, command
+from tests.worker.pool import children_of
 from zerog.cli import EXIT_OK
 
 ReadJob = Callable[[str], dict[str, Any]]
@@ -191,3 +193,22 @@ def test_a_stop_reaches_each_worker_once(
         record = read_job(uuid)
         assert record["state"] == "waiting"
         assert record["history"][-1]["event"] == "released"
+
+
+def test_workers_0_runs_the_worker_in_this_process(
+    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path
+) -> None:
+    # Given `zerog worker --workers 0` running a long job
+    uuid = enqueue_long_job(zerog, db_url)
+    with worker_process(
+        tmp_path, "--workers", "0", "--url", db_url, "--import", "zerog.examples", "--grace", "0"
+    ) as worker:
+        wait_for_state(read_job, uuid, "running")
+        # Then the job runs in that very process: no supervisor, no child
+        assert children_of(worker.pid) == []
+        assert read_job(uuid)["worker"].split("-")[-2] == str(worker.pid)
+        # And SIGTERM drains it as it would a child of a pool
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=15)
+    assert code == EXIT_OK
+    assert read_job(uuid)["history"][-1]["event"] == "released"

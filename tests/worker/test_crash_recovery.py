@@ -1,108 +1,83 @@
-"""Real worker processes killed mid-job: nothing is lost, checkpoints are kept, poison ends."""
+"""Worker processes killed mid-job: nothing is lost, checkpoints are kept, poison ends."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import pytest
-
 import zerog
-from tests.worker import crash_jobs
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def store(tmp_path):
-    url = f"sqlite:///{tmp_path / 'crash.db'}"
-    store = zerog.use(url)
-    yield store
-    zerog.use(None)
-    store.close()
+from tests.worker.pool import enqueue, events, pool, wait_until, worker_pid
+from zerog.store import Store
 
 
-def start_worker(store, *extra: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ZEROG_URL": store.settings.url, "ZEROG_RESCUE_INTERVAL_SECONDS": "0.5"}
-    log = Path(store.settings.url.removeprefix("sqlite:///")).with_suffix(".log")
-    with log.open("ab") as output:  # the child keeps its own copy of the descriptor.
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "zerog",
-                "worker",
-                "--path",
-                str(ROOT),
-                "--import",
-                "tests.worker.crash_jobs",
-                "-q",
-                "crash",
-                *extra,
-            ],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.05)
-
-
-def test_sigkill_mid_job_reruns_from_the_last_checkpoint(store, tmp_path):
+def test_sigkill_of_a_child_mid_job_reruns_it_at_once_from_its_checkpoint(
+    sqlite: Store, tmp_path: Path
+) -> None:
+    # Given a pool whose child saved stage 1 of a job and hangs in it
     marker = tmp_path / "mid-job"
-    uuid = zerog.make_base_job({"marker": str(marker)}, "crash_checkpoint").enqueue()
-    first = start_worker(store)
-    try:
-        # Given the job saved stage 1 and is hanging mid-run,
-        wait_for(marker.exists)
-        # When its worker is killed with SIGKILL,
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-    finally:
-        first.kill()
-    assert store.get(uuid)["state"] == "running"
-    # Then another worker rescues it after its lease expires and resumes from stage 1.
-    second = start_worker(store)
-    try:
-        wait_for(lambda: store.get(uuid)["state"] == "complete")
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(30)
+    uuid = enqueue(sqlite, "pool_checkpoint", ttr=60.0, marker=str(marker))
+    with pool(sqlite.settings.url, tmp_path, "--workers", "2") as running:
+        wait_until(marker.exists, what="the job's first run")
+        # When that child is killed with SIGKILL
+        os.kill(int(marker.read_text()), signal.SIGKILL)
+        # Then the supervisor puts the job back at once (its 60 s lease is not waited for),
+        # and a child resumes it from stage 1 and completes it
+        wait_until(lambda: sqlite.get(uuid)["state"] == "complete", 20, "completion")
+        assert running.stop() == 0
     job = zerog.get_job(uuid)
-    assert [e["msg"] for e in job.events] == ["stage 1 saved", "resumed at stage 1"]
-    assert job.stage == 2
-    assert len(job.runs) == 2
-    history = [h["event"] for h in job.history]
-    assert history == ["put", "reserved", "lease-expired", "reserved", "completed"]
-    assert second.returncode == 0
+    assert events(sqlite.get(uuid)) == ["put", "reserved", "retried", "reserved", "completed"]
+    assert "killed by SIGKILL" in job.errors[-1]["msg"]
+    assert [e["msg"].split(" by ")[0] for e in job.events] == [
+        "checkpoint saved",
+        "resumed from step 1",
+    ]
+    assert job.attempts == 2
 
 
-def test_a_job_that_kills_its_worker_ends_failed_after_its_retries(store):
-    uuid = zerog.make_base_job({}, "crash_poison").enqueue()
-    # Each worker that takes it dies; the attempts are counted at reserve.
-    for _ in range(crash_jobs.PoisonJob.MAX_RETRIES + 1):
-        worker = start_worker(store, "--burst")
-        assert worker.wait(30) == 17
-        wait_for(
-            lambda: (
-                store.get(uuid)["lease_expires_at"] is None
-                or store.get(uuid)["lease_expires_at"] < time.time()
-            ),
-            10,
+def test_sigkill_of_the_whole_pool_the_lease_expires_and_another_pool_resumes(
+    sqlite: Store, tmp_path: Path
+) -> None:
+    # Given a job that saved its checkpoint and hangs, under a pool that is then killed whole
+    # (supervisor and children: nothing is left to put the job back)
+    marker = tmp_path / "mid-job"
+    uuid = enqueue(sqlite, "pool_checkpoint", ttr=2.0, marker=str(marker))
+    with pool(sqlite.settings.url, tmp_path, "--workers", "1") as first:
+        wait_until(marker.exists, what="the job's first run")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.proc.wait(10)
+    assert sqlite.get(uuid)["state"] == "running"
+    # When another pool starts / Then it rescues the job once its lease expired, and resumes it
+    with pool(sqlite.settings.url, tmp_path, "--workers", "1") as second:
+        wait_until(lambda: sqlite.get(uuid)["state"] == "complete", 20, "completion")
+        assert second.stop() == 0
+    record = sqlite.get(uuid)
+    assert events(record) == ["put", "reserved", "lease-expired", "reserved", "completed"]
+    assert record["values"]["steps"] == 2
+
+
+def test_a_job_that_kills_its_process_fails_while_the_pool_serves_the_others(
+    sqlite: Store, tmp_path: Path
+) -> None:
+    # Given a job that kills the process running it, among ordinary jobs
+    poison = enqueue(sqlite, "pool_poison", ttr=30.0)
+    others = [enqueue(sqlite, "pool_sleep", seconds=0.05) for _ in range(10)]
+    with pool(sqlite.settings.url, tmp_path, "--workers", "2") as running:
+        # When the pool runs them / Then the poison ends failed, "worker lost", after its
+        # one retry (each of its two attempts killed a child), and the others complete
+        wait_until(lambda: sqlite.get(poison)["state"] == "failed", 30, "the poison failed")
+        wait_until(
+            lambda: all(sqlite.get(u, history=False)["state"] == "complete" for u in others),
+            30,
+            "the other jobs",
         )
-    survivor = start_worker(store, "--burst")
-    wait_for(lambda: store.get(uuid)["state"] == "failed", 10)
-    assert survivor.wait(30) == 0
-    record = store.get(uuid)
+        children = running.wait_children(2)  # replaced: the pool is whole again.
+        assert running.stop() == 0
+    record = sqlite.get(poison)
     assert record["attempts"] == 2
     assert "worker lost" in record["errors"][-1]["msg"]
-    assert record["history"][-1]["event"] == "failed-worker-lost"
+    assert "exited with code 17" in record["errors"][-1]["msg"]
+    assert events(record)[-1] == "failed"
+    killed = {worker_pid(h["worker"]) for h in record["history"] if h["event"] == "reserved"}
+    assert not killed & set(children)
+    assert "respawning" in running.log()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -13,6 +14,7 @@ from zerog.backends.memory import MemoryBackend
 from zerog.settings import Settings
 from zerog.store import Store
 from zerog.worker import Worker
+from zerog.worker.loop import WorkerOptions
 
 
 @pytest.fixture
@@ -24,11 +26,12 @@ def store():
     zerog.use(previous)
 
 
-def wait_until(predicate, timeout: float = 10.0) -> None:
+def wait_until(predicate, timeout: float = 10.0):
     deadline = time.monotonic() + timeout
-    while not predicate():
+    while not (value := predicate()):
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.02)
+    return value
 
 
 def start_worker(store: Store, burst: bool = False) -> tuple[Worker, threading.Thread]:
@@ -115,3 +118,51 @@ def test_a_worker_that_lost_its_lease_cannot_settle(store):
     with pytest.raises(zerog.errors.ReservationLost):
         store.heartbeat(reservation.lease)
     assert state_of(store, uuid) == "running"
+
+
+# --- shutdown, registry, retirement, reload (a worker on its own) ---------------------------
+
+
+def pool_worker(store: Store, **options: object) -> tuple[Worker, threading.Thread]:
+    worker = Worker(store, ["pool"], threads=2, options=WorkerOptions(**options))
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, thread
+
+
+@pytest.mark.parametrize(("action", "final"), [("cancel", "cancelled"), ("pause", "paused")])
+def test_a_job_asked_to_stop_ends_that_way_at_shutdown_not_released(
+    store: Store, action: str, final: str
+) -> None:
+    # Given a job that never calls job_log, asked to stop while it runs
+    uuid = zerog.make_base_job({"seconds": 30}, "pool_spin").enqueue(ttr=1.5)
+    worker, thread = pool_worker(store)
+    wait_until(lambda: state_of(store, uuid) == "running")
+    store.act(uuid, action)
+    wait_until(lambda: worker.heartbeat.running()[0].control == action)
+    # When the worker shuts down / Then the job ends as asked, not back in its queue
+    worker.stop(now=True)
+    thread.join(5)
+    assert state_of(store, uuid) == final
+    assert store.get(uuid)["history"][-1]["event"] == final
+
+
+def test_a_worker_registers_lists_its_jobs_and_unregisters(store: Store) -> None:
+    uuid = zerog.make_base_job({"seconds": 30}, "pool_spin").enqueue(ttr=1.5)
+    worker, thread = pool_worker(store)
+    [entry] = wait_until(lambda: (found := store.workers()) and found[0]["jobs"] and found)
+    assert (entry["id"], entry["jobs"], entry["queues"]) == (worker.worker_id, [uuid], ["pool"])
+    assert entry["pid"] == os.getpid()
+    worker.stop(now=True)
+    thread.join(5)
+    assert store.workers() == []
+
+
+def test_a_worker_retires_after_max_jobs(store: Store) -> None:
+    for _ in range(5):
+        zerog.make_base_job({}, "pool_sleep").enqueue()
+    worker = Worker(store, ["pool"], threads=1, options=WorkerOptions(max_jobs=3))
+    # When it has taken 3 jobs, it stops reserving and returns
+    assert worker.run() == 3
+    assert worker.recycle_reason == "max-jobs (3)"
+    assert store.counts()["pool"] == {"complete": 3, "waiting": 2}

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zerog import __version__
-from zerog.cli import enqueue, inspect, worker
+from zerog.cli import enqueue, inspect, serve, worker, workers
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_url
 from zerog.cli._flags import add_flag, apply_env, factor
 from zerog.errors import ConfigurationError, JobValidationError, UnknownJobType, ZerogError
@@ -39,8 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"zerog {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     worker.add_parser(commands)
+    workers.add_parser(commands)
     enqueue.add_parser(commands)
     inspect.add_parsers(commands)
+    serve.add_parser(commands)
     _add_demo(commands)
     return parser
 

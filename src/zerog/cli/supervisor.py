@@ -1,70 +1,72 @@
-"""``zerog worker --workers N``: N worker processes under one parent that forwards signals.
+"""From ``zerog worker`` flags to a pool of worker processes (:mod:`zerog.worker.supervisor`).
 
-A deliberately small supervisor: it starts N ``python -m zerog worker`` children with the
-same flags, turns each SIGTERM or SIGINT it receives into one SIGTERM to every child (the
-first drains, a second stops at once) and exits when all children have exited: 0 if each did
-cleanly. The children ignore SIGINT, so the Ctrl-C a terminal sends to the whole process group
-reaches them once, through the parent, not twice. It does not respawn or recycle children.
+The command line stays thin: this module turns the parsed flags into a
+:class:`~zerog.worker.config.PoolConfig` and runs the supervisor. A relative
+``sqlite:///`` path is made absolute first, so that a worker whose job runs in its sandbox
+directory still opens the same database.
 """
 
 from __future__ import annotations
 
-import logging
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Sequence
+import argparse
+import os
+from urllib.parse import quote, urlsplit
 
-from zerog.cli._common import EXIT_FAILURE, EXIT_OK
-from zerog.worker import StopFlags, stop_on_signals
+from zerog.backends.sqlite._open import path_of
+from zerog.cli._common import settings_of
+from zerog.urls import parse_url
+from zerog.worker.config import PoolConfig
+from zerog.worker.loop import WorkerOptions
+from zerog.worker.sandbox import Sandboxes
+from zerog.worker.supervisor import supervise
 
-log = logging.getLogger(__name__)
-
-SUPERVISED_FLAG = "--supervised"  # hidden: tells a child that its parent handles SIGINT.
-POLL_SECONDS = 0.1  # how often the parent looks at signals and children.
-
-
-def child_command(argv: Sequence[str]) -> list[str]:
-    """The child's command: the parent's own worker flags, one process each."""
-    return [sys.executable, "-m", "zerog", *argv, "--workers", "1", SUPERVISED_FLAG]
+MIB = 1 << 20
 
 
-def supervise(argv: Sequence[str], count: int) -> int:
-    """Run ``count`` children until they exit; forward stop requests as SIGTERM."""
-    flags = StopFlags()
-    with stop_on_signals(flags):
-        children = [
-            subprocess.Popen(child_command(argv), stdin=subprocess.DEVNULL) for _ in range(count)
-        ]
-        log.info(
-            "supervisor: started %d worker(s): %s", count, ", ".join(str(c.pid) for c in children)
-        )
-        forwarded = _wait(children, flags)
-    return _exit_code(children, forwarded)
+def absolute_url(url: str) -> str:
+    """The URL with a relative SQLite path made absolute (other URLs as they are)."""
+    parsed = parse_url(url)
+    if parsed.scheme != "sqlite":
+        return url
+    path = os.path.abspath(path_of(parsed))
+    query = urlsplit(url).query
+    return f"sqlite:///{quote(path)}" + (f"?{query}" if query else "")
 
 
-def _wait(children: list[subprocess.Popen[bytes]], flags: StopFlags) -> int:
-    """Wait for every child; returns how many SIGTERMs were forwarded."""
-    forwarded = 0
-    while any(child.poll() is None for child in children):
-        wanted = 2 if flags.now.is_set() else 1 if flags.draining.is_set() else 0
-        while forwarded < wanted:
-            forwarded += 1
-            log.info("supervisor: forwarding SIGTERM %d to the workers", forwarded)
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-        time.sleep(POLL_SECONDS)
-    return forwarded
+def pool_config(args: argparse.Namespace, queues: list[str]) -> PoolConfig:
+    """The pool the flags describe."""
+    settings = settings_of(
+        args, grace_seconds=args.grace, poll_interval_seconds=args.interval
+    ).replace(url=absolute_url(args.url))
+    return PoolConfig(
+        settings=settings,
+        queues=list(queues),
+        workers=args.workers,
+        threads=args.threads,
+        burst=bool(args.burst),
+        workdir=os.path.abspath(args.workdir) if args.workdir else None,
+        max_jobs=args.max_jobs,
+        max_memory_bytes=_bytes(args.max_memory),
+        cancel_grace_seconds=args.cancel_grace,
+        reload=not args.no_reload,
+    )
 
 
-def _exit_code(children: list[subprocess.Popen[bytes]], forwarded: int) -> int:
-    """0 if every child exited cleanly; one killed by a forwarded SIGTERM before it could set
-    up its handlers had no job yet, and counts as clean."""
-    clean = {0, -signal.SIGTERM} if forwarded else {0}
-    codes = [child.returncode for child in children]
-    if all(code in clean for code in codes):
-        return EXIT_OK
-    log.error("supervisor: worker exit codes %s", codes)
-    return EXIT_FAILURE
+def worker_options(args: argparse.Namespace) -> WorkerOptions:
+    """What a worker run in this process (``--workers 0``) takes from the flags."""
+    sandboxes = Sandboxes(args.workdir, 0, args.threads) if args.workdir else None
+    return WorkerOptions(
+        max_jobs=args.max_jobs,
+        max_memory_bytes=_bytes(args.max_memory),
+        sandboxes=sandboxes,
+        reload=not args.no_reload,
+    )
+
+
+def run_pool(args: argparse.Namespace, queues: list[str]) -> int:
+    """Run the pool until it is stopped; returns the supervisor's exit code."""
+    return supervise(pool_config(args, queues))
+
+
+def _bytes(megabytes: float | None) -> int | None:
+    return None if megabytes is None else int(megabytes * MIB)

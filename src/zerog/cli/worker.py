@@ -1,16 +1,17 @@
-"""``zerog worker``: a worker process with M threads, stopped by SIGTERM in two stages.
+"""``zerog worker``: a forking supervisor with N worker processes of M threads each.
 
 The first SIGTERM (or SIGINT) stops reserving and gives running jobs the grace period; what
 still runs after it is released back to its queue with its checkpoint. A second one stops at
-once (running jobs are released all the same). ``--workers N`` runs N such processes under a
-small supervisor (:mod:`zerog.cli.supervisor`).
+once (running jobs are released all the same). SIGHUP restarts the worker processes
+gracefully. See :mod:`zerog.worker.supervisor` for the pool and :mod:`zerog.cli.supervisor`
+for how the flags become its configuration; ``--workers 0`` runs one worker in this process,
+without a supervisor (for debugging).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import signal
 from contextlib import closing
 
 from zerog import registry
@@ -23,10 +24,12 @@ from zerog.cli._common import (
     import_job_modules,
     open_store,
 )
-from zerog.cli._flags import add_flag, positive_int, positive_seconds, seconds
+from zerog.cli._flags import add_flag, factor, positive_int, positive_seconds, seconds
 from zerog.settings import GRACE_SECONDS, POLL_INTERVAL_SECONDS
 from zerog.urls import mask, parse_url
 from zerog.worker import StopFlags, Worker, stop_on_signals
+from zerog.worker.config import CANCEL_GRACE_SECONDS
+from zerog.worker.procinfo import core_count
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +42,9 @@ def add_parser(commands: Commands) -> None:
         "worker",
         help="run jobs",
         description="Run jobs from one or more queues until stopped (or, with --burst, until "
-        "nothing is ready). SIGTERM drains: running jobs get the grace period, "
-        "then are released with their checkpoint; a second SIGTERM stops at once.",
+        "nothing is ready), in N worker processes of M threads under a supervisor that "
+        "respawns them. SIGTERM drains: running jobs get the grace period, then are released "
+        "with their checkpoint; a second SIGTERM stops at once; SIGHUP restarts the workers.",
     )
     add_url(parser)
     add_flag(
@@ -53,13 +57,40 @@ def add_parser(commands: Commands) -> None:
         help="work this queue; repeat for more, first is served first "
         "(default: the queues of the registered job classes, else 'default')",
     )
+    _add_pool_flags(parser)
+    add_imports(parser)
     add_flag(
         parser,
-        "--threads",
-        kind=positive_int,
-        default=1,
-        metavar="M",
-        help="jobs run at once in this process",
+        "--workdir",
+        metavar="DIR",
+        help="give each job an empty scratch directory, DIR/zerog-workers/sandbox-<k>, "
+        "emptied before and after it (its working directory when --threads is 1)",
+    )
+    add_flag(parser, "--burst", switch=True, help="run what is ready, then exit")
+    add_flag(
+        parser,
+        "--no-reload",
+        dest="no_reload",
+        switch=True,
+        help="do not reload a job's module when its file changes",
+    )
+    add_flag(parser, "--verbose", "-v", switch=True, help="log every state change")
+    parser.set_defaults(handler=run, log_level=logging.INFO)
+
+
+def _add_pool_flags(parser: argparse.ArgumentParser) -> None:
+    cores = core_count()
+    add_flag(
+        parser,
+        "--workers",
+        kind=processes,
+        default=cores,
+        metavar="N",
+        help="worker processes, one per core by default; 0 runs one worker in this process, "
+        "with no supervisor",
+    )
+    add_flag(
+        parser, "--threads", kind=positive_int, default=1, metavar="M", help="jobs per process"
     )
     add_flag(
         parser,
@@ -68,9 +99,6 @@ def add_parser(commands: Commands) -> None:
         metavar="S",
         help=f"longest sleep between polls when idle, seconds (default: {POLL_INTERVAL_SECONDS:g})",
     )
-    add_imports(parser)
-    add_flag(parser, "--burst", switch=True, help="run what is ready, then exit")
-    add_flag(parser, "--verbose", "-v", switch=True, help="log every state change")
     add_flag(
         parser,
         "--grace",
@@ -80,14 +108,38 @@ def add_parser(commands: Commands) -> None:
     )
     add_flag(
         parser,
-        "--workers",
-        kind=positive_int,
-        default=1,
-        metavar="N",
-        help="run N worker processes under this one, which forwards SIGTERM to them",
+        "--cancel-grace",
+        kind=seconds,
+        default=CANCEL_GRACE_SECONDS,
+        metavar="S",
+        help="how long a cancelled or paused job may go on before its process is terminated",
     )
-    parser.add_argument(supervisor.SUPERVISED_FLAG, action="store_true", help=argparse.SUPPRESS)
-    parser.set_defaults(handler=run, log_level=logging.INFO)
+    add_flag(
+        parser,
+        "--max-jobs",
+        kind=positive_int,
+        metavar="N",
+        help="replace a worker process after about N jobs",
+    )
+    add_flag(
+        parser,
+        "--max-memory",
+        kind=factor,
+        metavar="MB",
+        help="replace a worker process once its resident memory is above MB MiB (checked "
+        "after each job)",
+    )
+
+
+def processes(text: str) -> int:
+    """A number of worker processes: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, not {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text!r}")
+    return value
 
 
 def default_queues() -> list[str]:
@@ -100,17 +152,27 @@ def run(args: argparse.Namespace) -> int:
     """Work until drained; exit 0 also after a SIGTERM, since running jobs were released."""
     parse_url(args.url)  # a bad URL or job module fails here, before any child is started.
     import_job_modules(args)
-    if args.workers > 1:
-        return supervisor.supervise(args.argv, args.workers)
     queues = args.queues or default_queues()
+    if args.workers > 0:
+        return supervisor.run_pool(args, queues)
+    return run_here(args, queues)
+
+
+def run_here(args: argparse.Namespace, queues: list[str]) -> int:
+    """``--workers 0``: one worker in this process (no respawn, recycling or cancel kill)."""
     with closing(
         open_store(args, grace_seconds=args.grace, poll_interval_seconds=args.interval)
     ) as store:
         flags = StopFlags()
         with stop_on_signals(flags):
-            if args.supervised:  # the parent turns Ctrl-C into one SIGTERM for each child.
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-            worker = Worker(store, queues, threads=args.threads, burst=args.burst, flags=flags)
+            worker = Worker(
+                store,
+                queues,
+                threads=args.threads,
+                burst=args.burst,
+                flags=flags,
+                options=supervisor.worker_options(args),
+            )
             log.info(
                 "worker %s: %s, queues %s",
                 worker.worker_id,

@@ -3,8 +3,13 @@
 It runs apart from the jobs, so a job busy in pure Python, or in a C call that holds the GIL
 only in bursts, still has its lease renewed. Each tick it writes buffered progress (which
 renews the lease too), touches leases a third of their TTR old (or ``CONTROL_POLL_SECONDS``,
-so operator requests arrive quickly), and now and then
-rescues other workers' expired leases.
+so operator requests arrive quickly), now and then rescues other workers' expired leases, and
+calls the worker's ``on_tick`` (registry refresh, reports to a supervisor).
+
+A C call that holds the GIL for longer than that (a long ``re`` match; ``hashlib`` and I/O
+release it) stops this thread too. Under a supervisor, the parent process, which no child
+can starve, keeps such a child's leases alive (see :mod:`zerog.worker.supervisor`); a worker
+running on its own needs a TTR longer than the longest GIL hold of its jobs.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from zerog import settings
 from zerog.errors import BackendError
@@ -26,9 +32,15 @@ TICK_SECONDS = settings.PROGRESS_FLUSH_SECONDS
 class Heartbeat:
     """One thread per worker process watching every job the process runs."""
 
-    def __init__(self, store: Store, rescue_interval: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        rescue_interval: float,
+        on_tick: Callable[[list[RunContext]], None] | None = None,
+    ) -> None:
         self.store = store
         self.rescue_interval = rescue_interval
+        self.on_tick = on_tick
         self._contexts: set[RunContext] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -66,16 +78,21 @@ class Heartbeat:
                 self.beat()
             except BackendError:
                 log.exception("heartbeat failed; trying again next tick")
+            except Exception:  # a bug in a hook must not stop the leases being renewed.
+                log.exception("heartbeat hook failed; going on")
 
     def beat(self) -> None:
         """One tick: flush or touch each run that needs it; rescue now and then."""
         now = time.monotonic()
-        for context in self.running():
+        running = self.running()
+        for context in running:
             due = min(context.lease_ttr() / 3, settings.CONTROL_POLL_SECONDS)
             if now - context.last_write >= due:
                 context.touch()
             else:
                 context.flush(force=False)
+        if self.on_tick is not None:
+            self.on_tick(running)
         if now - self._last_rescue >= self.rescue_interval:
             self._last_rescue = now
             self.store.rescue_expired()

@@ -1,13 +1,19 @@
 """The worker process: M consumer threads (reserve → run → settle) and one heartbeat thread.
 
-A forking supervisor (``--workers N``) runs N of these; one is also usable on its own, inside
-a test or another program. Shutdown is in two stages: ``drain`` stops reserving and lets the
-running jobs finish within the grace period; what still runs after it is released back to the
-queue with its last checkpoint, its attempt refunded.
+A forking supervisor (``--workers N``, :mod:`zerog.worker.supervisor`) runs N of these; one is
+also usable on its own, inside a test or another program. Shutdown is in two stages: ``drain``
+stops reserving and lets the running jobs finish within the grace period; what still runs
+after it is released back to the queue with its last checkpoint, its attempt refunded (or
+settled cancelled or paused, if an operator asked for that meanwhile).
+
+A worker can also retire on its own (``max_jobs``, ``max_memory_bytes``): it stops reserving,
+lets its running jobs finish, and returns with ``recycle_reason`` set so that its supervisor
+replaces the process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -15,12 +21,18 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from zerog.backends.base import Reservation
+from zerog.backends.base import Control, Lease, Reservation
 from zerog.errors import BackendError
+from zerog.run_context import RunContext
 from zerog.store import Store
+from zerog.worker import procinfo
 from zerog.worker.heartbeat import Heartbeat
+from zerog.worker.registration import Registration
+from zerog.worker.reload import Reloader
 from zerog.worker.runner import Runner
+from zerog.worker.sandbox import Sandboxes
 from zerog.worker.signals import StopFlags
 
 log = logging.getLogger(__name__)
@@ -31,6 +43,37 @@ MIN_IDLE_SECONDS = 0.01  # first idle poll; doubles up to the poll interval.
 def make_worker_id() -> str:
     """host-pid-random: unique per worker process, readable in history and logs."""
     return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+class WorkerHooks:
+    """What a worker tells whoever supervises it; these do nothing (a worker on its own).
+
+    ``reserved`` is called in the consumer thread as soon as it holds a lease, ``settled``
+    once the run's settlement is written (or failed), ``tick`` in the heartbeat thread with
+    the runs it watches. They must be quick and must not raise.
+    """
+
+    def reserved(self, reservation: Reservation) -> None:
+        """The worker holds a new lease."""
+
+    def settled(self, lease: Lease) -> None:
+        """The lease is over: the run was settled, or could not be."""
+
+    def tick(self, running: list[RunContext]) -> None:
+        """The heartbeat thread ticked."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerOptions:
+    """What a worker does besides running jobs; the defaults suit a worker on its own."""
+
+    max_jobs: int | None = None  # retire after about this many jobs (see Worker._took_job).
+    max_memory_bytes: int | None = None  # retire once resident memory is above this.
+    sandboxes: Sandboxes | None = None  # a scratch directory per job (--workdir).
+    reload: bool = True  # run a job's new code when its module's file changed.
+    reloader: Reloader | None = None  # None: a new one, its baseline taken now.
+    hooks: WorkerHooks | None = None
+    supervisor: int | None = None  # the supervising process's pid, for the registry.
 
 
 class Worker:
@@ -44,6 +87,7 @@ class Worker:
         burst: bool = False,
         worker_id: str | None = None,
         flags: StopFlags | None = None,
+        options: WorkerOptions | None = None,
     ) -> None:
         if not queues:
             raise ValueError("a worker needs at least one queue")
@@ -53,31 +97,44 @@ class Worker:
         self.burst = burst
         self.worker_id = worker_id or make_worker_id()
         self.flags = flags or StopFlags()
-        self.heartbeat = Heartbeat(store, store.settings.rescue_interval_seconds)
-        self.runner = Runner(store, self.heartbeat.watch, self.heartbeat.unwatch)
+        self.options = options or WorkerOptions()
+        self.hooks = self.options.hooks or WorkerHooks()
+        self.registration = Registration(
+            store, self.worker_id, self.queues, self.threads, self.options.supervisor
+        )
+        self.heartbeat = Heartbeat(store, store.settings.rescue_interval_seconds, self._tick)
+        reloader = (self.options.reloader or Reloader()) if self.options.reload else None
+        if reloader is not None:
+            reloader.snapshot()
+        self.runner = Runner(store, self.heartbeat.watch, self.heartbeat.unwatch, reloader)
         self.processed = 0
+        self.reserved = 0
+        self.recycle_reason: str | None = None  # why the worker retired on its own, if it did.
         self._count_lock = threading.Lock()
         self._consumers: list[threading.Thread] = []
 
     def run(self) -> int:
-        """Work until drained (or, with ``burst``, until nothing is ready); returns how many
-        jobs this worker settled."""
+        """Work until drained (or, with ``burst``, until nothing is ready; or until retired);
+        returns how many jobs this worker settled."""
         log.info(
             "worker %s on %s with %d thread(s)", self.worker_id, ",".join(self.queues), self.threads
         )
+        self.registration.register()
         self.store.rescue_expired()
         self.heartbeat.start()
         self._consumers = [
-            threading.Thread(target=self._consume, name=f"zerog-consumer-{k}", daemon=True)
+            threading.Thread(target=self._consume, args=(k,), name=f"zerog-consumer-{k}")
             for k in range(self.threads)
         ]
         for thread in self._consumers:
+            thread.daemon = True  # a job that never returns must not keep the process alive.
             thread.start()
         try:
             self._wait()
         finally:
             self._release_running()
             self.heartbeat.stop()
+            self.registration.unregister()
         return self.processed
 
     def _wait(self) -> None:
@@ -97,23 +154,39 @@ class Worker:
                 thread.join(timeout=0.1)
 
     def _release_running(self) -> None:
-        """Give back what still runs after the grace period, with its checkpoint."""
+        """Give back what still runs after the grace period, with its checkpoint; a job an
+        operator cancelled or paused meanwhile ends that way instead of going back."""
         for context in self.heartbeat.running():
             context.lost = True  # the job's thread may go on; its writes are no longer ours.
+            uuid = context.lease.uuid
             try:
-                self.store.release(context.lease, context.take(context.job.dump_values()))
-                log.warning(
-                    "released job %s at shutdown",
-                    context.lease.uuid,
-                    extra={"event": "job.released", "job_id": context.lease.uuid},
-                )
+                self._give_back(context)
             except BackendError as exc:
-                log.warning("could not release job %s: %s", context.lease.uuid, exc)
+                log.warning("could not release job %s: %s", uuid, exc)
 
-    def _consume(self) -> None:
+    def _give_back(self, context: RunContext) -> None:
+        values = context.job.dump_values()
+        if context.control == Control.CANCEL:
+            self.store.finish_cancelled(context.lease, context.take())
+            log.warning("job %s cancelled at shutdown", context.lease.uuid)
+            return
+        if context.control == Control.PAUSE:
+            self.store.finish_paused(context.lease, context.take(values))
+            log.warning("job %s paused at shutdown", context.lease.uuid)
+            return
+        self.store.release(context.lease, context.take(values))
+        log.warning(
+            "released job %s at shutdown",
+            context.lease.uuid,
+            extra={"event": "job.released", "job_id": context.lease.uuid},
+        )
+
+    # --- consumers ---------------------------------------------------------------------------
+
+    def _consume(self, thread: int) -> None:
         idle = MIN_IDLE_SECONDS
         following: Reservation | None = None
-        while not self.flags.draining.is_set() or following is not None:
+        while self._reserving() or following is not None:
             reservation, following = following or self._reserve(), None
             if reservation is None:
                 if self.burst:
@@ -122,12 +195,24 @@ class Worker:
                 idle = min(idle * 2, self.store.settings.poll_interval_seconds)
                 continue
             idle = MIN_IDLE_SECONDS
-            try:
-                following = self.runner.execute(reservation, self._next_queues).next
-            except BackendError:  # the lease will expire and the job be rescued: not lost.
-                log.exception("settling job %s failed", reservation.lease.uuid)
-            with self._count_lock:
-                self.processed += 1
+            self.hooks.reserved(reservation)
+            self._took_job()
+            following = self._execute(thread, reservation)
+            self.hooks.settled(reservation.lease)
+            self._finished_job()
+
+    def _execute(self, thread: int, reservation: Reservation) -> Reservation | None:
+        """Run one job (in its sandbox, if any); returns the next job, if one was reserved."""
+        try:
+            with self._sandbox(thread):
+                return self.runner.execute(reservation, self._next_queues).next
+        except BackendError:  # the lease will expire and the job be rescued: not lost.
+            log.exception("settling job %s failed", reservation.lease.uuid)
+            return None
+
+    def _sandbox(self, thread: int) -> contextlib.AbstractContextManager[object]:
+        sandboxes = self.options.sandboxes
+        return contextlib.nullcontext() if sandboxes is None else sandboxes.entered(thread)
 
     def _reserve(self) -> Reservation | None:
         try:
@@ -136,9 +221,43 @@ class Worker:
             log.exception("reserve failed; retrying")
             return None
 
+    def _reserving(self) -> bool:
+        """Whether to take more jobs: not draining, and not retiring."""
+        return not self.flags.draining.is_set() and self.recycle_reason is None
+
     def _next_queues(self) -> list[str] | None:
-        """Reserve the next job with the settlement unless draining (then reserve nothing)."""
-        return None if self.flags.draining.is_set() else self.queues
+        """Reserve the next job with the settlement unless stopping (then reserve nothing)."""
+        return self.queues if self._reserving() else None
+
+    def _took_job(self) -> None:
+        """Count a reservation; at ``max_jobs`` the worker retires. Threads that reserved at
+        the same moment may each bring one more job: up to ``threads`` - 1 over."""
+        limit = self.options.max_jobs
+        with self._count_lock:
+            self.reserved += 1
+            if limit is not None and self.reserved >= limit:
+                self._retire(f"max-jobs ({limit})")
+
+    def _finished_job(self) -> None:
+        limit = self.options.max_memory_bytes
+        with self._count_lock:
+            self.processed += 1
+        if limit is not None:
+            rss = procinfo.rss_bytes()
+            if rss > limit:
+                self._retire(f"max-memory ({rss >> 20} MiB > {limit >> 20} MiB)")
+
+    def _retire(self, reason: str) -> None:
+        if self.recycle_reason is None:
+            self.recycle_reason = reason
+            log.info("worker %s retires: %s", self.worker_id, reason)
+            self.store.wake()
+
+    # --- hooks -------------------------------------------------------------------------------
+
+    def _tick(self, running: list[RunContext]) -> None:
+        self.registration.refresh([context.lease.uuid for context in running])
+        self.hooks.tick(running)
 
     def stop(self, now: bool = False) -> None:
         """Ask the worker to drain (or, with ``now``, to stop at once)."""

@@ -31,6 +31,7 @@ from zerog.jobs import BaseJob, job_from_record
 from zerog.record import error_entry
 from zerog.run_context import RunContext
 from zerog.store import Next, Store
+from zerog.worker.reload import Reloader
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +51,12 @@ class Runner:
         store: Store,
         watch: Callable[[RunContext], None],
         unwatch: Callable[[RunContext], None],
+        reloader: Reloader | None = None,
     ) -> None:
         self.store = store
         self._watch = watch
         self._unwatch = unwatch
+        self.reloader = reloader  # reloads a job's module whose file changed, before the job.
 
     def execute(self, reservation: Reservation, then: NextQueues = None) -> Settled:
         """Run the reserved job and settle it; returns the settlement's history event and,
@@ -61,6 +64,8 @@ class Runner:
         step (a worker that is draining answers None and reserves nothing)."""
         lease, record = reservation.lease, reservation.record
         try:
+            if self.reloader is not None:
+                self.reloader.refresh(record["type"])
             job = job_from_record(record)
         except Exception as exc:  # unknown type, bad stored values, a failing __init__.
             error = error_entry(
@@ -164,6 +169,9 @@ class Runner:
         return error_entry(now, None, f"{type(exc).__name__}: {exc}", failure.traceback)
 
     def _backoff(self, job: BaseJob, attempt: int) -> float:
+        chosen = job.retry_delay(attempt)
+        if chosen is not None:
+            return chosen
         base = job.RETRY_BACKOFF_SECONDS
         if base is None:
             base = self.store.settings.backoff_base_seconds

@@ -1,0 +1,64 @@
+"""What the supervisor and its children read about processes: state, CPU time, memory.
+
+Linux's ``/proc`` answers all of it without a dependency. Elsewhere the readers return None and
+the features built on them step aside: the supervisor does not keep a silent child's leases
+alive (see :mod:`zerog.worker.supervisor`), and ``--max-memory`` falls back to the peak
+resident size that ``getrusage`` reports.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+from dataclasses import dataclass
+
+STOPPED_STATES = frozenset({"T", "t"})  # stopped by a signal (SIGSTOP, SIGTSTP) or traced.
+RUNNING_STATE = "R"
+
+
+@dataclass(frozen=True)
+class ProcessSample:
+    """One reading of a process: its scheduler state and the CPU time it has used."""
+
+    state: str  # R running, S sleeping, D disk wait, T stopped, Z zombie, ...
+    cpu_ticks: int  # user + system time, in clock ticks.
+
+    @property
+    def stopped(self) -> bool:
+        """Stopped by a signal: it runs no code at all until SIGCONT."""
+        return self.state in STOPPED_STATES
+
+
+def sample(pid: int) -> ProcessSample | None:
+    """The process's state and CPU time, or None if unknown (no /proc, or it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            text = handle.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    # "pid (comm) state ppid ...": comm may hold spaces and parentheses; cut at the last ")".
+    fields = text[text.rfind(")") + 2 :].split()
+    try:
+        return ProcessSample(state=fields[0], cpu_ticks=int(fields[11]) + int(fields[12]))
+    except (IndexError, ValueError):
+        return None
+
+
+def rss_bytes() -> int:
+    """This process's resident memory now; the peak resident size where /proc is missing."""
+    try:
+        with open("/proc/self/statm", "rb") as handle:
+            resident_pages = int(handle.read().split()[1])
+        return resident_pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB else.
+
+
+def core_count() -> int:
+    """The CPU cores this process may run on: the default number of worker processes."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
