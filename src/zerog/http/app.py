@@ -1,0 +1,114 @@
+"""Putting the routes together: :func:`make_app` for a whole application, :func:`api_routes`
+to mount the API inside an application of your own.
+
+    app = zerog.http.make_app(store, token="s3cret", prefix="/zerog",
+                              handlers=[(r"/my_job", MyJobHandler)])
+    app.listen(8080, address="127.0.0.1")
+    ...
+    app.close()  # stops the executor of store calls
+
+Seed-style handlers (like ``zerog.examples.MyJobHandler``) enqueue through the process's default
+store (``zerog.use(...)``); give ``make_app`` no store, or the same one, so both see the same jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import tornado.web
+from tornado.routing import Rule
+
+from zerog.http._context import ApiContext, Limits
+from zerog.http.jobs import JOB_ACTIONS, JobActionHandler, JobHandler, JobListHandler
+from zerog.http.metrics import MetricsHandler
+from zerog.http.openapi import OpenApiHandler
+from zerog.http.queues import (
+    QUEUE_ACTIONS,
+    QueueActionHandler,
+    QueueHandler,
+    QueueListHandler,
+    WorkerListHandler,
+)
+from zerog.http.stream import JobStreamHandler
+from zerog.http.system import HealthHandler, IndexHandler, NotFoundHandler
+from zerog.store import Store
+
+Route = tuple[Any, ...] | Rule
+"""What tornado accepts in an application's rule list: ``(pattern, handler[, kwargs])``."""
+
+SEGMENT = r"([^/]+)"  # one path segment; tornado unquotes it (%2F stays inside the segment).
+
+
+def api_routes(api: ApiContext) -> list[Route]:
+    """Every route of the API, under ``api.prefix``, each handler given ``api``."""
+    p = api.prefix
+    jobs, queues = "|".join(JOB_ACTIONS), "|".join(QUEUE_ACTIONS)
+    table: list[tuple[str, type[tornado.web.RequestHandler]]] = [
+        (r"/api/jobs", JobListHandler),
+        (rf"/api/jobs/{SEGMENT}/stream", JobStreamHandler),
+        (rf"/api/jobs/{SEGMENT}/({jobs})", JobActionHandler),
+        (rf"/api/jobs/{SEGMENT}", JobHandler),
+        (r"/api/queues", QueueListHandler),
+        (rf"/api/queues/{SEGMENT}/({queues})", QueueActionHandler),
+        (rf"/api/queues/{SEGMENT}", QueueHandler),
+        (r"/api/workers", WorkerListHandler),
+        (r"/api/openapi\.json", OpenApiHandler),
+        (r"/metrics", MetricsHandler),
+        (r"/healthz", HealthHandler),
+        (r"/", IndexHandler),
+    ]
+    return [(p + pattern, handler, {"api": api}) for pattern, handler in table]
+
+
+class ApiApplication(tornado.web.Application):
+    """A tornado Application serving the API; ``close()`` stops its executor."""
+
+    def __init__(self, api: ApiContext, routes: list[Route], **settings: Any) -> None:
+        settings.setdefault("default_handler_class", NotFoundHandler)
+        settings.setdefault("default_handler_args", {"api": api})
+        super().__init__(routes, **settings)
+        self.api = api
+
+    def log_request(self, handler: tornado.web.RequestHandler) -> None:
+        super().log_request(handler)
+        self.api.http_metrics.observe(handler)
+
+    def close(self) -> None:
+        """Release what the application holds (its executor, if it made it)."""
+        self.api.close()
+
+
+def make_app(
+    store: Store | None = None,
+    token: str | None = None,
+    prefix: str = "",
+    *,
+    handlers: Sequence[Route] = (),
+    limits: Limits | None = None,
+    executor: ThreadPoolExecutor | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+    **settings: Any,
+) -> ApiApplication:
+    """The HTTP API as a tornado Application.
+
+    Args:
+        store: the store to serve; None means the process's default store.
+        token: when set, every route but ``/healthz`` needs ``Authorization: Bearer <token>``.
+        prefix: mount the routes under this path (``"/zerog"``); ``handlers`` are not prefixed.
+        handlers: more routes (seed-style handlers), matched before the API's.
+        limits: body, parameter and page bounds, executor size, stream timings.
+        executor: run store calls here instead of a pool the application makes and owns.
+        allowed_hosts: answer only requests whose ``Host`` is one of these (None: any).
+        settings: passed to ``tornado.web.Application``.
+    """
+    api = ApiContext(
+        store=store,
+        token=token,
+        limits=limits,
+        executor=executor,
+        allowed_hosts=allowed_hosts,
+        prefix=prefix,
+    )
+    return ApiApplication(api, [*handlers, *api_routes(api)], **settings)
