@@ -3,7 +3,8 @@
 A new backend adds one opener to :data:`OPENERS`: given the test's ``tmp_path`` and fake clock,
 it prepares a fresh, empty store (a file, a key prefix, a cloned database) and returns a
 function that opens a backend on it. An opener whose server is not there calls
-``pytest.skip``. Every backend opened through the fixtures is closed after the test.
+``pytest.skip``, or ``pytest.fail`` where the server is installed by ``make deps`` (beanstalkd).
+Every backend opened through the fixtures is closed after the test.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from zerog.backends.base import Backend
 from zerog.backends.memory import MemoryBackend
 from zerog.store import Store
 from zerog.testing import FakeClock
+
+from . import beanstalkd
 
 START = 1_700_000_000.0  # the fake clock's first reading in every test.
 
@@ -34,10 +37,24 @@ def _sqlite(tmp_path: Path, clock: FakeClock) -> Opener:
     return lambda: open_backend(url, clock=clock)
 
 
+def _beanstalk(tmp_path: Path, clock: FakeClock) -> Opener:
+    # The session's beanstalkd; tubes of the test's own (a random prefix), a fresh store.
+    url = beanstalkd.shared().url(tmp_path / "zerog.db")
+    return lambda: open_backend(url, clock=clock)
+
+
 OPENERS: dict[str, Callable[[Path, FakeClock], Opener]] = {
     "memory": _memory,
     "sqlite": _sqlite,
+    "beanstalk": _beanstalk,
 }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_shared_servers() -> Iterator[None]:
+    """Stop the servers the openers started for the session (started only when used)."""
+    yield
+    beanstalkd.stop_shared()
 
 
 @pytest.fixture

@@ -25,6 +25,14 @@ def open_backend(url: str, clock: Callable[[], float] | None = None) -> Backend:
         from zerog.backends.sqlite import SqliteBackend
 
         return SqliteBackend.from_url(parsed, clock=clock)
+    if parsed.scheme == "beanstalk":
+        try:
+            from zerog.backends.beanstalk import BeanstalkBackend
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"the beanstalk:// backend needs greenstalk: pip install 'zerog[beanstalk]' ({exc})"
+            ) from exc
+        return BeanstalkBackend.from_url(parsed, clock=clock)
     extra = EXTRAS[parsed.scheme]
     raise ConfigurationError(
         f"the {parsed.scheme}:// backend is not available in this version of zerog "

@@ -1,0 +1,150 @@
+"""How fast zerog moves jobs through beanstalkd, next to what greenstalk alone does there.
+
+    python bench/drain.py --url 'beanstalk://HOST:PORT?store=sqlite:///PATH.db' \\
+                          --jobs 10000 [--runs 3] [--workers 2] [--threads N]
+
+(bench/drain.py hands beanstalk:// URLs to this script.) For each run, on a fresh store file
+and tubes of the run's own (a fresh tube prefix):
+
+(a) enqueue rate: N no-op jobs put one by one with ``Store.enqueue``, and (on another fresh
+    store) in batches of 500 with ``Store.enqueue_many``;
+(b) drain rate: ``--workers`` real worker processes (``python -m zerog worker --burst``) run
+    the N jobs of (a)'s batch store, timed from their start until the last one exits, and
+    from the first reservation to the last settlement;
+(c) the raw greenstalk floor on the same server: one connection puts N entries of a job's
+    size, then reserves and deletes each (put+reserve+delete: the least any queue on
+    beanstalkd does per job); reserve+delete alone is printed too.
+
+It prints the median of the runs for each, and zerog's drain rate as a fraction of the floor.
+It is a measurement, not a test: nothing fails when the numbers are low.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import greenstalk
+
+from zerog.store import Store
+from zerog.urls import parse_url
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from drain import BATCH, drain, spec, timed  # noqa: E402 - found through BENCH_DIR.
+
+
+def with_options(url: str, **options: str) -> str:
+    """The URL with these query options set (others kept)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update(options)
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def store_path(url: str) -> Path:
+    """The SQLite file of a beanstalk URL's ``store=sqlite:///...``."""
+    store = parse_url(url).options.get("store", "")
+    parsed = parse_url(store)
+    if parsed.scheme != "sqlite":
+        raise SystemExit(f"give the beanstalk URL a store=sqlite:///... option, not {store!r}")
+    return Path(parsed.path[1:])
+
+
+def fresh(url: str, name: str) -> str:
+    """The URL on a new store file (the given one's name plus ``name``) and new tubes."""
+    given = store_path(url)
+    path = given.with_name(f"{given.stem}.{name}{given.suffix}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm", "-journal", "-writer"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    return with_options(url, store=f"sqlite:///{path}", prefix=f"bench{uuid.uuid4().hex[:8]}.")
+
+
+def enqueue_one_by_one(url: str, jobs: int) -> float:
+    """(a) jobs/s with one ``Store.enqueue`` call per job."""
+    with closing(Store.from_url(fresh(url, "one-by-one"))) as store:
+        return jobs / timed(lambda: [store.enqueue(spec()) for _ in range(jobs)])
+
+
+def enqueue_batches(url: str, jobs: int) -> tuple[float, str]:
+    """(a) jobs/s with ``Store.enqueue_many`` in batches of 500; returns the URL holding the
+    jobs, for (b)."""
+    target = fresh(url, "drain")
+
+    def put_all(store: Store) -> None:
+        for start in range(0, jobs, BATCH):
+            store.enqueue_many(spec() for _ in range(min(BATCH, jobs - start)))
+
+    with closing(Store.from_url(target)) as store:
+        return jobs / timed(lambda: put_all(store)), target
+
+
+def raw_floor(url: str, jobs: int) -> tuple[float, float]:
+    """(c) jobs/s for put+reserve+delete, and for reserve+delete alone, on one connection."""
+    parsed = parse_url(url)
+    tube = f"rawbench{uuid.uuid4().hex[:8]}"
+    body = '{"uuid":"%s"}' % uuid.uuid4()  # noqa: UP031 - a job's entry, byte for byte.
+    with greenstalk.Client((parsed.host or "127.0.0.1", parsed.port or 11300), use=tube) as client:
+        client.watch(tube)
+        start = time.perf_counter()
+        for _ in range(jobs):
+            client.put(body)
+        put_done = time.perf_counter()
+        for _ in range(jobs):
+            client.delete(client.reserve(timeout=0))
+        end = time.perf_counter()
+    return jobs / (end - start), jobs / (end - put_done)
+
+
+def one_run(args: argparse.Namespace) -> dict[str, float]:
+    """Every measurement once, each on a fresh store and fresh tubes."""
+    label = f"{args.workers} workers x {args.threads} threads"
+    rates = {"enqueue (one by one)": enqueue_one_by_one(args.url, args.jobs)}
+    rates[f"enqueue_many (batches of {BATCH})"], target = enqueue_batches(args.url, args.jobs)
+    wall, running = drain(target, args.jobs, args.workers, args.threads)
+    rates[f"zerog drain, wall incl. start-up ({label})"] = wall
+    rates[f"zerog drain, first reserve to last settle ({label})"] = running
+    floor, drain_only = raw_floor(args.url, args.jobs)
+    rates["raw greenstalk put+reserve+delete (1 connection)"] = floor
+    rates["raw greenstalk reserve+delete only (1 connection)"] = drain_only
+    return rates
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", required=True, help="beanstalk://...?store=sqlite:///PATH.db")
+    parser.add_argument("--jobs", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    runs = []
+    for number in range(1, args.runs + 1):
+        runs.append(one_run(args))
+        print(
+            f"run {number}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in runs[-1].items()),
+            flush=True,
+        )
+    medians = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
+    print(f"\nmedians of {args.runs} run(s), {args.jobs:,} jobs, {parse_url(args.url).masked}")
+    for name, rate in medians.items():
+        print(f"  {name:<60} {rate:>10,.0f} jobs/s")
+    names = list(medians)
+    floor = medians[names[4]]
+    print(f"  {'zerog drain (wall) / raw floor':<60} {medians[names[2]] / floor:>10.3f}")
+    print(
+        f"  {'zerog drain (reserve to settle) / raw floor':<60} {medians[names[3]] / floor:>10.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+-- The beanstalk backend's tables, beside the SQLite job store's own (which it does not change).
+-- Every statement is idempotent, so that several processes opening a fresh file may all run it.
+
+-- Which beanstalkd entry is each job's own. `job` is jobs.seq. `bid` is beanstalkd's job id of
+-- the entry (NULL: the job has none, e.g. it is finished). An entry delivered with another id is
+-- stale and is deleted. `due_at` (store clock) and `delayed_until` (wall clock) are set while
+-- beanstalkd delays the entry of a scheduled job: when the store's clock says the job is due
+-- before beanstalkd's whole-second delay ran out, the entry is kicked.
+CREATE TABLE IF NOT EXISTS beanstalk_entries (
+    job           INTEGER PRIMARY KEY,
+    bid           INTEGER,
+    due_at        REAL,
+    delayed_until REAL
+);
+CREATE INDEX IF NOT EXISTS beanstalk_entries_due ON beanstalk_entries (due_at)
+    WHERE due_at IS NOT NULL;
+
+-- What the reconciler remembers between runs: the beanstalkd server it last saw, and where its
+-- check of ready jobs' entries stopped.
+CREATE TABLE IF NOT EXISTS beanstalk_meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
