@@ -33,7 +33,7 @@ from zerog.backends.beanstalk._records import (
 )
 from zerog.backends.beanstalk._wire import whole_seconds
 from zerog.backends.sqlite import SqliteBackend
-from zerog.backends.sqlite._rows import Encoded, columns_of, loads_list, record_of
+from zerog.backends.sqlite._rows import Encoded, columns_of, record_of
 from zerog.backends.sqlite._sql import Q, parse_named
 from zerog.backends.sqlite.backend import (
     _appends,
@@ -43,6 +43,7 @@ from zerog.backends.sqlite.backend import (
     _log,
     _move,
     _write,
+    rescue_rows,
 )
 from zerog.errors import JobNotFound
 from zerog.record import Record
@@ -223,28 +224,10 @@ class SqliteRecords:
         return self._db.write(lambda conn: self._rescue(conn, limit, enter))
 
     def _rescue(self, conn: sqlite3.Connection, limit: int, enter: Enter) -> list[Moved]:
-        now = self.clock()
-        moved = []
-        for seq, _uuid, state, attempts, max_retries, errors in conn.execute(
-            Q.to_rescue, {"now": now, "limit": limit}
-        ).fetchall():
-            before: Record = {}
-            record: Record = {}
-            if state == RUNNING:
-                before = {
-                    "attempts": attempts,
-                    "max_retries": max_retries,
-                    "errors": loads_list(errors),
-                }
-                record = dict(before)
-                state, event = _common.rescue(record, now)
-            else:
-                _common.expire(record, now)
-                state, event = State.EXPIRED.value, "expired"
-            _write(conn, seq, before, record)
-            _log(conn, seq, now, event, state)
-            moved.append(self._after_move(conn, seq, State(state), enter))
-        return moved
+        return [
+            self._after_move(conn, seq, State(state), enter)
+            for seq, _uuid, state in rescue_rows(conn, self.clock(), limit)
+        ]
 
     def act(self, uuid: str, action: str, worker: str | None, enter: Enter) -> Moved:
         return self._db.write(lambda conn: self._act(conn, uuid, action, worker, enter))

@@ -225,27 +225,7 @@ class SqliteBackend(Backend):
         return self._db.write(lambda conn: self._rescue(conn, limit))
 
     def _rescue(self, conn: sqlite3.Connection, limit: int) -> list[str]:
-        now = self.clock()
-        moved = []
-        rows = conn.execute(Q.to_rescue, {"now": now, "limit": limit}).fetchall()
-        for seq, uuid, state, attempts, max_retries, errors in rows:
-            before: Record = {}
-            record: Record = {}
-            if state == RUNNING:
-                before = {
-                    "attempts": attempts,
-                    "max_retries": max_retries,
-                    "errors": loads_list(errors),
-                }
-                record = dict(before)
-                state, event = _common.rescue(record, now)
-            else:
-                _common.expire(record, now)
-                state, event = EXPIRED, "expired"
-            _write(conn, seq, before, record)
-            _log(conn, seq, now, event, state)
-            moved.append(uuid)
-        return moved
+        return [uuid for _seq, uuid, _state in rescue_rows(conn, self.clock(), limit)]
 
     # --- operators ---------------------------------------------------------------------------
 
@@ -422,6 +402,33 @@ def _write(
             texts.append(encoded.get(value) if encoded else dumps(value))
     if columns or keys:
         conn.execute(update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
+
+
+def rescue_rows(conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[int, str, str]]:
+    """Recover running jobs whose lease expired and expire ready jobs past their TTL (see
+    Backend.rescue_expired), inside the caller's transaction; returns (seq, uuid, new state)
+    of each job moved. The beanstalk backend's record store runs the same steps."""
+    moved = []
+    for seq, uuid, state, attempts, max_retries, errors in conn.execute(
+        Q.to_rescue, {"now": now, "limit": limit}
+    ).fetchall():
+        before: Record = {}
+        record: Record = {}
+        if state == RUNNING:
+            before = {
+                "attempts": attempts,
+                "max_retries": max_retries,
+                "errors": loads_list(errors),
+            }
+            record = dict(before)
+            state, event = _common.rescue(record, now)
+        else:
+            _common.expire(record, now)
+            state, event = EXPIRED, "expired"
+        _write(conn, seq, before, record)
+        _log(conn, seq, now, event, state)
+        moved.append((seq, uuid, state))
+    return moved
 
 
 def _register_worker(conn: sqlite3.Connection, params: dict[str, Any], now: float) -> None:
