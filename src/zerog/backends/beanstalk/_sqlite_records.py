@@ -36,14 +36,13 @@ from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._rows import Encoded, columns_of, record_of
 from zerog.backends.sqlite._sql import Q, parse_named
 from zerog.backends.sqlite.backend import (
-    _appends,
     _expire,
-    _held,
     _insert,
     _log,
     _move,
     _write,
     rescue_rows,
+    settle_row,
 )
 from zerog.errors import JobNotFound
 from zerog.record import Record
@@ -197,13 +196,8 @@ class SqliteRecords:
         self, conn: sqlite3.Connection, lease: Lease, settlement: Settlement, encoded: Encoded
     ) -> Settled:
         now = self.clock()
-        lists = settlement.error is not None or _appends(settlement.progress)
-        seq, before = _held(conn, lease, lists)
-        record = dict(before)
-        state = _common.apply_settlement(record, settlement, now)
-        _write(conn, seq, before, record, encoded)
-        detail = settlement.error["msg"] if settlement.error else None
-        _log(conn, seq, now, settlement.event, state, lease.worker, detail)
+        seq, record = settle_row(conn, lease, settlement, encoded, now)
+        state = record["state"]
         info = _info(conn.execute(BQ.entry_row_by_seq, (seq,)).fetchone())
         delay = max(0.0, record["ready_at"] - now)
         if state == State.SCHEDULED.value:

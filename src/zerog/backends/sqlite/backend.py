@@ -204,14 +204,7 @@ class SqliteBackend(Backend):
     def _settle(
         self, conn: sqlite3.Connection, lease: Lease, settlement: Settlement, encoded: Encoded
     ) -> None:
-        now = self.clock()
-        lists = settlement.error is not None or _appends(settlement.progress)
-        seq, before = _held(conn, lease, lists)
-        record = dict(before)
-        state = _common.apply_settlement(record, settlement, now)
-        _write(conn, seq, before, record, encoded)
-        detail = settlement.error["msg"] if settlement.error else None
-        _log(conn, seq, now, settlement.event, state, lease.worker, detail)
+        settle_row(conn, lease, settlement, encoded, self.clock())
 
     def rescue_expired(self, limit: int = 100) -> list[str]:
         if limit <= 0:
@@ -402,6 +395,21 @@ def _write(
             texts.append(encoded.get(value) if encoded else dumps(value))
     if columns or keys:
         conn.execute(update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
+
+
+def settle_row(
+    conn: sqlite3.Connection, lease: Lease, settlement: Settlement, encoded: Encoded, now: float
+) -> tuple[int, Record]:
+    """End a run inside the caller's transaction (see Backend.settle); returns the job's seq
+    and the record's changed keys. The beanstalk backend's record store runs the same step."""
+    lists = settlement.error is not None or _appends(settlement.progress)
+    seq, before = _held(conn, lease, lists)
+    record = dict(before)
+    state = _common.apply_settlement(record, settlement, now)
+    _write(conn, seq, before, record, encoded)
+    detail = settlement.error["msg"] if settlement.error else None
+    _log(conn, seq, now, settlement.event, state, lease.worker, detail)
+    return seq, record
 
 
 def rescue_rows(conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[int, str, str]]:
