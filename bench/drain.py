@@ -205,6 +205,18 @@ def main(argv: list[str] | None = None) -> int:
         import drain_beanstalk
 
         return drain_beanstalk.main(argv)
+    header = f"{args.jobs:,} jobs, sqlite {sqlite3.sqlite_version}"
+    return run_and_report(args, one_run, f"{header}, {sqlite_path(args.url).resolve().parent}")
+
+
+def run_and_report(
+    args: argparse.Namespace,
+    one_run: Callable[[argparse.Namespace], dict[str, float]],
+    header: str,
+) -> int:
+    """Run ``one_run`` ``args.runs`` times and print each run, the medians and the two
+    ratios to the raw floor. ``one_run`` returns, in order: the two enqueue rates, the drain
+    over wall time, the drain from first reserve to last settle, and the raw floor."""
     runs = []
     for number in range(1, args.runs + 1):
         runs.append(one_run(args))
@@ -213,10 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     medians = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
-    print(
-        f"\nmedians of {args.runs} run(s), {args.jobs:,} jobs, sqlite {sqlite3.sqlite_version},"
-        f" {sqlite_path(args.url).resolve().parent}"
-    )
+    print(f"\nmedians of {args.runs} run(s), {header}")
     for name, rate in medians.items():
         print(f"  {name:<60} {rate:>10,.0f} jobs/s")
     names = list(medians)

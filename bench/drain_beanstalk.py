@@ -22,7 +22,6 @@ It is a measurement, not a test: nothing fails when the numbers are low.
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 import uuid
@@ -38,7 +37,7 @@ from zerog.urls import parse_url
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from drain import BATCH, drain, spec, timed  # noqa: E402 - found through BENCH_DIR.
+from drain import BATCH, drain, run_and_report, spec, timed  # noqa: E402 - found through BENCH_DIR.
 
 
 def with_options(url: str, **options: str) -> str:
@@ -126,24 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-    runs = []
-    for number in range(1, args.runs + 1):
-        runs.append(one_run(args))
-        print(
-            f"run {number}: " + ", ".join(f"{k} {v:,.0f}/s" for k, v in runs[-1].items()),
-            flush=True,
-        )
-    medians = {name: statistics.median(r[name] for r in runs) for name in runs[0]}
-    print(f"\nmedians of {args.runs} run(s), {args.jobs:,} jobs, {parse_url(args.url).masked}")
-    for name, rate in medians.items():
-        print(f"  {name:<60} {rate:>10,.0f} jobs/s")
-    names = list(medians)
-    floor = medians[names[4]]
-    print(f"  {'zerog drain (wall) / raw floor':<60} {medians[names[2]] / floor:>10.3f}")
-    print(
-        f"  {'zerog drain (reserve to settle) / raw floor':<60} {medians[names[3]] / floor:>10.3f}"
-    )
-    return 0
+    header = f"{args.jobs:,} jobs, {parse_url(args.url).masked}"
+    return run_and_report(args, one_run, header)
 
 
 if __name__ == "__main__":

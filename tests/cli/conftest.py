@@ -54,6 +54,21 @@ def zerog(tmp_path: Path) -> Zerog:
 
 
 @pytest.fixture
+def enqueue_example(zerog: Zerog, db_url: str) -> Zerog:
+    """``zerog enqueue TYPE --data DATA`` on the test's database, with zerog.examples."""
+
+    def run(
+        job_type: str, data: str, *extra: str, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        return zerog(
+            "enqueue", job_type, "--url", db_url, "--import", "zerog.examples", "--data", data,
+            *extra, env=env,
+        )  # fmt: skip
+
+    return run
+
+
+@pytest.fixture
 def read_job(zerog: Zerog, db_url: str) -> Callable[[str], dict[str, Any]]:
     """A job's record as ``zerog job UUID --json`` prints it."""
 

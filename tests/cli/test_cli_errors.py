@@ -55,18 +55,11 @@ def test_bad_environment_value_names_its_variable(zerog: Zerog, db_url: str) -> 
     assert "ZEROG_THREADS" in one_line_error(done.stderr)
 
 
-def test_invalid_values_name_each_field_and_store_nothing(zerog: Zerog, db_url: str) -> None:
+def test_invalid_values_name_each_field_and_store_nothing(
+    zerog: Zerog, db_url: str, enqueue_example: Zerog
+) -> None:
     # When an example report is enqueued without its title and with a bad step count
-    done = zerog(
-        "enqueue",
-        "example_report",
-        "--url",
-        db_url,
-        "--import",
-        "zerog.examples",
-        "--data",
-        json.dumps({"steps": 0}),
-    )
+    done = enqueue_example("example_report", json.dumps({"steps": 0}))
 
     # Then exit 1, each field's message on the one line, and no job was stored
     assert done.returncode == EXIT_FAILURE
@@ -90,22 +83,15 @@ def test_unknown_type_names_the_registered_types(zerog: Zerog, db_url: str) -> N
     assert list_jobs(zerog, db_url) == []
 
 
-def test_oversize_values_are_refused_in_one_line(zerog: Zerog, db_url: str, tmp_path: Path) -> None:
+def test_oversize_values_are_refused_in_one_line(
+    zerog: Zerog, db_url: str, tmp_path: Path, enqueue_example: Zerog
+) -> None:
     # Given values over the 1 MiB limit in a file (too long for a command-line argument)
     data = tmp_path / "big.json"
     data.write_text(json.dumps({"fieldOne": "x" * (MAX_VALUES_BYTES + 10)}))
 
     # When they are enqueued
-    done = zerog(
-        "enqueue",
-        "my_job_type",
-        "--url",
-        db_url,
-        "--import",
-        "zerog.examples",
-        "--data",
-        f"@{data}",
-    )
+    done = enqueue_example("my_job_type", f"@{data}")
 
     # Then exit 1 with the size and the limit, and nothing stored
     assert done.returncode == EXIT_FAILURE
@@ -114,39 +100,20 @@ def test_oversize_values_are_refused_in_one_line(zerog: Zerog, db_url: str, tmp_
     assert list_jobs(zerog, db_url) == []
 
 
-def test_the_limit_follows_the_settings(zerog: Zerog, db_url: str) -> None:
+def test_the_limit_follows_the_settings(zerog: Zerog, db_url: str, enqueue_example: Zerog) -> None:
     # Given a store whose limit is 100 bytes
     env = {"ZEROG_MAX_VALUES_BYTES": "100"}
 
     # When 200 bytes of values are enqueued inline
-    done = zerog(
-        "enqueue",
-        "my_job_type",
-        "--url",
-        db_url,
-        "--import",
-        "zerog.examples",
-        "--data",
-        json.dumps({"fieldOne": "y" * 200}),
-        env=env,
-    )
+    done = enqueue_example("my_job_type", json.dumps({"fieldOne": "y" * 200}), env=env)
 
     # Then it is refused
     assert done.returncode == EXIT_FAILURE
     assert "over the limit of 100 bytes" in one_line_error(done.stderr)
 
 
-def test_malformed_json_is_a_usage_error(zerog: Zerog, db_url: str) -> None:
-    done = zerog(
-        "enqueue",
-        "my_job_type",
-        "--url",
-        db_url,
-        "--import",
-        "zerog.examples",
-        "--data",
-        "{not json",
-    )
+def test_malformed_json_is_a_usage_error(zerog: Zerog, db_url: str, enqueue_example: Zerog) -> None:
+    done = enqueue_example("my_job_type", "{not json")
 
     assert done.returncode == EXIT_USAGE
     assert "not valid JSON" in one_line_error(done.stderr)

@@ -52,26 +52,17 @@ def wait_for_state(read_job: ReadJob, uuid: str, state: str, timeout: float = 20
         time.sleep(0.1)
 
 
-def enqueue_long_job(zerog: Zerog, db_url: str) -> str:
-    done = zerog(
-        "enqueue",
-        "example_report",
-        "--url",
-        db_url,
-        "--import",
-        "zerog.examples",
-        "--data",
-        json.dumps(LONG_REPORT),
-    )
+def enqueue_long_job(enqueue_example: Zerog) -> str:
+    done = enqueue_example("example_report", json.dumps(LONG_REPORT))
     assert done.returncode == EXIT_OK, done.stderr
     return done.stdout.strip()
 
 
 def test_sigterm_waits_the_grace_period_then_releases_the_job(
-    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path
+    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path, enqueue_example: Zerog
 ) -> None:
     # Given a worker running a job that needs a minute
-    uuid = enqueue_long_job(zerog, db_url)
+    uuid = enqueue_long_job(enqueue_example)
     with worker_process(
         tmp_path, "--url", db_url, "--import", "zerog.examples", "-q", "examples", "--grace", "1"
     ) as worker:
@@ -94,10 +85,10 @@ def test_sigterm_waits_the_grace_period_then_releases_the_job(
 
 
 def test_second_sigterm_stops_at_once(
-    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path
+    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path, enqueue_example: Zerog
 ) -> None:
     # Given a worker with a long grace period, running a long job
-    uuid = enqueue_long_job(zerog, db_url)
+    uuid = enqueue_long_job(enqueue_example)
     with worker_process(
         tmp_path, "--url", db_url, "--import", "zerog.examples", "-q", "examples", "--grace", "60"
     ) as worker:
@@ -135,22 +126,12 @@ def reserving_workers(record: dict[str, Any]) -> set[str]:
     return {h["worker"] for h in record["history"] if h["event"] == "reserved"}
 
 
-def test_workers_share_the_queue(zerog: Zerog, db_url: str, read_job: ReadJob) -> None:
+def test_workers_share_the_queue(
+    zerog: Zerog, db_url: str, read_job: ReadJob, enqueue_example: Zerog
+) -> None:
     # Given four one-second jobs
     values = json.dumps({"title": "w", "steps": 2, "step_seconds": 0.5})
-    uuids = [
-        zerog(
-            "enqueue",
-            "example_report",
-            "--url",
-            db_url,
-            "--import",
-            "zerog.examples",
-            "--data",
-            values,
-        ).stdout.strip()
-        for _ in range(4)
-    ]
+    uuids = [enqueue_example("example_report", values).stdout.strip() for _ in range(4)]
 
     # When two single-thread worker processes run them in burst mode
     done = zerog(
@@ -166,10 +147,10 @@ def test_workers_share_the_queue(zerog: Zerog, db_url: str, read_job: ReadJob) -
 
 @pytest.mark.parametrize("how", ["sigterm-to-parent", "ctrl-c-to-the-group"])
 def test_a_stop_reaches_each_worker_once(
-    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path, how: str
+    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path, how: str, enqueue_example: Zerog
 ) -> None:
     # Given two worker processes under a supervisor, each running a long job
-    uuids = [enqueue_long_job(zerog, db_url) for _ in range(2)]
+    uuids = [enqueue_long_job(enqueue_example) for _ in range(2)]
     with worker_process(
         tmp_path, "--workers", "2", "--url", db_url, "--import", "zerog.examples", "--grace", "1"
     ) as parent:
@@ -196,10 +177,10 @@ def test_a_stop_reaches_each_worker_once(
 
 
 def test_workers_0_runs_the_worker_in_this_process(
-    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path
+    zerog: Zerog, db_url: str, read_job: ReadJob, tmp_path: Path, enqueue_example: Zerog
 ) -> None:
     # Given `zerog worker --workers 0` running a long job
-    uuid = enqueue_long_job(zerog, db_url)
+    uuid = enqueue_long_job(enqueue_example)
     with worker_process(
         tmp_path, "--workers", "0", "--url", db_url, "--import", "zerog.examples", "--grace", "0"
     ) as worker:
