@@ -147,7 +147,11 @@ def test_kick_retries_failed_jobs(
         zerog("enqueue", "doomed", "--url", db_url, "--import", "userjobs").stdout.strip()
         for _ in range(2)
     ]
-    worker = zerog("worker", "--burst", "--url", db_url, "--import", "userjobs", "-q", "doomed")
+    # (one worker process, so the jobs fail in the order they were put)
+    worker = zerog(
+        "worker", "--burst", "--workers", "1", "--url", db_url, "--import", "userjobs",
+        "-q", "doomed",
+    )  # fmt: skip
     assert worker.returncode == EXIT_OK, worker.stderr
     assert [read_job(uuid)["state"] for uuid in uuids] == ["failed", "failed"]
 
