@@ -139,7 +139,8 @@ def test_a_job_asked_to_stop_ends_that_way_at_shutdown_not_released(
     worker, thread = pool_worker(store)
     wait_until(lambda: state_of(store, uuid) == "running")
     store.act(uuid, action)
-    wait_until(lambda: worker.heartbeat.running()[0].control == action)
+    # (the store says running as the reservation commits, a moment before the run is watched)
+    wait_until(lambda: (runs := worker.heartbeat.running()) and runs[0].control == action)
     # When the worker shuts down / Then the job ends as asked, not back in its queue
     worker.stop(now=True)
     thread.join(5)
