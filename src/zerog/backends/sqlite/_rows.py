@@ -14,7 +14,27 @@ def record_of(row: tuple[Any, ...]) -> Record:
     """The record of a ``SELECT *`` row (seq first, doc last)."""
     record: Record = json.loads(row[-1])
     record.update(zip(COLUMNS, row[1:-1], strict=True))
+    return with_flow_keys(record)
+
+
+def with_flow_keys(record: Record) -> Record:
+    """The record, with the keys schema version 3 added at their defaults when it was written
+    before them: files are upgraded without rewriting every job."""
+    if "tracked" not in record:
+        for key, default in _FLOW_DEFAULTS:
+            record.setdefault(key, json.loads(default))
     return record
+
+
+_FLOW_DEFAULTS = (
+    ("depends", "[]"),
+    ("dependents", "[]"),
+    ("blocked_by", "{}"),
+    ("throttles", "[]"),
+    ("unique_key", "null"),
+    ("tracked", "false"),
+    ("recurrence", "null"),
+)
 
 
 def columns_of(row: tuple[Any, ...]) -> Record:
@@ -42,6 +62,11 @@ def dumps(value: Any) -> str:
 def loads_list(text: str | None) -> list[Any]:
     """A JSON array read from the database (NULL when the key is missing)."""
     return json.loads(text) if text else []
+
+
+def loads_dict(text: str | None) -> dict[str, Any]:
+    """A JSON object read from the database (NULL when the key is missing)."""
+    return json.loads(text) if text else {}
 
 
 class Encoded:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, fields
 from importlib import resources
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 COLUMNS = (
     "uuid",
@@ -48,7 +48,14 @@ class Queries:
     insert_job: str
     add_tag: str
     add_history: str
+    history_cap: str
+    drop_history_cap: str
     next_ready: str
+    next_ready_plain: str
+    flow_probe: str
+    ready_scan: str
+    job_by_seq: str
+    running_throttles: str
     start_run: str
     touch: str
     held: str
@@ -57,6 +64,8 @@ class Queries:
     to_rescue: str
     job_state: str
     set_control: str
+    end_lease: str
+    uuid_of: str
     oldest_failed: str
     job: str
     history: str
@@ -70,6 +79,53 @@ class Queries:
     any_stale_worker: str
     prune_workers: str
     live_workers: str
+    jobs_by_uuids: str
+    add_dependency: str
+    drop_dependency: str
+    drop_dependents: str
+    append_dependent: str
+    dependents: str
+    waiting_dependents: str
+    dependency_links: str
+    unique_holder: str
+    hold_unique: str
+    free_unique: str
+    hold_unique_again: str
+    unique_key_of: str
+    debounce_entry: str
+    set_debounce: str
+    due_recurrences: str
+    save_recurrence: str
+    recur: str
+    unrecur: str
+    recurrences: str
+    recurrence: str
+    limits: str
+    set_limit: str
+    unset_limit: str
+    config: str
+    set_config: str
+    unset_config: str
+    stats: str
+    set_stats: str
+    drop_stats_before: str
+    stats_before: str
+    remove_tag: str
+    top_tags: str
+    track: str
+    untrack: str
+    add_spawned: str
+    finished_boundary: str
+    doomed_by_age: str
+    doomed_by_count: str
+    delete_tags_of: str
+    delete_spawned_of: str
+    delete_tracked_of: str
+    delete_uniques_of: str
+    delete_deps_of: str
+    delete_deps_on: str
+    delete_history_of: str
+    delete_jobs: str
 
 
 def read_sql(filename: str) -> str:
@@ -94,7 +150,7 @@ def load_queries() -> Queries:
 
 Q = load_queries()
 SCHEMA = read_sql("schema.sql")
-MIGRATIONS = {"1": read_sql("migrate_2.sql")}
+MIGRATIONS = {"1": read_sql("migrate_2.sql"), "2": read_sql("migrate_3.sql")}
 """Scripts that turn a file of version <key> into the next version; applied in turn on open."""
 
 
@@ -121,6 +177,9 @@ LIST_FILTERS = {
     "queue": "queue = :queue",
     "type": "type = :type",
     "tag": "seq IN (SELECT job FROM tags WHERE tag = :tag)",
+    "tracked": "seq IN (SELECT job FROM tracked)",
+    "untracked": "seq NOT IN (SELECT job FROM tracked)",
+    "recurrence": "seq IN (SELECT job FROM spawned WHERE recurrence = :recurrence)",
     "before": "seq < :before",
 }
 

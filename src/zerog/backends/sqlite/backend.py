@@ -5,7 +5,9 @@ Each contract method is one SQLite transaction (``BEGIN IMMEDIATE`` for writes; 
 :mod:`._db` for why no caller sees "database is locked"). What a step does to a record is not
 written again here: the backend loads the few keys a step reads, applies the same
 :mod:`zerog.backends._common` function the memory backend applies, and writes back only the keys
-that changed, patching the JSON document in place with ``json_set``.
+that changed, patching the JSON document in place with ``json_set``. The steps live in modules
+of their own (:mod:`._put`, :mod:`._reserve`, :mod:`._steps`, :mod:`._effects`, ...); this
+module runs each in its transaction.
 """
 
 from __future__ import annotations
@@ -13,36 +15,53 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from zerog.backends import _common
 from zerog.backends.base import (
     STALE_WORKER_SECONDS,
     Backend,
     Capability,
+    Change,
     Control,
     Lease,
     ListQuery,
     Page,
+    Placed,
     Progress,
     Reservation,
     ReserveRequest,
+    Retention,
     Settlement,
     history_entry,
-    plan_action,
 )
-from zerog.backends.sqlite import _db, _open
-from zerog.backends.sqlite._rows import Encoded, columns_of, dumps, loads_list, record_of
-from zerog.backends.sqlite._sql import COLUMN_SET, Q, list_sql, update_sql
-from zerog.errors import JobNotFound, ReservationLost
+from zerog.backends.sqlite import _db, _open, _recur
+from zerog.backends.sqlite._alter import alter_step
+from zerog.backends.sqlite._prune import prune_step
+from zerog.backends.sqlite._put import insert_row, put_row
+from zerog.backends.sqlite._reserve import Taken, reserve_step
+from zerog.backends.sqlite._rows import Encoded, dumps, record_of, with_flow_keys
+from zerog.backends.sqlite._sql import Q, list_sql
+from zerog.backends.sqlite._steps import (
+    appends,
+    expire_step,
+    held,
+    move_step,
+    rescue_step,
+    settle_step,
+)
+from zerog.backends.sqlite._txn import Txn, cap_history, log_entry, write
+from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
 from zerog.record import Record
 from zerog.states import State
+from zerog.stats import empty as empty_stats
+from zerog.stats import merge as merge_stats
 from zerog.urls import BackendURL
 
-RUNNING = State.RUNNING.value
-EXPIRED = State.EXPIRED.value
+T = TypeVar("T")
 
 
 class SqliteBackend(Backend):
@@ -69,6 +88,7 @@ class SqliteBackend(Backend):
                 lock_wait_seconds=lock_wait_seconds,
             )
         )
+        self._capped = threading.local()  # this thread's connection and the cap it has.
         try:
             _open.open_schema(self._db)
         except BaseException:
@@ -101,61 +121,50 @@ class SqliteBackend(Backend):
     def close(self) -> None:
         self._db.close()
 
+    def transact(self, body: Callable[[Txn], T]) -> T:
+        """Run ``body`` in a write transaction, with this backend's history cap in force on
+        the connection (see _txn.cap_history; installed outside the transaction, and again
+        only when :attr:`history_limit` changed). The beanstalk record store runs its steps
+        through this too."""
+        conn = self._db.connection()
+        capped = self._capped
+        if getattr(capped, "conn", None) is not conn or capped.keep != self.history_limit:
+            keep = self.history_limit
+            self._db.run(lambda c: cap_history(c, keep), None)
+            capped.conn, capped.keep = conn, keep
+        return self._db.write(lambda c: body(Txn(c, self.clock())))
+
     # --- producers ---------------------------------------------------------------------------
 
-    def put(self, record: Record) -> None:
-        self._db.write(lambda conn: _insert(conn, record, self.clock()))
+    def put(self, record: Record) -> Placed:
+        return self.transact(lambda txn: put_row(txn, record)[0])
 
-    def put_many(self, records: Iterable[Record]) -> None:
+    def put_many(self, records: Iterable[Record]) -> list[Placed]:
         """Store several new jobs in one transaction: all of them, or none."""
         batch = list(records)
-        if batch:
-            self._db.write(lambda conn: _insert_all(conn, batch, self.clock()))
+        if not batch:
+            return []
+
+        return self.transact(lambda txn: [put_row(txn, record)[0] for record in batch])
 
     # --- workers -----------------------------------------------------------------------------
 
     def reserve(self, request: ReserveRequest) -> Reservation | None:
-        return self._reservation(self._db.write(lambda conn: self._reserve(conn, request)), request)
+        return self._reservation(
+            self.transact(lambda txn: reserve_step(txn, request.queues, request.worker)),
+            request,
+        )
 
     @staticmethod
-    def _reservation(
-        taken: tuple[str, Record] | None, request: ReserveRequest
-    ) -> Reservation | None:
+    def _reservation(taken: Taken | None, request: ReserveRequest) -> Reservation | None:
         if taken is None:
             return None
         # The document is decoded after COMMIT: other processes wait for the lock meanwhile.
         doc, columns = taken
         record: Record = json.loads(doc)
         record.update(columns)
+        with_flow_keys(record)
         return Reservation(Lease(record["uuid"], record["lease_token"], request.worker), record)
-
-    def _reserve(
-        self, conn: sqlite3.Connection, request: ReserveRequest
-    ) -> tuple[str, Record] | None:
-        """The document and the (updated) columns of the job taken, if any."""
-        now = self.clock()
-        for queue in request.queues:
-            while True:
-                row = conn.execute(Q.next_ready, {"queue": queue, "now": now}).fetchone()
-                if row is None:
-                    break
-                columns = columns_of(row)
-                if columns["expires_at"] is not None and columns["expires_at"] <= now:
-                    _expire(conn, row[0], now)
-                    continue
-                _common.start_run(columns, request.worker, now)  # it changes columns only.
-                conn.execute(Q.start_run, {**columns, "seq": row[0]})
-                _log(
-                    conn,
-                    row[0],
-                    now,
-                    "reserved",
-                    RUNNING,
-                    request.worker,
-                    f"attempt {columns['attempts']}",
-                )
-                return row[-1], columns
-        return None
 
     def touch(self, lease: Lease) -> Control:
         return self._db.write(lambda conn: self._touch(conn, lease))
@@ -175,18 +184,18 @@ class SqliteBackend(Backend):
         self, conn: sqlite3.Connection, lease: Lease, progress: Progress, encoded: Encoded
     ) -> Control:
         now = self.clock()
-        seq, before = _held(conn, lease, _appends(progress))
-        record = dict(before)
+        job = held(conn, lease, appends(progress))
+        record = dict(job.record)
         _common.apply_progress(record, progress)
         record["lease_expires_at"] = now + record["ttr_seconds"]
         record["updated_at"] = now
-        _write(conn, seq, before, record, encoded)
+        write(conn, job.seq, job.record, record, encoded)
         return Control(record["control"] or "")
 
     def settle(self, lease: Lease, settlement: Settlement) -> None:
         values = settlement.progress.values if settlement.progress else None
         encoded = Encoded(settlement.result, values)
-        self._db.write(lambda conn: self._settle(conn, lease, settlement, encoded))
+        self.transact(lambda txn: settle_step(txn, lease, settlement, encoded))
 
     def settle_and_reserve(
         self, lease: Lease, settlement: Settlement, request: ReserveRequest
@@ -195,16 +204,11 @@ class SqliteBackend(Backend):
         values = settlement.progress.values if settlement.progress else None
         encoded = Encoded(settlement.result, values)
 
-        def both(conn: sqlite3.Connection) -> tuple[str, Record] | None:
-            self._settle(conn, lease, settlement, encoded)
-            return self._reserve(conn, request)
+        def both(txn: Txn) -> Taken | None:
+            settle_step(txn, lease, settlement, encoded)
+            return reserve_step(txn, request.queues, request.worker)
 
-        return self._reservation(self._db.write(both), request)
-
-    def _settle(
-        self, conn: sqlite3.Connection, lease: Lease, settlement: Settlement, encoded: Encoded
-    ) -> None:
-        settle_row(conn, lease, settlement, encoded, self.clock())
+        return self._reservation(self.transact(both), request)
 
     def rescue_expired(self, limit: int = 100) -> list[str]:
         if limit <= 0:
@@ -215,31 +219,39 @@ class SqliteBackend(Backend):
         )
         if found is None:
             return []
-        return self._db.write(lambda conn: self._rescue(conn, limit))
-
-    def _rescue(self, conn: sqlite3.Connection, limit: int) -> list[str]:
-        return [uuid for _seq, uuid, _state in rescue_rows(conn, self.clock(), limit)]
+        moved = self.transact(lambda txn: rescue_step(txn, limit))
+        return [uuid for _seq, uuid, _state in moved]
 
     # --- operators ---------------------------------------------------------------------------
 
     def act(self, uuid: str, action: str, worker: str | None = None) -> State:
-        return self._db.write(lambda conn: self._act(conn, uuid, action, worker))
+        return self.transact(lambda txn: self._act(txn, uuid, action, worker))
 
-    def _act(self, conn: sqlite3.Connection, uuid: str, action: str, worker: str | None) -> State:
-        row = conn.execute(Q.job_state, (uuid,)).fetchone()
+    @staticmethod
+    def _act(txn: Txn, uuid: str, action: str, worker: str | None) -> State:
+        row = txn.conn.execute(Q.job_state, (uuid,)).fetchone()
         if row is None:
             raise JobNotFound(uuid)
-        return _move(conn, row[0], uuid, row[1], action, worker, self.clock())
+        return move_step(txn, row[0], uuid, row[1], action, worker)
 
     def kick(self, queue: str, limit: int) -> int:
-        return self._db.write(lambda conn: self._kick(conn, queue, limit))
+        count, refused = self.transact(lambda txn: self._kick(txn, queue, limit))
+        if refused is not None:
+            raise refused
+        return count
 
-    def _kick(self, conn: sqlite3.Connection, queue: str, limit: int) -> int:
-        now = self.clock()
-        rows = conn.execute(Q.oldest_failed, {"queue": queue, "limit": max(0, limit)}).fetchall()
-        for seq, uuid, state in rows:
-            _move(conn, seq, uuid, state, "retry", None, now)
-        return len(rows)
+    @staticmethod
+    def _kick(txn: Txn, queue: str, limit: int) -> tuple[int, DuplicateJob | None]:
+        """Retry the oldest failed jobs; each retry is one act, so those made before one is
+        refused (its unique key is held again) stay made, as on every backend."""
+        params = {"queue": queue, "limit": max(0, limit)}
+        rows = txn.conn.execute(Q.oldest_failed, params).fetchall()
+        for done, (seq, uuid, state) in enumerate(rows):
+            try:
+                move_step(txn, seq, uuid, state, "retry", None)
+            except DuplicateJob as exc:
+                return done, exc
+        return len(rows), None
 
     # --- queues and workers ------------------------------------------------------------------
 
@@ -269,6 +281,64 @@ class SqliteBackend(Backend):
         rows = self._db.read(lambda conn: conn.execute(Q.live_workers, cutoff).fetchall())
         return [{**json.loads(doc), "last_seen": last_seen} for last_seen, doc in rows]
 
+    # --- flow --------------------------------------------------------------------------------
+
+    def alter(self, uuid: str, change: Change, worker: str | None = None) -> Record:
+        return self.transact(lambda txn: alter_step(txn, uuid, change, worker))
+
+    def recur(self, recurrence: dict[str, Any]) -> None:
+        dumps(recurrence)  # refuses what is not JSON before the transaction.
+        self._db.write(lambda conn: _recur.recur(conn, recurrence))
+
+    def unrecur(self, recurrence_id: str) -> bool:
+        cursor = self._db.write(lambda conn: conn.execute(Q.unrecur, (recurrence_id,)))
+        return cursor.rowcount > 0
+
+    def recurrences(self, queue: str | None = None) -> list[dict[str, Any]]:
+        rows = self._db.read(lambda conn: conn.execute(Q.recurrences, {"queue": queue}).fetchall())
+        return [json.loads(doc) for (doc,) in rows]
+
+    def update_recurrence(self, recurrence_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._db.write(
+            lambda conn: _recur.update(conn, recurrence_id, changes, self.clock())
+        )
+
+    def set_limit(self, name: str, maximum: int | None) -> None:
+        if maximum is None:
+            self._db.write(lambda conn: conn.execute(Q.unset_limit, (name,)))
+        else:
+            self._db.write(lambda conn: conn.execute(Q.set_limit, (name, int(maximum))))
+
+    def limits(self) -> dict[str, int]:
+        return dict(self._db.read(lambda conn: conn.execute(Q.limits).fetchall()))
+
+    def config(self) -> dict[str, Any]:
+        rows = self._db.read(lambda conn: conn.execute(Q.config).fetchall())
+        return {key: json.loads(value) for key, value in rows}
+
+    def set_config(self, key: str, value: Any) -> None:
+        if value is None:
+            self._db.write(lambda conn: conn.execute(Q.unset_config, (key,)))
+        else:
+            text = dumps(value)
+            self._db.write(lambda conn: conn.execute(Q.set_config, (key, text)))
+
+    def add_stats(self, deltas: Sequence[Any]) -> None:
+        if deltas:
+            self._db.write(lambda conn: _add_stats(conn, deltas))
+
+    def stats(self, queue: str, day: float) -> dict[str, Any]:
+        row = self._db.read(lambda conn: conn.execute(Q.stats, (queue, day)).fetchone())
+        found: dict[str, Any] = json.loads(row[0]) if row is not None else empty_stats()
+        return found
+
+    def prune(self, retention: Retention, limit: int = 1000) -> int:
+        return self._db.write(lambda conn: prune_step(conn, retention, limit, self.clock()))
+
+    def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
+        rows = self._db.read(lambda conn: conn.execute(Q.top_tags, (max(0, limit),)).fetchall())
+        return [(tag, count) for tag, count in rows]
+
     # --- readers -----------------------------------------------------------------------------
 
     def get(self, uuid: str, history: bool = False) -> Record:
@@ -281,8 +351,11 @@ class SqliteBackend(Backend):
             "queue": query.queue,
             "type": query.type,
             "tag": query.tag,
+            "recurrence": query.recurrence,
             "limit": limit + 1,
         }
+        if query.tracked is not None:
+            params["tracked" if query.tracked else "untracked"] = True
         if query.cursor:
             params["before"] = int(query.cursor)
         sql = list_sql(
@@ -304,139 +377,12 @@ class SqliteBackend(Backend):
 # --- steps inside a transaction --------------------------------------------------------------
 
 
-def _insert_all(conn: sqlite3.Connection, records: list[Record], now: float) -> None:
-    for record in records:
-        _insert(conn, record, now)
-
-
-def _insert(conn: sqlite3.Connection, record: Record, now: float) -> None:
-    missing = COLUMN_SET - record.keys()
-    if missing:
-        raise ValueError(f"the record lacks {', '.join(sorted(missing))}")
-    doc = {k: v for k, v in record.items() if k not in COLUMN_SET and not k.startswith("_")}
-    try:
-        cursor = conn.execute(Q.insert_job, {**record, "doc": dumps(doc)})
-    except sqlite3.IntegrityError as exc:
-        if "jobs.uuid" in str(exc):
-            raise ValueError(f"a job with id {record['uuid']!r} exists") from exc
-        raise ValueError(f"the record of job {record['uuid']!r} is invalid: {exc}") from exc
-    seq = cursor.lastrowid
-    conn.executemany(Q.add_tag, [(tag, seq) for tag in record.get("tags") or ()])
-    _log(conn, seq, now, "put", record["state"])
-
-
-def _held(conn: sqlite3.Connection, lease: Lease, lists: bool) -> tuple[int, Record]:
-    """The seq and the keys a lease holder's write reads; ReservationLost if not held."""
-    params = {"uuid": lease.uuid, "token": lease.token}
-    row = conn.execute(Q.held_with_lists if lists else Q.held, params).fetchone()
-    if row is None:
-        raise ReservationLost(lease.uuid, lease.token)
-    record = {"attempts": row[1], "ttr_seconds": row[2], "control": row[3]}
-    if lists:
-        record["events"] = loads_list(row[4])
-        record["errors"] = loads_list(row[5])
-        record["samples"] = loads_list(row[6])
-    return row[0], record
-
-
-def _move(
-    conn: sqlite3.Connection,
-    seq: int,
-    uuid: str,
-    state: str,
-    action: str,
-    worker: str | None,
-    now: float,
-) -> State:
-    """Apply an operator action to a job in ``state`` (see base.plan_action)."""
-    move = plan_action(uuid, state, action)
-    if move.to is None:
-        conn.execute(Q.set_control, (action, seq))
-        _log(conn, seq, now, move.event, state, worker)
-        return State.RUNNING
-    record: Record = {}
-    _common.operator_move(record, move, now)
-    _write(conn, seq, {}, record)
-    _log(conn, seq, now, move.event, move.to.value, worker)
-    return move.to
-
-
-def _expire(conn: sqlite3.Connection, seq: int, now: float) -> None:
-    record: Record = {}
-    _common.expire(record, now)
-    _write(conn, seq, {}, record)
-    _log(conn, seq, now, "expired", EXPIRED)
-
-
-def _write(
-    conn: sqlite3.Connection,
-    seq: int,
-    before: Record,
-    after: Record,
-    encoded: Encoded | None = None,
-) -> None:
-    """Store the keys of ``after`` that are new or changed since ``before``.
-
-    The _common functions replace values and never change them in place, so identity tells
-    what changed. ``encoded`` holds JSON made before the transaction for some of the values.
-    """
-    columns: list[str] = []
-    keys: list[str] = []
-    values: list[Any] = []
-    texts: list[str] = []
-    for key, value in after.items():
-        if key in before and before[key] is value:
-            continue
-        if key in COLUMN_SET:
-            columns.append(key)
-            values.append(value)
-        else:
-            keys.append(key)
-            texts.append(encoded.get(value) if encoded else dumps(value))
-    if columns or keys:
-        conn.execute(update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
-
-
-def settle_row(
-    conn: sqlite3.Connection, lease: Lease, settlement: Settlement, encoded: Encoded, now: float
-) -> tuple[int, Record]:
-    """End a run inside the caller's transaction (see Backend.settle); returns the job's seq
-    and the record's changed keys. The beanstalk backend's record store runs the same step."""
-    lists = settlement.error is not None or _appends(settlement.progress)
-    seq, before = _held(conn, lease, lists)
-    record = dict(before)
-    state = _common.apply_settlement(record, settlement, now)
-    _write(conn, seq, before, record, encoded)
-    detail = settlement.error["msg"] if settlement.error else None
-    _log(conn, seq, now, settlement.event, state, lease.worker, detail)
-    return seq, record
-
-
-def rescue_rows(conn: sqlite3.Connection, now: float, limit: int) -> list[tuple[int, str, str]]:
-    """Recover running jobs whose lease expired and expire ready jobs past their TTL (see
-    Backend.rescue_expired), inside the caller's transaction; returns (seq, uuid, new state)
-    of each job moved. The beanstalk backend's record store runs the same steps."""
-    moved = []
-    for seq, uuid, state, attempts, max_retries, errors in conn.execute(
-        Q.to_rescue, {"now": now, "limit": limit}
-    ).fetchall():
-        before: Record = {}
-        record: Record = {}
-        if state == RUNNING:
-            before = {
-                "attempts": attempts,
-                "max_retries": max_retries,
-                "errors": loads_list(errors),
-            }
-            record = dict(before)
-            state, event = _common.rescue(record, now)
-        else:
-            _common.expire(record, now)
-            state, event = EXPIRED, "expired"
-        _write(conn, seq, before, record)
-        _log(conn, seq, now, event, state)
-        moved.append((seq, uuid, state))
-    return moved
+def _add_stats(conn: sqlite3.Connection, deltas: Sequence[Any]) -> None:
+    """Merge each delta into its queue-day's stored statistics."""
+    for delta in deltas:
+        row = conn.execute(Q.stats, (delta.queue, delta.day)).fetchone()
+        stored = json.loads(row[0]) if row is not None else empty_stats()
+        conn.execute(Q.set_stats, (delta.queue, delta.day, dumps(merge_stats(stored, delta))))
 
 
 def _register_worker(conn: sqlite3.Connection, params: dict[str, Any], now: float) -> None:
@@ -444,18 +390,6 @@ def _register_worker(conn: sqlite3.Connection, params: dict[str, Any], now: floa
     only skip them, so that reads have no side effects)."""
     conn.execute(Q.register_worker, {**params, "now": now})
     conn.execute(Q.prune_workers, {"cutoff": now - STALE_WORKER_SECONDS})
-
-
-def _log(
-    conn: sqlite3.Connection,
-    seq: int | None,
-    at: float,
-    event: str,
-    state: str,
-    worker: str | None = None,
-    detail: str | None = None,
-) -> None:
-    conn.execute(Q.add_history, (seq, at, event, state, worker, detail))
 
 
 def _get(conn: sqlite3.Connection, uuid: str, history: bool) -> Record:
@@ -468,8 +402,77 @@ def _get(conn: sqlite3.Connection, uuid: str, history: bool) -> Record:
     return record
 
 
-def _appends(progress: Progress | None) -> bool:
-    """Whether writing this progress needs the lists it appends to."""
-    return progress is not None and bool(
-        progress.events or progress.errors or progress.sample is not None
-    )
+# --- the steps under their former names, for the beanstalk backend's record store ------------
+# ``txn`` (optional): the caller's transaction context; its ``readied`` list receives the jobs
+# a step made ready besides its own (dependents released, recurring jobs spawned).
+
+
+def settle_row(
+    conn: sqlite3.Connection,
+    lease: Lease,
+    settlement: Settlement,
+    encoded: Encoded,
+    now: float,
+    txn: Txn | None = None,
+) -> tuple[int, Record]:
+    """End a run inside the caller's transaction (see Backend.settle); returns the job's seq
+    and the record's changed keys. The beanstalk backend's record store runs the same step."""
+    return settle_step(txn or Txn(conn, now), lease, settlement, encoded)
+
+
+def rescue_rows(
+    conn: sqlite3.Connection, now: float, limit: int, txn: Txn | None = None
+) -> list[tuple[int, str, str]]:
+    """Recover running jobs whose lease expired and expire ready jobs past their TTL (see
+    Backend.rescue_expired), inside the caller's transaction; returns (seq, uuid, new state)
+    of each job moved. The beanstalk backend's record store runs the same steps."""
+    return rescue_step(txn or Txn(conn, now), limit)
+
+
+def _insert(conn: sqlite3.Connection, record: Record, now: float) -> int:
+    """INSERT a job as given (no dependency, unique key or debounce handling: see
+    :func:`._put.put_row` for the whole put); returns its seq."""
+    return insert_row(conn, record, now)
+
+
+def _move(
+    conn: sqlite3.Connection,
+    seq: int,
+    uuid: str,
+    state: str,
+    action: str,
+    worker: str | None,
+    now: float,
+    txn: Txn | None = None,
+) -> State:
+    """Apply an operator action to a job in ``state`` (see base.plan_action)."""
+    return move_step(txn or Txn(conn, now), seq, uuid, state, action, worker)
+
+
+def _expire(conn: sqlite3.Connection, seq: int, now: float, txn: Txn | None = None) -> None:
+    """A ready job whose TTL passed: it ends expired and never runs."""
+    expire_step(txn or Txn(conn, now), seq)
+
+
+def _write(
+    conn: sqlite3.Connection,
+    seq: int,
+    before: Record,
+    after: Record,
+    encoded: Encoded | None = None,
+) -> None:
+    """Store the keys of ``after`` that are new or changed since ``before`` (see _txn.write)."""
+    write(conn, seq, before, after, encoded)
+
+
+def _log(
+    conn: sqlite3.Connection,
+    seq: int | None,
+    at: float,
+    event: str,
+    state: str,
+    worker: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append a history entry (see _txn.log_entry)."""
+    log_entry(conn, seq, at, event, state, worker, detail)

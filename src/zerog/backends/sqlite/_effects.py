@@ -1,0 +1,93 @@
+"""What follows a job's state change, in the same transaction: its unique key and the jobs
+that depend on it (the memory backend's ``_changed_state``).
+
+Every step that changes a job's state calls :func:`changed_state` once (settle, rescue,
+expiry, operator actions and kicks). The running set the limits count needs no bookkeeping
+here: it is the ``running`` rows themselves.
+"""
+
+from __future__ import annotations
+
+from zerog.backends import _common
+from zerog.backends.sqlite._rows import loads_dict, loads_list
+from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._txn import Txn, write
+from zerog.record import Record
+from zerog.states import FINAL_STATES, State
+
+FINAL = frozenset(s.value for s in FINAL_STATES)
+COMPLETE = State.COMPLETE.value
+
+
+def changed_state(
+    txn: Txn,
+    seq: int,
+    uuid: str | None,
+    before: str,
+    after: str,
+    *,
+    holds_key: bool | None = None,
+    has_dependents: bool | None = None,
+) -> None:
+    """Job ``seq`` went from ``before`` to ``after``: a final state frees its unique key and
+    a retry takes it again; a completion releases its dependents, and any other final state
+    (or a retry out of one) tells them. ``holds_key`` and ``has_dependents``, when the caller
+    knows them (the settle reads them with the lease), spare the lookups."""
+    if before == after:
+        return
+    if after in FINAL:
+        if holds_key is not False:
+            txn.conn.execute(Q.free_unique, (seq,))
+    elif before in FINAL:
+        txn.conn.execute(Q.hold_unique_again, (seq,))
+    if has_dependents is False:
+        return
+    if after == COMPLETE:
+        release_dependents(txn, seq, uuid)
+    elif after in FINAL or before in FINAL:
+        block_dependents(txn, seq, uuid, after if after in FINAL else None)
+
+
+def release_dependents(txn: Txn, seq: int, uuid: str | None) -> None:
+    """Job ``seq`` completed: every job that waited for it stops waiting for it, and those
+    left waiting for nothing become ``waiting`` (history ``dependencies-met``)."""
+    rows = txn.conn.execute(Q.dependents, (seq,)).fetchall()
+    if not rows:
+        return
+    done = uuid or _uuid_of(txn, seq)
+    for dependent, dependent_uuid, state, ready_at, depends, blocked_by in rows:
+        before: Record = {
+            "state": state,
+            "ready_at": ready_at,
+            "depends": loads_list(depends),
+            "blocked_by": loads_dict(blocked_by),
+        }
+        record = dict(before)
+        met = _common.dependency_done(record, done, txn.now)
+        write(txn.conn, dependent, before, record)
+        if met:
+            txn.log(dependent, "dependencies-met", record["state"], None, done)
+            txn.readied.append((dependent, dependent_uuid))
+    # A complete job never changes state again: its links are spent (its record keeps them).
+    txn.conn.execute(Q.drop_dependents, (seq,))
+
+
+def block_dependents(txn: Txn, seq: int, uuid: str | None, state: str | None) -> None:
+    """Job ``seq`` ended ``state`` (failed, cancelled, expired) or was retried out of it
+    (None): the jobs waiting for it note it in ``blocked_by``, with a history entry."""
+    rows = txn.conn.execute(Q.waiting_dependents, (seq,)).fetchall()
+    if not rows:
+        return
+    blocker = uuid or _uuid_of(txn, seq)
+    event = f"dependency-{state}" if state else "dependency-retried"
+    for dependent, dependent_state, blocked_by in rows:
+        before: Record = {"blocked_by": loads_dict(blocked_by)}
+        record = dict(before)
+        _common.dependency_blocked(record, blocker, state, txn.now)
+        write(txn.conn, dependent, before, record)
+        txn.log(dependent, event, dependent_state, None, blocker)
+
+
+def _uuid_of(txn: Txn, seq: int) -> str:
+    (uuid,) = txn.conn.execute(Q.uuid_of, (seq,)).fetchone()
+    return str(uuid)

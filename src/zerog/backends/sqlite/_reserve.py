@@ -1,0 +1,126 @@
+"""Reserving: the next ready job of the first queue that has one.
+
+The common case costs what it did before recurring jobs and limits existed: ``next_ready``
+finds the job only when the queue is not paused, owes no recurring job and no limit is set
+(three lookups inside the one statement). When it finds nothing, ``flow_probe`` tells why,
+and only then are recurring jobs spawned or running jobs counted against the limits.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from zerog.backends import _common
+from zerog.backends.sqlite._recur import spawn_due
+from zerog.backends.sqlite._rows import columns_of, loads_list
+from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._steps import expire_step
+from zerog.backends.sqlite._txn import Txn
+from zerog.record import Record
+from zerog.states import State
+
+RUNNING = State.RUNNING.value
+SCAN_BATCH = 100  # ready jobs read at a time when looking past throttled ones.
+SCAN_MAX = 1000  # a reserve looks at most this far down a queue for a job whose limits allow it.
+
+Taken = tuple[str, Record]
+"""The document of the job taken, and its (updated) columns."""
+
+
+def reserve_step(txn: Txn, queues: Sequence[str], worker: str) -> Taken | None:
+    """Take the next ready job of the first queue in order that has one (see Backend.reserve)."""
+    for queue in queues:
+        taken = _first_ready(txn, queue, worker, Q.next_ready)
+        if taken is None:
+            taken = _take_closer(txn, queue, worker)
+        if taken is not None:
+            return taken
+    return None
+
+
+def _first_ready(txn: Txn, queue: str, worker: str, sql: str) -> Taken | None:
+    """The first ready job ``sql`` finds, expiring those past their TTL on the way."""
+    params = {"queue": queue, "now": txn.now}
+    while True:
+        row = txn.conn.execute(sql, params).fetchone()
+        if row is None:
+            return None
+        columns = columns_of(row)
+        if columns["expires_at"] is not None and columns["expires_at"] <= txn.now:
+            expire_step(txn, row[0], columns["state"])
+            continue
+        return start(txn, row, columns, worker)
+
+
+def _take_closer(txn: Txn, queue: str, worker: str) -> Taken | None:
+    """The slow path: spawn the queue's due recurring jobs, then take a job its limits allow."""
+    params = {"queue": queue, "now": txn.now}
+    paused, due, limited = txn.conn.execute(Q.flow_probe, params).fetchone()
+    if paused or not (due or limited):
+        return None
+    if due:
+        spawn_due(txn, queue)
+    if not limited:
+        return _first_ready(txn, queue, worker, Q.next_ready_plain)
+    limits = Limits(txn.conn)
+    if limits.full(_common.QUEUE_LIMIT + queue):
+        return None
+    return _first_allowed(txn, queue, worker, limits)
+
+
+def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken | None:
+    """The first ready job whose throttles have room, expiring on the way the jobs past their
+    TTL that could run; throttled jobs stay waiting. Looks at most SCAN_MAX jobs down."""
+    after = {"priority": -(2**63), "seq": 0}
+    for _ in range(SCAN_MAX // SCAN_BATCH):
+        params = {"queue": queue, "now": txn.now, "limit": SCAN_BATCH, **after}
+        rows = txn.conn.execute(Q.ready_scan, params).fetchall()
+        for seq, _priority, expires_at, throttles in rows:
+            if not limits.may_run(loads_list(throttles)):
+                continue
+            if expires_at is not None and expires_at <= txn.now:
+                expire_step(txn, seq)
+                continue
+            row = txn.conn.execute(Q.job_by_seq, (seq,)).fetchone()
+            return start(txn, row, columns_of(row), worker)
+        if len(rows) < SCAN_BATCH:
+            return None
+        after = {"priority": rows[-1][1], "seq": rows[-1][0]}
+    return None
+
+
+def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken:
+    """Make a ready job (its ``SELECT *`` row and its columns) running under a new lease."""
+    _common.start_run(columns, worker, txn.now)  # it changes columns only.
+    txn.conn.execute(Q.start_run, {**columns, "seq": row[0]})
+    txn.log(row[0], "reserved", RUNNING, worker, f"attempt {columns['attempts']}")
+    return row[-1], columns
+
+
+class Limits:
+    """The limits set, and how many running jobs count against each (read once, lazily)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self.maximums: dict[str, int] = dict(conn.execute(Q.limits).fetchall())
+        self._running: Counter[str] | None = None
+
+    def full(self, name: str) -> bool:
+        """Whether limit ``name`` has as many running jobs as it allows."""
+        maximum = self.maximums.get(name)
+        return maximum is not None and self._counts()[name] >= maximum
+
+    def may_run(self, throttles: Sequence[str]) -> bool:
+        """Whether a job with these throttles may start now (its queue's limit aside)."""
+        return not any(self.full(name) for name in throttles)
+
+    def _counts(self) -> Counter[str]:
+        if self._running is None:
+            self._running = Counter()
+            for queue, throttles in self._conn.execute(Q.running_throttles):
+                job = {"queue": queue, "throttles": loads_list(throttles)}
+                self._running.update(set(_common.limit_names(job)))
+        return self._running

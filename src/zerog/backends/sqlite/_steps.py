@@ -1,0 +1,155 @@
+"""The steps that change a stored job's state: settle, rescue, expire and operator actions.
+
+Each loads the few keys it reads, applies the :mod:`zerog.backends._common` function the memory
+backend applies, writes back what changed, appends the history entry, and then calls
+:func:`._effects.changed_state` for what follows (unique key, dependents), all in the caller's
+transaction. The beanstalk backend's record store runs these same steps.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any, NamedTuple
+
+from zerog.backends import _common
+from zerog.backends.base import Lease, Progress, Settlement, plan_action
+from zerog.backends.sqlite._deps import dependencies, link
+from zerog.backends.sqlite._effects import FINAL, changed_state
+from zerog.backends.sqlite._put import holder
+from zerog.backends.sqlite._rows import Encoded, loads_list
+from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._txn import Txn, write
+from zerog.errors import DuplicateJob, ReservationLost
+from zerog.record import Record
+from zerog.states import State
+
+RUNNING = State.RUNNING.value
+EXPIRED = State.EXPIRED.value
+
+
+class Held(NamedTuple):
+    """A leased job as a lease holder's write reads it."""
+
+    seq: int
+    record: Record  # attempts, ttr_seconds, control (and the appended-to lists when asked).
+    holds_key: bool
+    has_dependents: bool
+
+
+def held(conn: sqlite3.Connection, lease: Lease, lists: bool) -> Held:
+    """The job under ``lease``; ReservationLost if the lease is no longer held."""
+    params = {"uuid": lease.uuid, "token": lease.token}
+    row = conn.execute(Q.held_with_lists if lists else Q.held, params).fetchone()
+    if row is None:
+        raise ReservationLost(lease.uuid, lease.token)
+    record = {"attempts": row[1], "ttr_seconds": row[2], "control": row[3]}
+    if lists:
+        record["events"] = loads_list(row[6])
+        record["errors"] = loads_list(row[7])
+        record["samples"] = loads_list(row[8])
+    return Held(row[0], record, bool(row[4]), bool(row[5]))
+
+
+def appends(progress: Progress | None) -> bool:
+    """Whether writing this progress needs the lists it appends to."""
+    return progress is not None and bool(
+        progress.events or progress.errors or progress.sample is not None
+    )
+
+
+def settle_step(
+    txn: Txn, lease: Lease, settlement: Settlement, encoded: Encoded
+) -> tuple[int, Record]:
+    """End a run (see Backend.settle); returns the job's seq and its changed keys."""
+    job = held(txn.conn, lease, settlement.error is not None or appends(settlement.progress))
+    deps = dependencies(txn.conn, settlement.depends)  # UnknownDependency: nothing written.
+    record = dict(job.record)
+    state = _common.apply_settlement(record, settlement, txn.now)
+    waits = settlement.queue is not None and bool(deps.pending)
+    if waits:  # a pipeline step that waits for jobs in the next queue.
+        record["blocked_by"] = deps.blocked
+        _common.wait_for(record, list(deps.pending), txn.now)
+        state = record["state"]
+    write(txn.conn, job.seq, job.record, record, encoded)
+    if waits:
+        link(txn, deps, job.seq, lease.uuid)
+    detail = settlement.error["msg"] if settlement.error else settlement.queue
+    txn.log(job.seq, settlement.event, state, lease.worker, detail)
+    changed_state(
+        txn,
+        job.seq,
+        lease.uuid,
+        RUNNING,
+        state,
+        holds_key=job.holds_key,
+        has_dependents=job.has_dependents,
+    )
+    return job.seq, record
+
+
+def rescue_step(txn: Txn, limit: int) -> list[tuple[int, str, str]]:
+    """Recover running jobs whose lease expired and expire ready jobs past their TTL (see
+    Backend.rescue_expired); returns (seq, uuid, new state) of each job moved."""
+    moved = []
+    rows = txn.conn.execute(Q.to_rescue, {"now": txn.now, "limit": limit}).fetchall()
+    for seq, uuid, state, attempts, max_retries, errors in rows:
+        if state == RUNNING:
+            after = rescue_job(txn, seq, uuid, attempts, max_retries, loads_list(errors))[0]
+        else:
+            expire_step(txn, seq, state, uuid)
+            after = EXPIRED
+        moved.append((seq, uuid, after))
+    return moved
+
+
+def rescue_job(
+    txn: Txn, seq: int, uuid: str, attempts: int, max_retries: int, errors: list[Any]
+) -> tuple[str, Record]:
+    """A running job whose lease expired: back to waiting, or failed when its attempts are
+    used up. Returns the new state and the keys that changed."""
+    before: Record = {"attempts": attempts, "max_retries": max_retries, "errors": errors}
+    record = dict(before)
+    after, event = _common.rescue(record, txn.now)
+    write(txn.conn, seq, before, record)
+    txn.log(seq, event, after)
+    changed_state(txn, seq, uuid, RUNNING, after)
+    return after, record
+
+
+def expire_step(
+    txn: Txn, seq: int, state: str = State.WAITING.value, uuid: str | None = None
+) -> None:
+    """A ready job (in ``state``) whose TTL passed: it ends expired and never runs."""
+    record: Record = {}
+    _common.expire(record, txn.now)
+    write(txn.conn, seq, {}, record)
+    txn.log(seq, "expired", EXPIRED)
+    changed_state(txn, seq, uuid, state, EXPIRED)
+
+
+def move_step(txn: Txn, seq: int, uuid: str, state: str, action: str, worker: str | None) -> State:
+    """Apply an operator action to a job in ``state`` (see base.plan_action). A retry out of
+    a final state raises DuplicateJob if another job holds the job's unique key now."""
+    move = plan_action(uuid, state, action)
+    if move.to is None:
+        if move.expire_lease:
+            txn.conn.execute(Q.end_lease, (txn.now, seq))
+        else:
+            txn.conn.execute(Q.set_control, (action, seq))
+        txn.log(seq, move.event, state, worker)
+        return State.RUNNING
+    if state in FINAL:
+        _refuse_duplicate(txn.conn, seq, uuid)
+    record: Record = {}
+    _common.operator_move(record, move, txn.now)
+    write(txn.conn, seq, {}, record)
+    txn.log(seq, move.event, move.to.value, worker)
+    changed_state(txn, seq, uuid, state, move.to.value)
+    return move.to
+
+
+def _refuse_duplicate(conn: sqlite3.Connection, seq: int, uuid: str) -> None:
+    (key,) = conn.execute(Q.unique_key_of, (seq,)).fetchone()
+    held_by = holder(conn, key)
+    if held_by is not None and held_by != uuid:
+        raise DuplicateJob(key, held_by)

@@ -1,0 +1,96 @@
+"""One write transaction's context, and the two writes every step makes: a job's changed keys
+and a history entry.
+
+The steps of the other modules take a :class:`Txn` rather than a bare connection: it carries
+the transaction's time and the list of jobs the step made ready besides its own (dependents
+released, recurring jobs spawned), which the beanstalk backend reads to give those jobs tube
+entries in the same transaction.
+
+The history cap (``max-job-history``, :attr:`Backend.history_limit`) is not a step's concern:
+:func:`cap_history` installs it on a connection as a TEMP trigger, so every history insert on
+that connection keeps it, at no cost in statements.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from zerog.backends.sqlite._rows import Encoded, dumps
+from zerog.backends.sqlite._sql import COLUMN_SET, Q, update_sql
+from zerog.record import Record
+
+
+class Txn:
+    """A write transaction in progress: its connection, its time, and the (seq, uuid) of the
+    jobs its steps made ready besides their own. A plain class: one is made per transaction,
+    on the hot path."""
+
+    __slots__ = ("conn", "now", "readied")
+
+    def __init__(self, conn: sqlite3.Connection, now: float) -> None:
+        self.conn = conn
+        self.now = now
+        self.readied: list[tuple[int, str]] = []
+
+    def log(
+        self,
+        seq: int,
+        event: str,
+        state: str,
+        worker: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Append a history entry to job ``seq`` at the transaction's time (log_entry's
+        statement, run here: this is on the hot path, twice per job)."""
+        self.conn.execute(Q.add_history, (seq, self.now, event, state, worker, detail))
+
+
+def log_entry(
+    conn: sqlite3.Connection,
+    seq: int | None,
+    at: float,
+    event: str,
+    state: str,
+    worker: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append a history entry (the connection's history cap, if any, drops the oldest)."""
+    conn.execute(Q.add_history, (seq, at, event, state, worker, detail))
+
+
+def cap_history(conn: sqlite3.Connection, keep: int | None) -> None:
+    """Keep at most ``keep`` history entries per job in what this connection writes from now
+    on (None: all). Run it outside a transaction: a rollback would undo it."""
+    conn.execute(Q.drop_history_cap)
+    if keep is not None:
+        conn.execute(Q.history_cap.format(keep=int(keep)))
+
+
+def write(
+    conn: sqlite3.Connection,
+    seq: int,
+    before: Record,
+    after: Record,
+    encoded: Encoded | None = None,
+) -> None:
+    """Store the keys of ``after`` that are new or changed since ``before``.
+
+    The _common functions replace values and never change them in place, so identity tells
+    what changed. ``encoded`` holds JSON made before the transaction for some of the values.
+    """
+    columns: list[str] = []
+    keys: list[str] = []
+    values: list[Any] = []
+    texts: list[str] = []
+    for key, value in after.items():
+        if key in before and before[key] is value:
+            continue
+        if key in COLUMN_SET:
+            columns.append(key)
+            values.append(value)
+        else:
+            keys.append(key)
+            texts.append(encoded.get(value) if encoded else dumps(value))
+    if columns or keys:
+        conn.execute(update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
