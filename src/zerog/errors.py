@@ -8,6 +8,7 @@ Each class's docstring is its default message.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import marshmallow
@@ -36,6 +37,30 @@ class UnknownJobType(ZerogError):
 
 class InvalidOptions(ZerogError, ValueError):
     """The options given for a job are invalid."""
+
+
+class UnknownDependency(InvalidOptions):
+    """A job was made to depend on jobs that do not exist."""
+
+    def __init__(self, missing: list[str]) -> None:
+        self.missing = sorted(missing)
+        super().__init__(f"unknown dependency id(s): {', '.join(self.missing)}")
+
+
+class DependencyCycle(InvalidOptions):
+    """A dependency would make jobs wait for each other forever."""
+
+    def __init__(self, uuid: str, on: str) -> None:
+        self.uuid, self.on = uuid, on
+        super().__init__(f"job {uuid} cannot depend on {on}: {on} already waits for {uuid}")
+
+
+class DuplicateJob(ZerogError):
+    """A unique job with the same key is already waiting or running."""
+
+    def __init__(self, key: str, existing: str) -> None:
+        self.key, self.existing = key, existing
+        super().__init__(f"job {existing} with unique key {key!r} is already waiting or running")
 
 
 class NotSupported(ZerogError):
@@ -100,6 +125,15 @@ class ReservationLost(BackendError):
         super().__init__(f"lease {token} on job {uuid} is no longer held")
 
 
+class LostLockError(ReservationLost):
+    """This client no longer holds the job's lock (qless's LostLockException): it was
+    completed, failed or retried already, timed out, cancelled, or given to another worker."""
+
+    def __init__(self, uuid: str, reason: str, token: int = 0) -> None:
+        self.uuid, self.token, self.reason = uuid, token, reason
+        BackendError.__init__(self, f"lost the lock on job {uuid}: {reason}")
+
+
 class JobOutcome(Exception):
     """A job's run ended early; the worker decides what happens next."""
 
@@ -126,6 +160,15 @@ class JobCancelled(JobOutcome):
 
 class JobPaused(JobOutcome):
     """An operator paused the running job; its checkpoint is saved and it waits to resume."""
+
+
+class Advance(JobOutcome):
+    """This step of a pipeline is done: the job goes on in another queue (qless's
+    ``job.complete(next)``), after ``delay_seconds`` or once ``depends`` complete."""
+
+    def __init__(self, queue: str, delay_seconds: float = 0.0, depends: Sequence[str] = ()) -> None:
+        super().__init__(f"advance to {queue}")
+        self.queue, self.delay_seconds, self.depends = queue, delay_seconds, tuple(depends)
 
 
 class LeaseLost(JobOutcome):

@@ -36,7 +36,7 @@ class BaseJob:
     SCHEMA: ClassVar[type[marshmallow.Schema]] = BaseJobSchema
     QUEUE_NAME: ClassVar[str] = "default"
     PRIORITY: ClassVar[int] = settings.DEFAULT_PRIORITY
-    TTR: ClassVar[float] = settings.DEFAULT_TTR_SECONDS
+    TTR: ClassVar[float | None] = None  # None: the store's heartbeat config (default 60 s).
     MAX_RETRIES: ClassVar[int] = settings.DEFAULT_MAX_RETRIES
     TTL: ClassVar[float | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
@@ -110,8 +110,17 @@ class BaseJob:
         max_retries: int | None = None,
         queue: str | None = None,
         store: Store | None = None,
+        depends: Sequence[str] = (),
+        throttles: Sequence[str] = (),
+        unique: bool | str | None = None,
+        on_duplicate: str = "merge",
     ) -> str:
-        """Store the job and queue it; returns its uuid."""
+        """Store the job and queue it; returns its uuid.
+
+        ``depends``: uuids of jobs that must complete first. ``throttles``: named limits it
+        counts against while it runs (see Store.set_limit). ``unique``: True (one such job at a
+        time per type and values) or a key of your own; a duplicate put while one is waiting
+        or running returns that job's uuid (``on_duplicate="refuse"``: raises DuplicateJob)."""
         spec = JobSpec(
             uuid=self.uuid,
             type=self.JOB_TYPE,
@@ -123,6 +132,10 @@ class BaseJob:
             ttl_seconds=self.TTL if ttl is None else ttl,
             max_retries=self.MAX_RETRIES if max_retries is None else max_retries,
             tags=tuple(tags),
+            depends=tuple(depends),
+            throttles=tuple(throttles),
+            unique=unique,
+            on_duplicate=on_duplicate,
         )
         return (store or default_store()).enqueue(spec)
 
@@ -174,6 +187,10 @@ def job_from_record(record: Record) -> BaseJob:
         from zerog.deferrable.job import FunctionJob  # the deferrable face, loaded on demand.
 
         return FunctionJob.from_record(record)
+    if record.get("kind") == "qless":
+        from zerog.qless.runjob import QlessRunJob  # the qless face, loaded on demand.
+
+        return QlessRunJob.from_record(record)
     cls = registry.job_class(record["type"])
     try:
         loaded = cls.schema().load(record["values"], partial=True)

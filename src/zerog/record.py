@@ -7,7 +7,10 @@ records, checks their sizes before anything reaches a backend, and derives what 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
+import time
 import uuid as uuidlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,8 +27,15 @@ MAX_SAMPLES = 20  # completeness samples kept for the ETA.
 
 
 def new_uuid() -> str:
-    """A fresh job id."""
-    return str(uuidlib.uuid4())
+    """A fresh job id: a UUID version 7 (RFC 9562), whose first 48 bits are the time in
+    milliseconds. Ids made one after another sort together, so each new job lands at the end
+    of a store's uuid index instead of on a random page of it: putting a job costs the same
+    with a million stored as with none (``bench/scale.py``). The other 74 bits are random."""
+    millis = time.time_ns() // 1_000_000
+    bits = (millis & ((1 << 48) - 1)) << 80 | secrets.randbits(80)
+    bits = (bits & ~(0xF << 76)) | (0x7 << 76)  # version 7
+    bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # the RFC 4122 variant
+    return str(uuidlib.UUID(int=bits))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -38,16 +48,46 @@ class JobSpec:
     uuid: str | None = None
     priority: int = defaults.DEFAULT_PRIORITY
     delay_seconds: float = 0.0
-    ttr_seconds: float = defaults.DEFAULT_TTR_SECONDS
+    ttr_seconds: float | None = None  # None: the store's heartbeat config.
     ttl_seconds: float | None = None
     max_retries: int = defaults.DEFAULT_MAX_RETRIES
     tags: Sequence[str] = ()
     kind: str = "class"  # which face made it: class, function or qless.
+    depends: Sequence[str] = ()  # uuids of jobs that must complete before this one runs.
+    throttles: Sequence[str] = ()  # named limits this job counts against while it runs.
+    unique: bool | str | None = None  # True: one at a time per type + values; str: own key.
+    on_duplicate: str = "merge"  # merge: return the waiting job's id; refuse: DuplicateJob.
+    debounce: Debounce | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Debounce:
+    """deferrable's debounce: at most one push per ``seconds`` for one key (see
+    :func:`zerog.backends._common.debounce_plan`)."""
+
+    key: str
+    seconds: float
+    always_delay: bool = False
 
 
 def new_record(spec: JobSpec, now: float) -> Record:
-    """The record of a job about to be put; ``state`` says waiting or scheduled."""
+    """The record of a job about to be put; ``state`` says waiting or scheduled (the backend
+    makes it ``depends`` when it has unfinished dependencies). Keys starting with ``_`` are
+    instructions to the put (duplicate handling, debounce), never stored."""
     delay = float(spec.delay_seconds)
+    record = _fresh(spec, now, delay)
+    if record["unique_key"] is not None:
+        record["_on_duplicate"] = spec.on_duplicate
+    if spec.debounce is not None:
+        record["_debounce"] = {
+            "key": spec.debounce.key,
+            "seconds": float(spec.debounce.seconds),
+            "always_delay": bool(spec.debounce.always_delay),
+        }
+    return record
+
+
+def _fresh(spec: JobSpec, now: float, delay: float) -> Record:
     return {
         "uuid": spec.uuid or new_uuid(),
         "type": spec.type,
@@ -59,7 +99,9 @@ def new_record(spec: JobSpec, now: float) -> Record:
         "tags": list(dict.fromkeys(spec.tags)),
         "attempts": 0,
         "max_retries": int(spec.max_retries),
-        "ttr_seconds": float(spec.ttr_seconds),
+        "ttr_seconds": float(
+            defaults.DEFAULT_TTR_SECONDS if spec.ttr_seconds is None else spec.ttr_seconds
+        ),
         "ttl_seconds": spec.ttl_seconds,
         "expires_at": None if spec.ttl_seconds is None else now + float(spec.ttl_seconds),
         "ready_at": now + delay,
@@ -78,7 +120,25 @@ def new_record(spec: JobSpec, now: float) -> Record:
         "lease_token": 0,
         "lease_expires_at": None,
         "control": None,
+        "depends": list(dict.fromkeys(spec.depends)),
+        "dependents": [],
+        "blocked_by": {},
+        "throttles": list(dict.fromkeys(spec.throttles)),
+        "unique_key": unique_key_of(spec),
+        "tracked": False,
+        "recurrence": None,
     }
+
+
+def unique_key_of(spec: JobSpec) -> str | None:
+    """The key a unique job is known by: its own, or its type and values (hashed)."""
+    if spec.unique is None or spec.unique is False:
+        return None
+    if isinstance(spec.unique, str):
+        return spec.unique
+    canonical = json.dumps(spec.values, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:32]
+    return f"{spec.type}:{digest}"
 
 
 def to_json(value: Any, what: str, limit: int | None = None) -> str:

@@ -14,14 +14,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from zerog import config as configuration
 from zerog.backends import open_backend
 from zerog.backends.base import (
     Attempts,
     Backend,
+    Change,
     Control,
     Lease,
     ListQuery,
     Page,
+    Placed,
     Progress,
     Reservation,
     ReserveRequest,
@@ -29,13 +32,19 @@ from zerog.backends.base import (
 )
 from zerog.errors import InvalidOptions
 from zerog.record import JobSpec, Record, eta_seconds, new_record, to_json
+from zerog.recurrence import RecurSpec, new_recurrence
 from zerog.settings import Settings
 from zerog.states import State
+from zerog.stats_buffer import StatsBuffer
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 500  # list pages are clamped to this many jobs.
+MAX_TAG_CHARS = 256  # a tag is a label, not a document.
 WORKER_MAX_AGE_SECONDS = 30.0  # a worker not seen for this long is gone.
+CONFIG_CACHE_SECONDS = 5.0  # the store's config is read again after this long.
+PRUNE_BATCH = 1000  # finished jobs deleted per prune step.
+MAINTAIN_SECONDS = 60.0  # how often each worker and server runs maintain().
 
 Then = Sequence[str] | None
 """Queues to reserve the worker's next job from, in the same step as a settlement."""
@@ -51,6 +60,10 @@ class Store:
         self.settings = settings or Settings()
         self.counters: Counter[str] = Counter()
         self._work = threading.Condition()
+        self._config: dict[str, Any] | None = None
+        self._config_read_at = float("-inf")
+        self._maintained_at: float | None = None
+        self.stats = StatsBuffer(self)
 
     @classmethod
     def from_url(cls, url: str, settings: Settings | None = None) -> Store:
@@ -66,24 +79,39 @@ class Store:
     # --- producers ---------------------------------------------------------------------------
 
     def enqueue(self, spec: JobSpec) -> str:
-        """Store a new job; returns its uuid. Bad input raises before anything is stored."""
+        """Store a new job; returns its uuid (for a unique job that merged into a waiting one,
+        or a debounced push that was skipped, that job's uuid). Bad input raises before
+        anything is stored."""
+        return self.place(spec).uuid
+
+    def place(self, spec: JobSpec) -> Placed:
+        """:meth:`enqueue`, telling also what the put did (put, merged, delayed, skipped)."""
         record = self._check_new(spec)
-        self.backend.put(record)
-        self._changed("put", record["uuid"], record["state"], queue=record["queue"])
-        return str(record["uuid"])
+        placed = self.backend.put(record)
+        self._placed(record, placed)
+        return placed
 
     def enqueue_many(self, specs: Iterable[JobSpec]) -> list[str]:
         """Store several new jobs at once (all are checked first; none is stored on error)."""
         records = [self._check_new(spec) for spec in specs]
-        self.backend.put_many(records)
-        for record in records:
-            self._changed("put", record["uuid"], record["state"], queue=record["queue"])
-        return [str(r["uuid"]) for r in records]
+        placed = self.backend.put_many(records)
+        for record, one in zip(records, placed, strict=True):
+            self._placed(record, one)
+        return [one.uuid for one in placed]
+
+    def _placed(self, record: Record, placed: Placed) -> None:
+        if placed.outcome in ("put", "delayed"):
+            self._changed("put", placed.uuid, record["state"], queue=record["queue"])
+        else:
+            self.counters[placed.outcome] += 1
 
     def _check_new(self, spec: JobSpec) -> Record:
         _check_spec(spec)
         to_json(spec.values, f"values of a {spec.type} job", self.settings.max_values_bytes)
-        return new_record(spec, self.clock())
+        record = new_record(spec, self.clock())
+        if spec.ttr_seconds is None:
+            record["ttr_seconds"] = configuration.heartbeat_for(self.config(), spec.queue)
+        return record
 
     # --- workers -----------------------------------------------------------------------------
 
@@ -96,6 +124,7 @@ class Store:
 
     def _reserved(self, reservation: Reservation) -> None:
         record = reservation.record
+        self.stats.reserved(record, self.clock())
         self._changed(
             "reserved",
             record["uuid"],
@@ -134,6 +163,31 @@ class Store:
             result=result,
             result_code=result_code,
             progress=progress,
+        )
+        return self._settle(lease, settlement, then_reserve)
+
+    def advance(
+        self,
+        lease: Lease,
+        queue: str,
+        delay_seconds: float = 0.0,
+        depends: Sequence[str] = (),
+        progress: Progress | None = None,
+        then_reserve: Then = None,
+    ) -> Next:
+        """A pipeline step finished: the job goes on in ``queue`` with its values (after
+        ``delay_seconds``, or once ``depends`` complete), attempts starting afresh."""
+        _check_queue(queue)
+        if delay_seconds < 0:
+            raise InvalidOptions(f"delay must be >= 0 seconds, not {delay_seconds!r}")
+        settlement = Settlement(
+            state=State.WAITING,
+            event="advanced",
+            progress=progress,
+            delay_seconds=delay_seconds,
+            attempts=Attempts.RESET,
+            queue=queue,
+            depends=list(depends),
         )
         return self._settle(lease, settlement, then_reserve)
 
@@ -223,6 +277,7 @@ class Store:
         else:
             self.backend.settle(lease, settlement)
         self._changed(settlement.event, lease.uuid, settlement.state, worker=lease.worker)
+        self.stats.settled(lease.uuid, settlement, self.clock())
         if following is not None:
             self._reserved(following)
         if settlement.state == State.WAITING:
@@ -259,6 +314,169 @@ class Store:
             self.counters["kicked"] += count
             self.wake()
         return count
+
+    def alter(self, uuid: str, change: Change, worker: str | None = None) -> Record:
+        """Change a job's priority, queue, tags, tracking or dependencies in one step."""
+        if change.queue is not None:
+            _check_queue(change.queue)
+        if change.priority is not None and (
+            not isinstance(change.priority, int) or isinstance(change.priority, bool)
+        ):
+            raise InvalidOptions(f"priority must be an integer, not {change.priority!r}")
+        for tag in (*change.add_tags, *change.remove_tags):
+            _check_tag(tag)
+        record = self.backend.alter(uuid, change, worker)
+        self._changed("altered", uuid, record["state"], worker=worker)
+        if record["state"] == State.WAITING:
+            self.wake()
+        return record
+
+    def set_priority(self, uuid: str, priority: int) -> Record:
+        """A waiting job's new priority (lower runs sooner)."""
+        return self.alter(uuid, Change(priority=priority))
+
+    def move(self, uuid: str, queue: str) -> Record:
+        """Move a job that is not running to another queue (it keeps its place in time)."""
+        return self.alter(uuid, Change(queue=queue))
+
+    def tag(self, uuid: str, *tags: str) -> Record:
+        """Add tags to a job."""
+        return self.alter(uuid, Change(add_tags=tags))
+
+    def untag(self, uuid: str, *tags: str) -> Record:
+        """Remove tags from a job."""
+        return self.alter(uuid, Change(remove_tags=tags))
+
+    def track(self, uuid: str, tracked: bool = True) -> Record:
+        """Flag a job (or unflag it) as one to keep an eye on: ``list(tracked=True)``."""
+        return self.alter(uuid, Change(tracked=tracked))
+
+    def depend(self, uuid: str, *on: str) -> Record:
+        """Make a job that is not running wait for more jobs to complete."""
+        return self.alter(uuid, Change(depend=on))
+
+    def undepend(self, uuid: str, *on: str, all: bool = False) -> Record:
+        """Stop a job waiting for some (or ``all``) of its dependencies."""
+        return self.alter(uuid, Change(undepend=on, undepend_all=all))
+
+    def timeout(self, uuid: str, worker: str | None = None) -> State:
+        """End a running job's lease now (qless's timeout): the rescue takes it back."""
+        return self.act(uuid, "timeout", worker)
+
+    # --- recurring jobs, limits, config, statistics, retention -------------------------------
+
+    def recur(self, spec: RecurSpec) -> str:
+        """Store a recurring job; returns its id. A cron line that does not parse, a
+        schedule that could never run or values that are not JSON raise, storing nothing."""
+        limit = self.settings.max_values_bytes
+        to_json(spec.values, f"values of a recurring {spec.type} job", limit)
+        _check_queue(spec.queue)
+        doc = new_recurrence(spec, self.clock())
+        self.backend.recur(doc)
+        self._changed("recur", doc["id"], "recurring", queue=spec.queue)
+        return str(doc["id"])
+
+    def unrecur(self, recurrence_id: str) -> bool:
+        """Stop a recurrence (the jobs it spawned stay); False if there was none."""
+        return self.backend.unrecur(recurrence_id)
+
+    def recurrences(self, queue: str | None = None) -> list[dict[str, Any]]:
+        """The recurrences (of one queue, or all)."""
+        return self.backend.recurrences(queue)
+
+    def get_recurrence(self, recurrence_id: str) -> dict[str, Any]:
+        """One recurrence; JobNotFound when there is none."""
+        from zerog.errors import JobNotFound
+
+        for doc in self.backend.recurrences(None):
+            if doc["id"] == recurrence_id:
+                return doc
+        raise JobNotFound(recurrence_id)
+
+    def update_recurrence(self, recurrence_id: str, **changes: Any) -> dict[str, Any]:
+        """Change a recurrence's values, priority, tags, retries, schedule, ... in one step."""
+        if "values" in changes:
+            to_json(changes["values"], "values of a recurring job", self.settings.max_values_bytes)
+        return self.backend.update_recurrence(recurrence_id, changes)
+
+    def set_limit(self, name: str, maximum: int | None) -> None:
+        """At most ``maximum`` running jobs carrying throttle ``name`` at once (None: no
+        limit)."""
+        if not isinstance(name, str) or not name:
+            raise InvalidOptions(f"a limit's name is a non-empty string, not {name!r}")
+        if maximum is not None and (
+            not isinstance(maximum, int) or isinstance(maximum, bool) or maximum < 0
+        ):
+            raise InvalidOptions(f"a limit is a whole number >= 0 or None, not {maximum!r}")
+        self.backend.set_limit(name, maximum)
+        self.wake()
+
+    def set_queue_limit(self, queue: str, maximum: int | None) -> None:
+        """At most ``maximum`` jobs of ``queue`` run at once, across all workers."""
+        _check_queue(queue)
+        self.set_limit(f"queue:{queue}", maximum)
+
+    def limits(self) -> dict[str, int]:
+        """Every limit set, by name (a queue's is ``queue:<name>``)."""
+        return self.backend.limits()
+
+    def config(self, fresh: bool = False) -> dict[str, Any]:
+        """The config keys that were set (cached for a few seconds unless ``fresh``); see
+        :mod:`zerog.config` for the keys and defaults."""
+        now = self.clock()
+        if fresh or self._config is None or now - self._config_read_at > CONFIG_CACHE_SECONDS:
+            self._config = self.backend.config()
+            self._config_read_at = now
+            self.backend.history_limit = configuration.history_limit(self._config)
+        return dict(self._config)
+
+    def set_config(self, key: str, value: Any) -> None:
+        """Set (or, with None, unset) a config key for every process sharing the store."""
+        configuration.check(key, value)
+        to_json(value, f"config {key!r}", 1 << 16)
+        self.backend.set_config(key, value)
+        self.config(fresh=True)
+
+    def queue_stats(self, queue: str, day: float | None = None) -> dict[str, Any]:
+        """qless's statistics of a queue for a day (default today, UTC): wait and run times
+        (count, mean, std, histogram), failures and retries."""
+        from zerog import stats
+
+        self.stats.flush()
+        when = self.clock() if day is None else day
+        return stats.summary(self.backend.stats(queue, stats.day_of(when)))
+
+    def maintain(self) -> int:
+        """Periodic upkeep run by workers and the server: flush statistics, refresh the
+        config, delete finished jobs and statistics past their retention. Returns how many
+        jobs were deleted."""
+        self.stats.flush()
+        retention = configuration.retention(self.config(fresh=True))
+        deleted = 0
+        while True:
+            step = self.backend.prune(retention, PRUNE_BATCH)
+            deleted += step
+            if step < PRUNE_BATCH:
+                break
+        if deleted:
+            self.counters["pruned"] += deleted
+        return deleted
+
+    def housekeeping(self) -> None:
+        """What is due of the upkeep: statistics older than a few seconds are flushed, and
+        :meth:`maintain` runs every :data:`MAINTAIN_SECONDS` (the first time one interval
+        after the store opened, so that short-lived processes do not all prune at start)."""
+        now = self.clock()
+        self.stats.flush_if_due(now)
+        if self._maintained_at is None:
+            self._maintained_at = now
+        elif now - self._maintained_at >= MAINTAIN_SECONDS:
+            self._maintained_at = now
+            self.maintain()
+
+    def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
+        """The most used tags, with how many jobs carry each."""
+        return self.backend.top_tags(max(1, min(MAX_PAGE, int(limit))))
 
     def pause_queue(self, queue: str) -> None:
         """Workers stop reserving from ``queue``; its jobs stay, running ones go on."""
@@ -305,6 +523,8 @@ class Store:
         tag: str | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        tracked: bool | None = None,
+        recurrence: str | None = None,
     ) -> Page:
         """A page of jobs, newest first; ``limit`` is clamped to 1..500."""
         if state is not None:
@@ -314,6 +534,8 @@ class Store:
             queue=queue,
             type=type,
             tag=tag,
+            tracked=tracked,
+            recurrence=recurrence,
             limit=max(1, min(MAX_PAGE, int(limit))),
             cursor=cursor,
         )
@@ -347,13 +569,17 @@ class Store:
             )
 
     def close(self) -> None:
-        """Close the backend."""
-        self.backend.close()
+        """Flush the statistics and close the backend."""
+        try:
+            self.stats.flush()
+        finally:
+            self.backend.close()
 
 
 def _check_spec(spec: JobSpec) -> None:
     """Refuse what no backend should see: each message names the field and the value."""
     problems = []
+    problems.extend(_flow_problems(spec))
     if not spec.type or not isinstance(spec.type, str):
         problems.append(f"type must be a non-empty string, not {spec.type!r}")
     if not spec.queue or not isinstance(spec.queue, str) or len(spec.queue) > 200:
@@ -364,7 +590,7 @@ def _check_spec(spec: JobSpec) -> None:
         problems.append(f"priority must be an integer, not {spec.priority!r}")
     if spec.delay_seconds < 0:
         problems.append(f"delay must be >= 0 seconds, not {spec.delay_seconds!r}")
-    if spec.ttr_seconds <= 0:
+    if spec.ttr_seconds is not None and spec.ttr_seconds <= 0:
         problems.append(f"ttr must be > 0 seconds, not {spec.ttr_seconds!r}")
     if spec.max_retries < 0:
         problems.append(f"max_retries must be >= 0, not {spec.max_retries!r}")
@@ -377,6 +603,41 @@ def _check_spec(spec: JobSpec) -> None:
         problems.append(f"values must be a JSON object, not {type(spec.values).__name__}")
     if problems:
         raise InvalidOptions("; ".join(problems))
+
+
+def _flow_problems(spec: JobSpec) -> list[str]:
+    problems = []
+    if isinstance(spec.depends, str) or not all(isinstance(d, str) and d for d in spec.depends):
+        problems.append(f"depends must be a list of job ids, not {spec.depends!r}")
+    if spec.on_duplicate not in ("merge", "refuse"):
+        problems.append(f"on_duplicate must be 'merge' or 'refuse', not {spec.on_duplicate!r}")
+    if spec.debounce is not None:
+        if spec.debounce.seconds <= 0:
+            problems.append(f"debounce must be > 0 seconds, not {spec.debounce.seconds!r}")
+        if spec.delay_seconds:
+            problems.append("a debounced job cannot also have a delay (debounce delays it)")
+    if isinstance(spec.throttles, str) or not all(isinstance(t, str) and t for t in spec.throttles):
+        problems.append(f"throttles must be a list of names, not {spec.throttles!r}")
+    for tag in spec.tags:
+        if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_CHARS:
+            problems.append(
+                f"a tag is a non-empty string of at most {MAX_TAG_CHARS} characters: {tag!r}"
+            )
+    return problems
+
+
+def _check_queue(queue: str) -> None:
+    if not queue or not isinstance(queue, str) or len(queue) > 200:
+        raise InvalidOptions(
+            f"queue must be a non-empty string of at most 200 characters, not {queue!r}"
+        )
+
+
+def _check_tag(tag: str) -> None:
+    if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_CHARS:
+        raise InvalidOptions(
+            f"a tag is a non-empty string of at most {MAX_TAG_CHARS} characters: {tag!r}"
+        )
 
 
 _default_lock = threading.Lock()

@@ -248,3 +248,15 @@ def test_help_names_the_environment_variable_of_every_flag(zerog: Zerog, command
     text = " ".join(done.stdout.split())
     assert flags
     assert text.count("[env: ZEROG_") >= len(flags)
+
+
+def test_config_sets_reads_and_unsets_the_store_s_shared_keys(zerog: Zerog, db_url: str) -> None:
+    assert zerog("config", "--url", db_url, "heartbeat", "120").returncode == EXIT_OK
+    shown = json.loads(zerog("config", "--url", db_url, "--json").stdout)
+    assert shown["store"]["heartbeat"] == 120
+    assert shown["store"]["jobs-history-count"] == 50000
+    done = zerog("config", "--url", db_url, "heartbeat", "--unset", "--json")
+    assert json.loads(done.stdout) == {"heartbeat": 60}
+    bad = zerog("config", "--url", db_url, "jobs-history-count", "-5")
+    assert bad.returncode == 1
+    assert "jobs-history-count" in bad.stderr

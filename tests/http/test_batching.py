@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.http.conftest import Reply, Serve
 from tests.http.http_jobs import RICH_TYPE
+from zerog.backends.base import Placed
 from zerog.backends.memory import MemoryBackend
 from zerog.record import Record
 from zerog.settings import Settings
@@ -23,12 +24,12 @@ class SlowBatchBackend(MemoryBackend):
         self.batches: list[int] = []
         self._lock = threading.Lock()
 
-    def put_many(self, records: Iterable[Record]) -> None:
+    def put_many(self, records: Iterable[Record]) -> list[Placed]:
         batch = list(records)
         time.sleep(0.05)
         with self._lock:
             self.batches.append(len(batch))
-        super().put_many(batch)
+        return super().put_many(batch)
 
 
 def post_all(api_post: object, bodies: list[dict[str, object]]) -> list[Reply]:

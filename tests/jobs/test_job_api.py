@@ -103,3 +103,29 @@ def test_immediate_mode_runs_the_job_at_enqueue():
     with testing.memory_store(immediate=True):
         uuid = zerog.jobs.make_base_job({"target": 3}, "test_count").enqueue()
         assert zerog.get_job(uuid).state == "complete"
+
+
+def test_enqueue_with_depends_waits_for_the_other_job(store):
+    first = zerog.jobs.make_base_job({"target": 1}, "test_count").enqueue()
+    second = zerog.jobs.make_base_job({"target": 2}, "test_count").enqueue(depends=[first])
+    assert store.get(second)["state"] == "depends"
+    testing.drain(store)
+    assert store.get(first)["state"] == "complete"
+    assert store.get(second)["state"] == "complete"
+
+
+def test_enqueue_unique_returns_the_waiting_job(store):
+    first = zerog.jobs.make_base_job({"target": 1}, "test_count").enqueue(unique=True)
+    again = zerog.jobs.make_base_job({"target": 1}, "test_count").enqueue(unique=True)
+    assert again == first
+    with pytest.raises(zerog.errors.DuplicateJob):
+        zerog.jobs.make_base_job({"target": 1}, "test_count").enqueue(
+            unique=True, on_duplicate="refuse"
+        )
+
+
+def test_a_ttl_shorter_than_the_delay_is_refused(store):
+    job = zerog.jobs.make_base_job({"target": 1}, "test_count")
+    with pytest.raises(zerog.errors.InvalidOptions, match="ttl"):
+        job.enqueue(delay=60, ttl=30)
+    assert store.counts() == {}

@@ -125,6 +125,8 @@ class Settlement:
     result: Any = None
     result_code: int | None = None
     error: dict[str, Any] | None = None
+    queue: str | None = None  # a pipeline: complete here and go on in this queue (event advanced)
+    depends: Sequence[str] = ()  # with ``queue``: wait in it for these jobs to complete.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +137,8 @@ class ListQuery:
     queue: str | None = None
     type: str | None = None
     tag: str | None = None
+    tracked: bool | None = None
+    recurrence: str | None = None
     limit: int = 50
     cursor: str | None = None
 
@@ -154,6 +158,7 @@ class Move:
     to: State | None  # None: the job is running; the action is only requested of it.
     event: str
     fresh_start: bool = False  # a retry: full retries again, no finish time, no TTL deadline.
+    expire_lease: bool = False  # a timeout: the lease ends now; the rescue takes the job.
 
 
 OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
@@ -170,6 +175,7 @@ OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
         State.RUNNING: Move(None, "pause-requested"),
     },
     "resume": {State.PAUSED: Move(State.WAITING, "resumed")},
+    "timeout": {State.RUNNING: Move(None, "timed-out", expire_lease=True)},
     "retry": {
         State.FAILED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
         State.CANCELLED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
@@ -181,8 +187,61 @@ OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
 A retry (beanstalkd's kick) is a fresh start: the attempt count is reset, so the job gets its
 full retries again, and a TTL deadline is dropped (an operator asked for this run).
 Cancel and pause of a running job set its ``control``; the worker learns it at its next
-heartbeat and settles the job itself.
+heartbeat and settles the job itself. A timeout (qless's) ends a running job's lease at once:
+the worker's next write is refused and the rescue puts the job back (or fails it).
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """What a put did with a new job.
+
+    ``outcome`` is ``put`` (stored as asked), ``merged`` (a unique job with the same key was
+    waiting or running: ``uuid`` is that job's and nothing was stored), ``delayed`` (debounced:
+    stored, due at the end of the debounce window) or ``skipped`` (debounced: a push of the
+    same call is already pending; ``uuid`` is that job's and nothing was stored).
+    """
+
+    uuid: str
+    outcome: str = "put"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Change:
+    """What :meth:`Backend.alter` changes in a job; fields left at their default are kept.
+
+    ``priority``, ``queue`` (a move) and the dependencies may change only while the job is
+    not running and not finished (waiting, scheduled, depends or paused); tags and tracking
+    may change in any state.
+    """
+
+    priority: int | None = None
+    queue: str | None = None
+    add_tags: Sequence[str] = ()
+    remove_tags: Sequence[str] = ()
+    tracked: bool | None = None
+    depend: Sequence[str] = ()
+    undepend: Sequence[str] = ()
+    undepend_all: bool = False
+
+    @property
+    def moves_job(self) -> bool:
+        """Whether the change needs a job that is queued (not running, not finished)."""
+        return (
+            self.priority is not None
+            or self.queue is not None
+            or bool(self.depend or self.undepend or self.undepend_all)
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retention:
+    """How long finished jobs and statistics are kept (qless's config keys)."""
+
+    jobs_seconds: float  # jobs-history: complete, cancelled and expired jobs older go.
+    jobs_count: int  # jobs-history-count: at most this many of them are kept.
+    stats_days: int  # stats-history
+    histogram_days: int  # histogram-history
 
 
 def plan_action(uuid: str, state: str, action: str) -> Move:
@@ -214,14 +273,25 @@ class Backend(abc.ABC):
     # --- producers ---------------------------------------------------------------------------
 
     @abc.abstractmethod
-    def put(self, record: Record) -> None:
+    def put(self, record: Record) -> Placed:
         """Store a new job as ``waiting`` or ``scheduled`` (by its ``state``), with a ``put``
-        history entry. Raises ValueError if a job with that uuid exists."""
+        history entry, in one step with all that follows.
 
-    def put_many(self, records: Iterable[Record]) -> None:
+        - ``depends``: uuids of jobs that must complete first. Complete ones are dropped; if
+          any is left the job is stored ``depends`` and added to each one's ``dependents``.
+          Unknown ids raise UnknownDependency (nothing stored). A dependency that is failed,
+          cancelled or expired now is noted in ``blocked_by`` (uuid: its state).
+        - ``unique_key``: while a job with that key is waiting, scheduled, depends, running
+          or paused, a put with ``_on_duplicate`` ``merge`` stores nothing and returns that
+          job (``merged``); ``refuse`` raises DuplicateJob.
+        - ``_debounce`` (key, seconds, always_delay): see :func:`_common.debounce_plan`.
+
+        Keys starting with ``_`` are never stored. Raises ValueError if a job with that uuid
+        exists."""
+
+    def put_many(self, records: Iterable[Record]) -> list[Placed]:
         """Store several new jobs; backends that can do it in one step override this."""
-        for record in records:
-            self.put(record)
+        return [self.put(record) for record in records]
 
     # --- workers -----------------------------------------------------------------------------
 
@@ -232,9 +302,12 @@ class Backend(abc.ABC):
         count as ready. A ready job whose TTL passed (``expires_at`` <= now) is set ``expired``
         instead and never returned. The job becomes ``running`` with ``attempts`` + 1, a new
         ``lease_token`` (previous + 1), ``worker``, ``lease_expires_at`` = now + ttr,
-        ``started_at`` (first time only). Paused queues are skipped. Returns None at once when
-        nothing is ready; never blocks. Exactly one of many concurrent callers gets each
-        job."""
+        ``started_at`` (first time only). Paused queues are skipped, and so is a job whose
+        limits (``queue:<queue>`` and its ``throttles``, see :meth:`set_limit`) are full: the
+        next ready job that may run is taken instead. Before looking at a queue, its due
+        recurrences spawn their jobs (:mod:`zerog.recurrence`), in the same step. Returns None
+        at once when nothing is ready; never blocks. Exactly one of many concurrent callers
+        gets each job."""
 
     @abc.abstractmethod
     def touch(self, lease: Lease) -> Control:
@@ -252,7 +325,14 @@ class Backend(abc.ABC):
         (waiting with a delay means scheduled, due at now + delay), record ``result``,
         ``result_code`` and ``error`` (appended to ``errors``), set ``finished_at`` when the
         state is final, clear the lease, adjust ``attempts``. Raises ReservationLost if the
-        lease is no longer held; then nothing is written."""
+        lease is no longer held; then nothing is written.
+
+        In the same step: a job that completes releases its dependents (those left with no
+        unfinished dependency become ``waiting``, history ``dependencies-met``); one that ends
+        failed, cancelled or expired marks them ``blocked_by`` it; a job that reaches a final
+        state frees its unique key. A settlement with ``queue`` (a pipeline step) moves the
+        job, values kept and attempts reset, to that queue as waiting (scheduled with a delay,
+        depends with ``depends``): history ``advanced``; its dependents are not released."""
 
     def settle_and_reserve(
         self, lease: Lease, settlement: Settlement, request: ReserveRequest
@@ -313,6 +393,80 @@ class Backend(abc.ABC):
         ``last_seen``), oldest start first. A read: it changes nothing. Entries unseen for
         :data:`STALE_WORKER_SECONDS` are deleted by :meth:`register_worker` (their process is
         gone: its jobs' leases expire and are rescued)."""
+
+    # --- flow: dependencies, recurring jobs, limits, config, stats, retention ----------------
+
+    history_limit: int | None = None
+    """At most this many history entries are kept per job (qless's max-job-history); the
+    oldest go first. None keeps them all. Set by the Store from the config."""
+
+    def alter(self, uuid: str, change: Change, worker: str | None = None) -> Record:
+        """Apply a :class:`Change` in one step and return the record after it (no history).
+        A new priority, queue or dependency each add a history entry (``priority``, ``moved``,
+        ``depends``, ``undepends``); a job left with no unfinished dependency becomes
+        ``waiting`` (``dependencies-met``). Raises JobNotFound, InvalidTransition (a queued-only
+        change of a running or finished job), UnknownDependency or DependencyCycle; nothing
+        changes then."""
+        raise NotSupported(f"{type(self).__name__} cannot alter jobs")
+
+    def recur(self, recurrence: dict[str, Any]) -> None:
+        """Store a recurrence (see :mod:`zerog.recurrence`), replacing one with the same
+        ``id``. Reserving from its queue spawns its jobs when they are due: exactly one job per
+        tick however many workers reserve, in the reserve's own step."""
+        raise NotSupported(f"{type(self).__name__} cannot keep recurring jobs")
+
+    def unrecur(self, recurrence_id: str) -> bool:
+        """Forget a recurrence (jobs it spawned stay); False when there was none."""
+        raise NotSupported(f"{type(self).__name__} cannot keep recurring jobs")
+
+    def recurrences(self, queue: str | None = None) -> list[dict[str, Any]]:
+        """The recurrences (of ``queue``, or all), in creation order."""
+        raise NotSupported(f"{type(self).__name__} cannot keep recurring jobs")
+
+    def update_recurrence(self, recurrence_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change some keys of a recurrence in one step (see
+        :func:`zerog.recurrence.apply_update`); returns it. Raises JobNotFound."""
+        raise NotSupported(f"{type(self).__name__} cannot keep recurring jobs")
+
+    def set_limit(self, name: str, maximum: int | None) -> None:
+        """At most ``maximum`` running jobs may count against limit ``name`` at once, across
+        all workers (None removes the limit). A queue's own limit is named
+        ``queue:<queue>`` and counts every job of that queue; other names count the jobs
+        that carry them in ``throttles``. A job whose limits are full is passed over by
+        :meth:`reserve` (it stays waiting) for the next one that may run."""
+        raise NotSupported(f"{type(self).__name__} cannot limit concurrency")
+
+    def limits(self) -> dict[str, int]:
+        """The limits set, by name."""
+        raise NotSupported(f"{type(self).__name__} cannot limit concurrency")
+
+    def config(self) -> dict[str, Any]:
+        """The config keys that were set (see :mod:`zerog.config` for their defaults)."""
+        raise NotSupported(f"{type(self).__name__} keeps no config")
+
+    def set_config(self, key: str, value: Any) -> None:
+        """Set a config key to a JSON value, or unset it (None)."""
+        raise NotSupported(f"{type(self).__name__} keeps no config")
+
+    def add_stats(self, deltas: Sequence[Any]) -> None:
+        """Merge :class:`zerog.stats.StatsDelta` batches into the stored statistics."""
+        raise NotSupported(f"{type(self).__name__} keeps no statistics")
+
+    def stats(self, queue: str, day: float) -> dict[str, Any]:
+        """The statistics of ``queue`` on the UTC day starting at ``day`` (see
+        :func:`zerog.stats.empty`); all zero when none were kept."""
+        raise NotSupported(f"{type(self).__name__} keeps no statistics")
+
+    def prune(self, retention: Retention, limit: int = 1000) -> int:
+        """Delete up to ``limit`` finished jobs (complete, cancelled, expired; never failed
+        ones) past the retention (older than ``jobs_seconds``, or beyond the newest
+        ``jobs_count``), with their history, and statistics older than their days. Returns
+        how many jobs went; call again while it returns ``limit``."""
+        raise NotSupported(f"{type(self).__name__} keeps every job")
+
+    def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
+        """The most used tags and how many jobs carry each, most first."""
+        raise NotSupported(f"{type(self).__name__} cannot count tags")
 
     # --- readers -----------------------------------------------------------------------------
 

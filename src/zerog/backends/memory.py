@@ -10,32 +10,48 @@ from __future__ import annotations
 import heapq
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from zerog import recurrence as recurrences
+from zerog import stats
 from zerog.backends import _common
 from zerog.backends.base import (
     STALE_WORKER_SECONDS,
     Backend,
     Capability,
+    Change,
     Control,
     Lease,
     ListQuery,
     Page,
+    Placed,
     Progress,
     Reservation,
     ReserveRequest,
+    Retention,
     Settlement,
     history_entry,
     plan_action,
 )
-from zerog.errors import JobNotFound, ReservationLost
+from zerog.errors import (
+    DependencyCycle,
+    DuplicateJob,
+    InvalidTransition,
+    JobNotFound,
+    ReservationLost,
+    UnknownDependency,
+)
 from zerog.record import Record
-from zerog.states import State
+from zerog.states import FINAL_STATES, QUEUED_STATES, State
 
 READY = (State.WAITING.value, State.SCHEDULED.value)
+FINAL = frozenset(s.value for s in FINAL_STATES)
+QUEUED = frozenset(s.value for s in QUEUED_STATES)
+PRUNABLE = (State.COMPLETE.value, State.CANCELLED.value, State.EXPIRED.value)
 
 
 class MemoryBackend(Backend):
@@ -52,6 +68,13 @@ class MemoryBackend(Backend):
         self._seq = 0
         self._paused: set[str] = set()
         self._workers: dict[str, dict[str, Any]] = {}
+        self._uniques: dict[str, str] = {}  # unique key -> the job holding it.
+        self._debounce: dict[str, dict[str, Any]] = {}  # debounce key -> its plan entry.
+        self._recurrences: dict[str, dict[str, Any]] = {}
+        self._limits: dict[str, int] = {}
+        self._running: set[str] = set()
+        self._config: dict[str, Any] = {}
+        self._stats: dict[tuple[str, float], dict[str, Any]] = {}
 
     @contextmanager
     def _atomic(self) -> Iterator[float]:
@@ -67,7 +90,10 @@ class MemoryBackend(Backend):
         worker: str | None = None,
         detail: str | None = None,
     ) -> None:
-        self._history[uuid].append(history_entry(at, event, state, worker, detail))
+        entries = self._history[uuid]
+        entries.append(history_entry(at, event, state, worker, detail))
+        if self.history_limit is not None and len(entries) > self.history_limit:
+            del entries[: len(entries) - self.history_limit]
 
     def _enqueue(self, record: Record) -> None:
         heapq.heappush(
@@ -77,57 +103,207 @@ class MemoryBackend(Backend):
 
     # --- producers ---------------------------------------------------------------------------
 
-    def put(self, record: Record) -> None:
+    def put(self, record: Record) -> Placed:
         with self._atomic() as now:
-            uuid = record["uuid"]
-            if uuid in self._jobs:
-                raise ValueError(f"a job with id {uuid!r} exists")
-            self._seq += 1
-            stored = json.loads(json.dumps(record))
-            stored["_seq"] = self._seq
-            self._jobs[uuid] = stored
-            self._history[uuid] = []
-            self._log(uuid, now, "put", stored["state"])
+            return self._put(record, now)
+
+    def put_many(self, records: Iterable[Record]) -> list[Placed]:
+        """All of them or none: the store is rolled back to a copy when one put fails."""
+        with self._atomic() as now:
+            saved = self._snapshot()
+            try:
+                return [self._put(record, now) for record in records]
+            except BaseException:
+                self._restore(saved)
+                raise
+
+    def _put(self, record: Record, now: float) -> Placed:
+        uuid = record["uuid"]
+        if uuid in self._jobs:
+            raise ValueError(f"a job with id {uuid!r} exists")
+        pending, blocked = self._dependencies(list(record.get("depends") or ()))
+        held = self._holder(record.get("unique_key"))
+        if held is not None:
+            if record.get("_on_duplicate") == "refuse":
+                raise DuplicateJob(record["unique_key"], held)
+            return Placed(held, "merged")
+        outcome, stored = "put", json.loads(json.dumps(_common.public(record)))
+        plan = record.get("_debounce")
+        if plan is not None:
+            outcome, delay, entry = _common.debounce_plan(
+                self._debounce.get(plan["key"]), now, plan["seconds"], plan["always_delay"]
+            )
+            if outcome == "skipped":
+                return Placed(entry["uuid"], outcome)
+            self._debounce[plan["key"]] = {**entry, "uuid": uuid}
+            if delay > 0:
+                stored["state"], stored["ready_at"] = State.SCHEDULED.value, now + delay
+        self._store_new(stored, pending, blocked, now)
+        return Placed(uuid, outcome)
+
+    def _store_new(
+        self, stored: Record, pending: list[str], blocked: dict[str, str], now: float
+    ) -> None:
+        uuid = stored["uuid"]
+        for key in ("dependents", "tags", "throttles"):
+            stored.setdefault(key, [])
+        self._seq += 1
+        stored["_seq"] = self._seq
+        stored["blocked_by"] = blocked
+        _common.wait_for(stored, pending, now)
+        self._jobs[uuid] = stored
+        self._history[uuid] = []
+        self._log(uuid, now, "put", stored["state"])
+        for dependency in pending:
+            self._jobs[dependency]["dependents"].append(uuid)
+        if stored.get("unique_key"):
+            self._uniques[stored["unique_key"]] = uuid
+        if stored["state"] in READY:
             self._enqueue(stored)
+
+    def _dependencies(self, depends: list[str]) -> tuple[list[str], dict[str, str]]:
+        """The unfinished ones of ``depends``, and those that block (failed, ...)."""
+        missing = [d for d in depends if d not in self._jobs]
+        if missing:
+            raise UnknownDependency(missing)
+        pending = [d for d in depends if self._jobs[d]["state"] != State.COMPLETE.value]
+        blocked = {d: self._jobs[d]["state"] for d in pending if self._jobs[d]["state"] in FINAL}
+        return pending, blocked
+
+    def _holder(self, key: str | None) -> str | None:
+        """The job holding a unique key now, if any."""
+        if not key:
+            return None
+        uuid = self._uniques.get(key)
+        if uuid is not None and self._jobs.get(uuid, {}).get("state") in _common.HOLDS_KEY:
+            return uuid
+        return None
+
+    def _snapshot(self) -> str:
+        state = {
+            "jobs": self._jobs,
+            "history": self._history,
+            "uniques": self._uniques,
+            "debounce": self._debounce,
+            "seq": self._seq,
+        }
+        return json.dumps(state)
+
+    def _restore(self, saved: str) -> None:
+        state = json.loads(saved)
+        self._jobs, self._history = state["jobs"], state["history"]
+        self._uniques, self._debounce, self._seq = state["uniques"], state["debounce"], state["seq"]
+        self._heaps = {}
+        for record in self._jobs.values():
+            if record["state"] in READY:
+                self._enqueue(record)
+
+    def _changed_state(self, record: Record, before: str, now: float) -> None:
+        """What follows a state change in the same step: the unique key, the dependents, and
+        the running set the limits count."""
+        after, uuid = record["state"], record["uuid"]
+        if before == after:
+            return
+        if after == State.RUNNING.value:
+            self._running.add(uuid)
+        elif before == State.RUNNING.value:
+            self._running.discard(uuid)
+        if after in FINAL and self._uniques.get(record.get("unique_key") or "") == uuid:
+            del self._uniques[record["unique_key"]]
+        if before in FINAL and after not in FINAL and record.get("unique_key"):
+            self._uniques[record["unique_key"]] = uuid
+        if after == State.COMPLETE.value:
+            self._release_dependents(record, now)
+        elif after in FINAL or before in FINAL:
+            self._block_dependents(record, after if after in FINAL else None, now)
+
+    def _release_dependents(self, record: Record, now: float) -> None:
+        for uuid in record.get("dependents") or ():
+            dependent = self._jobs.get(uuid)
+            if dependent is not None and _common.dependency_done(dependent, record["uuid"], now):
+                self._log(uuid, now, "dependencies-met", dependent["state"], None, record["uuid"])
+                self._enqueue(dependent)
+
+    def _block_dependents(self, record: Record, state: str | None, now: float) -> None:
+        for uuid in record.get("dependents") or ():
+            dependent = self._jobs.get(uuid)
+            if dependent is None or dependent["state"] != State.DEPENDS.value:
+                continue
+            _common.dependency_blocked(dependent, record["uuid"], state, now)
+            event = f"dependency-{state}" if state else "dependency-retried"
+            self._log(uuid, now, event, dependent["state"], None, record["uuid"])
 
     # --- workers -----------------------------------------------------------------------------
 
     def reserve(self, request: ReserveRequest) -> Reservation | None:
         with self._atomic() as now:
-            for queue in request.queues:
-                if queue in self._paused:
-                    continue
-                record = self._take(queue, now)
-                if record is not None:
-                    _common.start_run(record, request.worker, now)
-                    self._log(
-                        record["uuid"],
-                        now,
-                        "reserved",
-                        State.RUNNING.value,
-                        request.worker,
-                        f"attempt {record['attempts']}",
-                    )
-                    lease = Lease(record["uuid"], record["lease_token"], request.worker)
-                    return Reservation(lease, _copy(record))
+            return self._reserve(request, now)
+
+    def _reserve(self, request: ReserveRequest, now: float) -> Reservation | None:
+        for queue in request.queues:
+            if queue in self._paused:
+                continue
+            self._spawn(queue, now)
+            if self._full(_common.QUEUE_LIMIT + queue):
+                continue
+            record = self._take(queue, now)
+            if record is not None:
+                _common.start_run(record, request.worker, now)
+                self._running.add(record["uuid"])
+                self._log(
+                    record["uuid"],
+                    now,
+                    "reserved",
+                    State.RUNNING.value,
+                    request.worker,
+                    f"attempt {record['attempts']}",
+                )
+                lease = Lease(record["uuid"], record["lease_token"], request.worker)
+                return Reservation(lease, _copy(record))
         return None
 
+    def _spawn(self, queue: str, now: float) -> None:
+        """Spawn the jobs the queue's recurrences owe (in the reserve's step)."""
+        for recurrence in self._recurrences.values():
+            if recurrence["queue"] != queue or recurrence["next_at"] > now:
+                continue
+            for job in recurrences.spawn(recurrence, now):
+                if job["uuid"] not in self._jobs:
+                    self._put(job, now)
+
+    def _full(self, name: str) -> bool:
+        maximum = self._limits.get(name)
+        if maximum is None:
+            return False
+        running = sum(1 for uuid in self._running if name in _common.limit_names(self._jobs[uuid]))
+        return running >= maximum
+
+    def _may_run(self, record: Record) -> bool:
+        return not any(self._full(name) for name in record.get("throttles") or ())
+
     def _take(self, queue: str, now: float) -> Record | None:
-        """Pop the queue's first due job, expiring the ones past their TTL on the way."""
+        """Pop the queue's first due job that its limits let run, expiring the ones past
+        their TTL on the way."""
         heap = self._heaps.get(queue, [])
         later: list[tuple[int, int, str]] = []
         found = None
         while heap:
             entry = heapq.heappop(heap)
             record = self._jobs.get(entry[2])
-            if record is None or record["state"] not in READY or record["queue"] != queue:
+            if (
+                record is None
+                or record["state"] not in READY
+                or record["queue"] != queue
+                or record["priority"] != entry[0]
+            ):
                 continue  # stale entry: the job moved on since it was pushed.
-            if record["ready_at"] > now:
+            if record["ready_at"] > now or not self._may_run(record):
                 later.append(entry)
                 continue
             if record["expires_at"] is not None and record["expires_at"] <= now:
                 _common.expire(record, now)
                 self._log(record["uuid"], now, "expired", State.EXPIRED.value)
+                self._changed_state(record, State.WAITING.value, now)
                 continue
             found = record
             break
@@ -161,15 +337,33 @@ class MemoryBackend(Backend):
 
     def settle(self, lease: Lease, settlement: Settlement) -> None:
         with self._atomic() as now:
-            record = self._held(lease)
-            json.dumps([settlement.result, settlement.error])  # refuse non-JSON before writing
-            if settlement.progress is not None:
-                settlement = replace(settlement, progress=_detached(settlement.progress))
-            state = _common.apply_settlement(record, settlement, now)
-            detail = settlement.error["msg"] if settlement.error else None
-            self._log(lease.uuid, now, settlement.event, state, lease.worker, detail)
-            if state in READY:
-                self._enqueue(record)
+            self._settle(lease, settlement, now)
+
+    def settle_and_reserve(
+        self, lease: Lease, settlement: Settlement, request: ReserveRequest
+    ) -> Reservation | None:
+        with self._atomic() as now:
+            self._settle(lease, settlement, now)
+            return self._reserve(request, now)
+
+    def _settle(self, lease: Lease, settlement: Settlement, now: float) -> None:
+        record = self._held(lease)
+        json.dumps([settlement.result, settlement.error])  # refuse non-JSON before writing
+        pending, blocked = self._dependencies(list(settlement.depends))
+        if settlement.progress is not None:
+            settlement = replace(settlement, progress=_detached(settlement.progress))
+        state = _common.apply_settlement(record, settlement, now)
+        detail = settlement.error["msg"] if settlement.error else settlement.queue
+        if settlement.queue is not None and pending:
+            record["blocked_by"] = blocked
+            _common.wait_for(record, pending, now)
+            for dependency in pending:
+                self._jobs[dependency]["dependents"].append(lease.uuid)
+            state = record["state"]
+        self._log(lease.uuid, now, settlement.event, state, lease.worker, detail)
+        self._changed_state(record, State.RUNNING.value, now)
+        if state in READY:
+            self._enqueue(record)
 
     def rescue_expired(self, limit: int = 100) -> list[str]:
         moved: list[str] = []
@@ -177,16 +371,19 @@ class MemoryBackend(Backend):
             for record in list(self._jobs.values()):
                 if len(moved) >= limit:
                     break
-                if record["state"] == State.RUNNING.value and record["lease_expires_at"] <= now:
+                before = record["state"]
+                if before == State.RUNNING.value and record["lease_expires_at"] <= now:
                     state, event = _common.rescue(record, now)
                     self._log(record["uuid"], now, event, state)
                     if state in READY:
                         self._enqueue(record)
-                    moved.append(record["uuid"])
-                elif record["state"] in READY and _past_ttl(record, now):
+                elif before in READY and _past_ttl(record, now):
                     _common.expire(record, now)
                     self._log(record["uuid"], now, "expired", State.EXPIRED.value)
-                    moved.append(record["uuid"])
+                else:
+                    continue
+                self._changed_state(record, before, now)
+                moved.append(record["uuid"])
         return moved
 
     # --- operators ---------------------------------------------------------------------------
@@ -196,13 +393,22 @@ class MemoryBackend(Backend):
             record = self._jobs.get(uuid)
             if record is None:
                 raise JobNotFound(uuid)
-            move = plan_action(uuid, record["state"], action)
+            before = record["state"]
+            move = plan_action(uuid, before, action)
             if move.to is None:
-                record["control"] = action
-                self._log(uuid, now, move.event, record["state"], worker)
+                if move.expire_lease:
+                    record["lease_expires_at"] = now
+                else:
+                    record["control"] = action
+                self._log(uuid, now, move.event, before, worker)
                 return State.RUNNING
+            if before in FINAL:
+                held = self._holder(record.get("unique_key"))
+                if held is not None and held != uuid:
+                    raise DuplicateJob(record["unique_key"], held)
             _common.operator_move(record, move, now)
             self._log(uuid, now, move.event, move.to.value, worker)
+            self._changed_state(record, before, now)
             if move.to.value in READY:
                 self._enqueue(record)
             return move.to
@@ -257,6 +463,182 @@ class MemoryBackend(Backend):
             copies: list[dict[str, Any]] = json.loads(json.dumps(live))
             return copies
 
+    # --- flow --------------------------------------------------------------------------------
+
+    def alter(self, uuid: str, change: Change, worker: str | None = None) -> Record:
+        with self._atomic() as now:
+            record = self._jobs.get(uuid)
+            if record is None:
+                raise JobNotFound(uuid)
+            before = record["state"]
+            if change.moves_job and before not in QUEUED:
+                raise InvalidTransition(
+                    uuid, before, "change the queue, priority or dependencies of"
+                )
+            added = self._new_dependencies(uuid, change.depend)
+            self._alter_placement(record, change, worker, now)
+            self._alter_labels(record, change)
+            if change.depend or change.undepend or change.undepend_all:
+                self._alter_dependencies(record, change, added, worker, now)
+            if record["state"] in READY:
+                self._enqueue(record)
+            return _copy(record)
+
+    def _new_dependencies(self, uuid: str, depend: Sequence[str]) -> list[str]:
+        """The unfinished ones of ``depend``; refuses unknown ids and cycles first."""
+        pending, _blocked = self._dependencies(list(depend))
+        for on in pending:
+            if _common.would_cycle(uuid, on, self._waits_of):
+                raise DependencyCycle(uuid, on)
+        return pending
+
+    def _waits_of(self, uuid: str) -> list[str]:
+        """A job's unfinished dependencies (none for a job that was pruned)."""
+        return list(self._jobs.get(uuid, {}).get("depends") or ())
+
+    def _alter_placement(
+        self, record: Record, change: Change, worker: str | None, now: float
+    ) -> None:
+        uuid = record["uuid"]
+        if change.priority is not None and change.priority != record["priority"]:
+            detail = f"{record['priority']} -> {change.priority}"
+            record["priority"] = change.priority
+            self._log(uuid, now, "priority", record["state"], worker, detail)
+        if change.queue is not None and change.queue != record["queue"]:
+            detail = f"{record['queue']} -> {change.queue}"
+            record["queue"] = change.queue
+            self._log(uuid, now, "moved", record["state"], worker, detail)
+        record["updated_at"] = now
+
+    @staticmethod
+    def _alter_labels(record: Record, change: Change) -> None:
+        tags = [t for t in record["tags"] if t not in change.remove_tags]
+        record["tags"] = list(dict.fromkeys([*tags, *change.add_tags]))
+        if change.tracked is not None:
+            record["tracked"] = change.tracked
+
+    def _alter_dependencies(
+        self, record: Record, change: Change, added: list[str], worker: str | None, now: float
+    ) -> None:
+        uuid, before = record["uuid"], record["state"]
+        dropped = list(record["depends"]) if change.undepend_all else list(change.undepend)
+        pending = [d for d in record["depends"] if d not in dropped]
+        pending = list(dict.fromkeys([*pending, *added]))
+        for dependency in dropped:
+            other = self._jobs.get(dependency)
+            if other is not None and uuid in other["dependents"]:
+                other["dependents"].remove(uuid)
+            record["blocked_by"].pop(dependency, None)
+        for dependency in added:
+            if uuid not in self._jobs[dependency]["dependents"]:
+                self._jobs[dependency]["dependents"].append(uuid)
+            if self._jobs[dependency]["state"] in FINAL:
+                record["blocked_by"][dependency] = self._jobs[dependency]["state"]
+        _common.wait_for(record, pending, now)
+        if added:
+            self._log(uuid, now, "depends", record["state"], worker, ", ".join(added))
+        if dropped:
+            self._log(uuid, now, "undepends", record["state"], worker, ", ".join(dropped))
+        if before == State.DEPENDS.value and record["state"] != before:
+            self._log(uuid, now, "dependencies-met", record["state"], worker)
+
+    def recur(self, recurrence: dict[str, Any]) -> None:
+        with self._atomic():
+            doc = json.loads(json.dumps(recurrence))
+            known = self._recurrences.get(doc["id"])
+            if known is not None:
+                doc["count"] = known["count"]  # spawned ids never repeat.
+            self._recurrences[doc["id"]] = doc
+
+    def unrecur(self, recurrence_id: str) -> bool:
+        with self._atomic():
+            return self._recurrences.pop(recurrence_id, None) is not None
+
+    def recurrences(self, queue: str | None = None) -> list[dict[str, Any]]:
+        with self._atomic():
+            found = [r for r in self._recurrences.values() if queue is None or r["queue"] == queue]
+            copies: list[dict[str, Any]] = json.loads(json.dumps(found))
+            return copies
+
+    def update_recurrence(self, recurrence_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        with self._atomic() as now:
+            doc = self._recurrences.get(recurrence_id)
+            if doc is None:
+                raise JobNotFound(recurrence_id)
+            changed = json.loads(json.dumps(doc))
+            recurrences.apply_update(changed, json.loads(json.dumps(changes)), now)
+            self._recurrences[recurrence_id] = changed
+            copy: dict[str, Any] = json.loads(json.dumps(changed))
+            return copy
+
+    def set_limit(self, name: str, maximum: int | None) -> None:
+        with self._atomic():
+            if maximum is None:
+                self._limits.pop(name, None)
+            else:
+                self._limits[name] = int(maximum)
+
+    def limits(self) -> dict[str, int]:
+        with self._atomic():
+            return dict(self._limits)
+
+    def config(self) -> dict[str, Any]:
+        with self._atomic():
+            copy: dict[str, Any] = json.loads(json.dumps(self._config))
+            return copy
+
+    def set_config(self, key: str, value: Any) -> None:
+        with self._atomic():
+            if value is None:
+                self._config.pop(key, None)
+            else:
+                self._config[key] = json.loads(json.dumps(value))
+
+    def add_stats(self, deltas: Sequence[Any]) -> None:
+        with self._atomic():
+            for delta in deltas:
+                key = (delta.queue, delta.day)
+                self._stats[key] = stats.merge(self._stats.get(key) or stats.empty(), delta)
+
+    def stats(self, queue: str, day: float) -> dict[str, Any]:
+        with self._atomic():
+            found = self._stats.get((queue, day)) or stats.empty()
+            copy: dict[str, Any] = json.loads(json.dumps(found))
+            return copy
+
+    def prune(self, retention: Retention, limit: int = 1000) -> int:
+        with self._atomic() as now:
+            finished = sorted(
+                (r for r in self._jobs.values() if r["state"] in PRUNABLE),
+                key=lambda r: (r["finished_at"] or 0, r["_seq"]),
+                reverse=True,
+            )
+            cutoff = now - retention.jobs_seconds
+            doomed = [
+                r["uuid"]
+                for i, r in enumerate(finished)
+                if i >= retention.jobs_count or (r["finished_at"] or 0) < cutoff
+            ][: max(0, limit)]
+            for uuid in doomed:
+                del self._jobs[uuid]
+                del self._history[uuid]
+            self._prune_stats(retention, now)
+            return len(doomed)
+
+    def _prune_stats(self, retention: Retention, now: float) -> None:
+        today = stats.day_of(now)
+        for key in list(self._stats):
+            day = key[1]
+            if day < today - retention.stats_days * stats.DAY:
+                del self._stats[key]
+            elif day < today - retention.histogram_days * stats.DAY:
+                self._stats[key] = stats.without_histograms(self._stats[key])
+
+    def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
+        with self._atomic():
+            counted = Counter(tag for r in self._jobs.values() for tag in r.get("tags") or ())
+            return sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:limit]
+
     # --- readers -----------------------------------------------------------------------------
 
     def get(self, uuid: str, history: bool = False) -> Record:
@@ -275,8 +657,7 @@ class MemoryBackend(Backend):
             found = [
                 r
                 for r in sorted(self._jobs.values(), key=lambda r: -r["_seq"])
-                if (start is None or r["_seq"] < start)
-                and _common.matches(r, query.state, query.queue, query.type, query.tag)
+                if (start is None or r["_seq"] < start) and _common.matches(r, query)
             ][: query.limit + 1]
             more = len(found) > query.limit
             page = found[: query.limit]

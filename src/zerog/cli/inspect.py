@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 from contextlib import closing
 from typing import Any
 
 from rich.table import Column, Table
 from rich.text import Text
 
+from zerog import config as configuration
 from zerog.cli import _job_view
 from zerog.cli._common import (
     EXIT_OK,
@@ -58,7 +60,20 @@ def add_parsers(commands: Commands) -> None:
         add_json(parser)
         parser.set_defaults(handler=act, action=action)
     _add_kick(commands)
-    parser = commands.add_parser("config", help="show the settings in force")
+    parser = commands.add_parser(
+        "config",
+        help="show the settings in force; read or set the store's shared config",
+        description=(
+            "Without KEY: this process's settings and the store's shared config (qless's keys: "
+            "heartbeat, <queue>-heartbeat, jobs-history, jobs-history-count, stats-history, "
+            "histogram-history, max-job-history). With KEY: its value. With KEY VALUE: set it "
+            "for every process (VALUE is JSON, else a string). Unsetting KEY brings its "
+            "default back."
+        ),
+    )
+    parser.add_argument("key", metavar="KEY", nargs="?")
+    parser.add_argument("value", metavar="VALUE", nargs="?")
+    add_flag(parser, "--unset", switch=True, help="unset KEY (its default applies again)")
     add_url(parser)
     add_json(parser)
     parser.set_defaults(handler=show_config)
@@ -257,11 +272,16 @@ def kick(args: argparse.Namespace) -> int:
 
 
 def show_config(args: argparse.Namespace) -> int:
-    """``zerog config``: the settings in force, the URL's password masked."""
+    """``zerog config [KEY [VALUE]] [--unset]``: the settings in force (the URL's password
+    masked) and the store's shared config; or one key of it, read or set."""
+    if args.key is not None:
+        return _store_config(args)
     settings = dataclasses.asdict(settings_of(args))
     settings["url"] = mask(settings["url"])
+    with closing(open_store(args)) as store:
+        shared = configuration.effective(store.config(fresh=True))
     if args.json:
-        print_json(settings)
+        print_json({**settings, "store": shared})
         return EXIT_OK
     table = Table(
         "setting", "value", "environment variable", title="settings in force", title_justify="left"
@@ -269,4 +289,27 @@ def show_config(args: argparse.Namespace) -> int:
     for name, value in settings.items():
         table.add_row(name, Text(str(value)), f"ZEROG_{name.upper()}")
     console().print(table)
+    table = Table("key", "value", title="the store's shared config", title_justify="left")
+    for key, value in shared.items():
+        table.add_row(key, Text(json.dumps(value)))
+    console().print(table)
     return EXIT_OK
+
+
+def _store_config(args: argparse.Namespace) -> int:
+    with closing(open_store(args)) as store:
+        if args.unset or args.value is not None:
+            store.set_config(args.key, None if args.unset else _json_or_text(args.value))
+        value = configuration.effective(store.config(fresh=True)).get(args.key)
+    if args.json:
+        print_json({args.key: value})
+    else:
+        console().print(Text(f"{args.key} = {json.dumps(value)}"))
+    return EXIT_OK
+
+
+def _json_or_text(raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

@@ -107,6 +107,7 @@ QUEUE_STATS = obj(
         "running": INTEGER,
         "oldest_waiting_age_seconds": nullable("number"),
         "oldest_waiting_exact": {"type": "boolean"},
+        "today": {"type": ["object", "null"]},
     }
 )
 

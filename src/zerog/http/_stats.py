@@ -1,10 +1,8 @@
-"""Queue statistics derived from the records the store already keeps.
-
-No backend keeps per-queue wait and run statistics yet, so these are computed, when asked,
-from a window of the newest finished jobs (by put order): ``wait`` is the time from put to the
-first start, ``run`` from the first start to the finish (a job that yields between batches
-counts its pauses too). The age of the oldest waiting job is exact while a queue holds at most
-one window of waiting jobs; past that it is a lower bound, and says so.
+"""Queue statistics: the store's own per-day statistics (``today``), and figures derived, when
+asked, from a window of the newest finished jobs (by put order): ``wait`` is the time from put
+to the first start, ``run`` from the first start to the finish (a job that yields between
+batches counts its pauses too). The age of the oldest waiting job is exact while a queue holds
+at most one window of waiting jobs; past that it is a lower bound, and says so.
 """
 
 from __future__ import annotations
@@ -94,4 +92,14 @@ def queue_stats(store: Store, queue: str, counts: dict[str, int], window: int) -
         "running": counts.get(State.RUNNING.value, 0),
         "oldest_waiting_age_seconds": age,
         "oldest_waiting_exact": exact,
+        "today": today(store, queue),
     }
+
+
+def today(store: Store, queue: str) -> dict[str, Any] | None:
+    """qless's statistics of the queue for today (UTC), kept by the store as jobs ran: wait
+    and run count, mean, deviation and histogram, failures, retries."""
+    try:
+        return store.queue_stats(queue)
+    except NotSupported:
+        return None

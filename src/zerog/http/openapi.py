@@ -174,7 +174,7 @@ def _type_paths(prefix: str) -> dict[str, Any]:
                         "query",
                         {
                             "type": "array",
-                            "items": {"type": "string", "maxLength": 256},
+                            "items": {"type": "string", "minLength": 1, "maxLength": 256},
                             "maxItems": 32,
                         },
                         "tags; repeat for more",

@@ -18,6 +18,7 @@ import tornado.netutil
 from tornado.ioloop import PeriodicCallback
 
 from zerog.http.app import ApiApplication
+from zerog.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +46,16 @@ def bind(host: str, port: int) -> list[socket.socket]:
 def start_rescue(app: ApiApplication, interval_seconds: float) -> PeriodicCallback:
     """Every ``interval_seconds``, recover jobs whose lease expired (their worker died), as
     workers also do: with the server up, a crashed worker's jobs come back even when no other
-    worker is running. The call runs on the executor; the loop only schedules it."""
+    worker is running; and the store's housekeeping (statistics, retention). The call runs on
+    the executor; the loop only schedules it."""
+
+    def upkeep(store: Store) -> None:
+        store.rescue_expired()
+        store.housekeeping()
 
     async def rescue() -> None:
         try:
-            await app.api.run(lambda store: store.rescue_expired())
+            await app.api.run(upkeep)
         except Exception:  # keep rescuing next time; the store may be back by then.
             log.exception("rescuing expired leases failed")
 

@@ -96,3 +96,4 @@ class Heartbeat:
         if now - self._last_rescue >= self.rescue_interval:
             self._last_rescue = now
             self.store.rescue_expired()
+        self.store.housekeeping()
