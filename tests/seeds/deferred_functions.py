@@ -61,3 +61,13 @@ class HostnameMetadataProducerConsumer(MetadataProducerConsumer):
 
     def consume_metadata(self, metadata):
         self.seen.append(metadata)
+
+
+@stats.deferrable(debounce_seconds=30)
+def actually_queue_this_at_most_once_every_30_seconds():
+    CALLS.append(("debounced", None))
+
+
+@stats.deferrable(debounce_seconds=30, debounce_always_delay=True)
+def always_delay_this():
+    CALLS.append(("always_delayed", None))

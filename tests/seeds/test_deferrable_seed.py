@@ -14,7 +14,7 @@ from tests.seeds import deferred_functions as funcs
 from zerog import testing
 from zerog.deferrable import Deferrable, backoff_seconds
 from zerog.deferrable.backend import BackendFactory, ZerogBackendFactory
-from zerog.errors import NotSerializable, NotSupported
+from zerog.errors import NotSerializable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,10 +170,44 @@ def test_deferrables_validation_rules(options, message):
         instance.deferrable(**options)(funcs.run_some_stats)
 
 
-def test_debounce_is_refused_clearly_until_the_store_supports_it():
-    instance = Deferrable(backend=ZerogBackendFactory("memory://").create_backend_for_group("x"))
-    with pytest.raises(NotSupported, match="debounce"):
-        instance.deferrable(debounce_seconds=30)(funcs.run_some_stats)
+def test_debounce_first_now_then_delayed_then_skipped(stats, clock):
+    instance, recorder = stats
+    funcs.actually_queue_this_at_most_once_every_30_seconds.later()  # queued now
+    funcs.actually_queue_this_at_most_once_every_30_seconds.later()  # delayed by 30 seconds
+    funcs.actually_queue_this_at_most_once_every_30_seconds.later()  # skipped
+    assert instance.backend.queue.stats() == {"available": 1, "in_flight": 0, "delayed": 1}
+    assert recorder.events == ["debounce_miss", "push", "debounce_miss", "push", "debounce_hit"]
+    instance.run_once()
+    clock.advance(30.0)
+    instance.run_once()
+    assert funcs.CALLS == [("debounced", None), ("debounced", None)]
+
+
+def test_debounce_always_delay_delays_then_skips(stats, clock):
+    instance, recorder = stats
+    funcs.always_delay_this.later()  # delayed by 30 seconds
+    funcs.always_delay_this.later()  # skipped
+    assert instance.backend.queue.stats() == {"available": 0, "in_flight": 0, "delayed": 1}
+    assert recorder.events[-1] == "debounce_hit"
+    clock.advance(30.0)
+    instance.run_once()
+    assert funcs.CALLS == [("always_delayed", None)]
+
+
+def test_debounce_keys_are_per_call_arguments(stats):
+    instance, _ = stats
+    function = instance.deferrable(debounce_seconds=30)(funcs.run_some_stats)
+    function.later("team-1")
+    function.later("team-2")
+    assert instance.backend.queue.stats()["available"] == 2
+
+
+def test_debounce_accepts_a_redis_client_and_needs_no_redis():
+    backend = ZerogBackendFactory("memory://").create_backend_for_group("x")
+    instance = Deferrable(backend=backend, redis_client=object())
+    function = instance.deferrable(debounce_seconds=30)(funcs.run_some_stats)
+    function.later("team-1")
+    assert backend.queue.stats()["available"] == 1
 
 
 def test_time_options_may_be_callables_evaluated_per_call(stats, clock):

@@ -9,6 +9,7 @@ attempts left; else send it to the error queue. Ten events tell event consumers 
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -22,8 +23,7 @@ from zerog.deferrable import calls
 from zerog.deferrable.backend import Backend
 from zerog.deferrable.metadata import MetadataProducerConsumer
 from zerog.deferrable.queue import Envelope
-from zerog.errors import NotSupported
-from zerog.record import error_entry
+from zerog.record import Debounce, error_entry
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,16 @@ class Deferrable:
         item = self._item(path, resolved, args, kwargs)
         for producer_consumer in self._metadata_producer_consumers:
             producer_consumer._apply_metadata_to_item(item)
-        uuid = self.backend.queue.push(item)
+        debounce = _debounce_of(path, resolved, args, kwargs)
+        if debounce is None:
+            uuid = self.backend.queue.push(item)
+        else:
+            placed = self.backend.queue.push_debounced(item, debounce)
+            if placed.outcome == "skipped":
+                self._emit("debounce_hit", item)
+                return None
+            self._emit("debounce_miss", item)
+            uuid = placed.uuid
         self._emit("push", item)
         return uuid
 
@@ -299,8 +308,16 @@ class Options:
             )
         if ttl and (delay > ttl or debounce > ttl):
             raise ValueError("delay_seconds or debounce_seconds must be less than ttl_seconds")
-        if debounce:
-            raise NotSupported(
-                "debounce_seconds needs store-side debouncing, which this "
-                "version of zerog does not have yet"
-            )
+
+
+def _debounce_of(
+    path: str, options: Options, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Debounce | None:
+    """The store-side debounce of a call: one key per function and arguments (as deferrable:
+    the same method, args and kwargs are the same call)."""
+    window = seconds(options.debounce_seconds)
+    if not window:
+        return None
+    call = json.dumps([path, list(args), kwargs], sort_keys=True, separators=(",", ":"))
+    always = options.debounce_always_delay
+    return Debounce(key=f"deferrable:{call}", seconds=window, always_delay=always)

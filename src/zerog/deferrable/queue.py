@@ -7,11 +7,11 @@ envelope of a popped item carries the job's lease: ``touch`` renews it, ``comple
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from zerog.backends.base import Lease
-from zerog.record import JobSpec, Record
+from zerog.backends.base import Lease, Placed
+from zerog.record import Debounce, JobSpec, Record
 from zerog.states import State
 from zerog.store import Store
 from zerog.worker.loop import make_worker_id
@@ -48,6 +48,12 @@ class Queue:
     def push(self, item: dict[str, Any]) -> str:
         """Queue an item (after ``item['delay']`` seconds, if set); returns its job id."""
         return self.store.enqueue(self._spec(item))
+
+    def push_debounced(self, item: dict[str, Any], debounce: Debounce) -> Placed:
+        """Queue an item under deferrable's debounce, decided by the store in the put's own
+        step: pushed now, delayed to the end of the window, or skipped (see
+        :func:`zerog.backends._common.debounce_plan`)."""
+        return self.store.place(replace(self._spec(item), delay_seconds=0.0, debounce=debounce))
 
     def push_batch(self, items: list[dict[str, Any]]) -> list[str]:
         """Queue several items at once: all of them, or (on bad input) none."""
