@@ -4,6 +4,8 @@ Jobs report their progress, checkpoint their fields, are never dropped, and can 
 steered while they run. ``import zerog as zeroG`` (or ``as geyser``) runs the seeds' examples.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from zerog import errors, job_log, jobs, registry
 from zerog.errors import (
     InvalidTransition,
@@ -20,9 +22,21 @@ from zerog.settings import Settings
 from zerog.states import State
 from zerog.store import Store, default_store, use
 
+if TYPE_CHECKING:
+    from zerog import qless
+
 __version__ = "0.1.0"
 
 get_job = get_base_job
+
+
+def client(url: str | Store | None = None, **options: Any) -> "qless.Client":
+    """A qless-style client on a zerog store (``zerog.qless.client``); the qless face is
+    imported only when this is called."""
+    from zerog import qless
+
+    return qless.client(url, **options)
+
 
 __all__ = [
     "BaseJob",
@@ -39,6 +53,7 @@ __all__ = [
     "WFErrorFinish",
     "ZerogError",
     "__version__",
+    "client",
     "default_store",
     "errors",
     "get_base_job",

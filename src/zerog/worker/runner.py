@@ -1,10 +1,10 @@
 """Run one reserved job and settle it exactly once.
 
 The outcome of ``run()`` decides the settlement: a ``(resume_at, requeue)`` tuple completes or
-requeues it, ``WFErrorFinish`` fails it, ``WFErrorContinue`` or any other exception retries it
-with exponential backoff and jitter until its retries are used up, an operator's cancel or
-pause ends it cancelled or paused. If the lease was lost meanwhile, nothing is settled: the job
-belongs to whoever holds it now.
+requeues it, ``Advance`` moves it on to the next queue of a pipeline, ``WFErrorFinish`` fails
+it, ``WFErrorContinue`` or any other exception retries it with exponential backoff and jitter
+until its retries are used up, an operator's cancel or pause ends it cancelled or paused. If
+the lease was lost meanwhile, nothing is settled: the job belongs to whoever holds it now.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from zerog import run_context
 from zerog.backends.base import Progress, Reservation
 from zerog.errors import (
+    Advance,
     JobCancelled,
     JobOutcome,
     JobPaused,
@@ -140,6 +141,8 @@ class Runner:
             return self._settle_safely(
                 lambda: self.store.finish_paused(lease, progress, _queues(context.then)), "paused"
             )
+        if isinstance(exc, Advance):
+            return self._advance(context, exc, _with_values(progress, context.job.dump_values()))
         error = self._error_of(failure)
         if isinstance(exc, WFErrorFinish):
             return self._settle_safely(
@@ -157,6 +160,21 @@ class Runner:
         return self._settle_safely(
             lambda: self.store.retry(lease, delay, error, progress, _queues(context.then)),
             "retried",
+        )
+
+    def _advance(self, context: RunContext, step: Advance, progress: Progress) -> Settled:
+        """A pipeline step is done (qless's complete(next)): the job, its values as they
+        end, goes on in the next queue."""
+        return self._settle_safely(
+            lambda: self.store.advance(
+                context.lease,
+                step.queue,
+                step.delay_seconds,
+                step.depends,
+                progress,
+                _queues(context.then),
+            ),
+            "advanced",
         )
 
     def _error_of(self, failure: Failure) -> dict[str, Any] | None:

@@ -1,0 +1,58 @@
+"""The qless face: ``from zerog import qless`` runs qless-py's examples on any zerog store.
+
+    from zerog import qless
+
+    client = qless.client("sqlite:///jobs.db")      # or qless.client(): ZEROG_URL
+    jid = client.queues["underpants"].put(gnomes.GnomesJob, {"count": 3})
+    job = client.queues["underpants"].pop()
+    job.complete("unknown")                        # or `zerog worker -q underpants ...`
+
+Jobs are stored as zerog jobs of kind ``qless`` (type: the class's dotted path), so
+``zerog worker`` runs them beside job classes and deferred functions, and the dashboard, CLI
+and HTTP API show them. ``client(host=..., port=...)`` means Redis, which zerog cannot use
+yet: it raises ConfigurationError saying so.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from zerog.errors import LostLockError, ZerogError
+from zerog.qless.client import Client, Jobs, Queues, Workers, client
+from zerog.qless.config import Config
+from zerog.qless.decorators import retry
+from zerog.qless.events import Events
+from zerog.qless.job import Job
+from zerog.qless.queue import Queue
+from zerog.qless.recurring import RecurringJob
+
+LostLockException = LostLockError  # qless-py's older name.
+QlessError = ZerogError  # what qless raises for any refused command: zerog's root error.
+QlessException = QlessError
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``qless.gnomes`` (the README's example module), imported when first used."""
+    if name == "gnomes":
+        return importlib.import_module("zerog.qless.gnomes")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [
+    "Client",
+    "Config",
+    "Events",
+    "Job",
+    "Jobs",
+    "LostLockError",
+    "LostLockException",
+    "QlessError",
+    "QlessException",
+    "Queue",
+    "Queues",
+    "RecurringJob",
+    "Workers",
+    "client",
+    "retry",
+]
