@@ -71,3 +71,8 @@ def actually_queue_this_at_most_once_every_30_seconds():
 @stats.deferrable(debounce_seconds=30, debounce_always_delay=True)
 def always_delay_this():
     CALLS.append(("always_delayed", None))
+
+
+def plain_call(value):
+    """Undecorated: tests that make a Deferrable of their own decorate this one."""
+    CALLS.append(("plain_call", value))

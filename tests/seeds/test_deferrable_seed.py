@@ -13,7 +13,11 @@ import pytest
 from tests.seeds import deferred_functions as funcs
 from zerog import testing
 from zerog.deferrable import Deferrable, backoff_seconds
-from zerog.deferrable.backend import BackendFactory, ZerogBackendFactory
+from zerog.deferrable.backend import (
+    BackendFactory,
+    BeanstalkBackendFactory,
+    ZerogBackendFactory,
+)
 from zerog.errors import NotSerializable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -205,9 +209,29 @@ def test_debounce_keys_are_per_call_arguments(stats):
 def test_debounce_accepts_a_redis_client_and_needs_no_redis():
     backend = ZerogBackendFactory("memory://").create_backend_for_group("x")
     instance = Deferrable(backend=backend, redis_client=object())
-    function = instance.deferrable(debounce_seconds=30)(funcs.run_some_stats)
+    function = instance.deferrable(debounce_seconds=30)(funcs.plain_call)
     function.later("team-1")
-    assert backend.queue.stats()["available"] == 1
+    function.later("team-1")
+    assert backend.queue.stats() == {"available": 1, "in_flight": 0, "delayed": 1}
+
+
+def test_the_beanstalk_factory_runs_deferred_calls_through_beanstalkd(tmp_path):
+    from tests.backends.beanstalkd import Beanstalkd
+
+    server = Beanstalkd(tmp_path / "binlog").start()
+    try:
+        factory = BeanstalkBackendFactory(
+            store=f"sqlite:///{tmp_path / 'jobs.db'}", port=server.port, prefix="deferrable."
+        )
+        instance = Deferrable(backend=factory.create_backend_for_group("bs"))
+        function = instance.deferrable(funcs.plain_call)
+        funcs.CALLS.clear()
+        function.later("through beanstalkd")
+        instance.run_once()
+        assert funcs.CALLS == [("plain_call", "through beanstalkd")]
+        factory.store.close()
+    finally:
+        server.stop()
 
 
 def test_time_options_may_be_callables_evaluated_per_call(stats, clock):

@@ -7,6 +7,8 @@ URL works through :class:`ZerogBackendFactory`; the others are conveniences for 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from zerog.backends.memory import MemoryBackend
 from zerog.deferrable.queue import Queue
 from zerog.settings import Settings
@@ -54,6 +56,17 @@ class SqliteBackendFactory(ZerogBackendFactory):
         super().__init__(f"sqlite:///{path}")
 
 
+class BeanstalkBackendFactory(ZerogBackendFactory):
+    """beanstalkd tubes at ``host:port`` (one per group's queue), the records in ``store``
+    (a SQLite URL); ``prefix`` goes before each tube's name."""
+
+    def __init__(
+        self, store: str, host: str = "127.0.0.1", port: int = 11300, prefix: str = ""
+    ) -> None:
+        options = {"store": store, **({"prefix": prefix} if prefix else {})}
+        super().__init__(f"beanstalk://{host}:{port}?{urlencode(options)}")
+
+
 class InMemoryBackendFactory(BackendFactory):
     """A store in this process's memory (tests, a single process)."""
 
@@ -64,6 +77,7 @@ class InMemoryBackendFactory(BackendFactory):
 __all__ = [
     "Backend",
     "BackendFactory",
+    "BeanstalkBackendFactory",
     "InMemoryBackendFactory",
     "SqliteBackendFactory",
     "ZerogBackendFactory",
