@@ -360,8 +360,12 @@ class Store:
         return self.alter(uuid, Change(undepend=on, undepend_all=all))
 
     def timeout(self, uuid: str, worker: str | None = None) -> State:
-        """End a running job's lease now (qless's timeout): the rescue takes it back."""
-        return self.act(uuid, "timeout", worker)
+        """End a running job's lease now (qless's timeout) and rescue it at once: it is
+        waiting again (failed if out of retries), and its worker's next write is refused.
+        Returns the job's state after."""
+        self.act(uuid, "timeout", worker)
+        self.rescue_expired()
+        return State(self.backend.get(uuid)["state"])
 
     # --- recurring jobs, limits, config, statistics, retention -------------------------------
 

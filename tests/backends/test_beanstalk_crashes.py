@@ -27,7 +27,7 @@ from zerog.states import State
 from zerog.store import Store
 
 from . import beanstalkd
-from .helpers import events, put_job, reserve, take
+from .helpers import completed, events, put_job, reserve, take
 
 SCRIPT = Path(__file__).with_name("_beanstalk_process.py")
 PREFIX = "crash."
@@ -213,6 +213,27 @@ def test_operator_retry_killed_before_the_store_committed_changes_nothing(
     # And the retry, done again, works
     backend.act(uuid, "retry")
     assert take(backend).lease.uuid == uuid
+
+
+def test_completion_killed_after_releasing_a_dependent_s_entry_changes_nothing(
+    url: str, backend: BeanstalkBackend
+) -> None:
+    # Given a job and one that depends on it, and a worker whose completion kicked the
+    # dependent's held-back entry and died before the store committed
+    uuid = put_job(backend, ttr_seconds=LEASE)
+    dependent = put_job(backend, "later", depends=[uuid])
+    child(url, "settle:entered", "complete")
+    assert backend.get(uuid)["state"] == State.RUNNING
+    assert backend.get(dependent)["state"] == State.DEPENDS
+    # When a worker reserves from the dependent's queue / Then it does not run (the entry is
+    # deleted on delivery: its job still waits)
+    assert reserve(backend, "later") is None
+    # And once the job has run again and completed, the dependent gets an entry and runs
+    reservation = _wait_for_reservation(backend)
+    assert reservation.lease.uuid == uuid
+    backend.settle(reservation.lease, completed())
+    assert take(backend, "later").lease.uuid == dependent
+    assert reserve(backend, "later") is None
 
 
 def _wait_for_expiry(backend: BeanstalkBackend, uuid: str) -> None:

@@ -187,8 +187,9 @@ OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
 A retry (beanstalkd's kick) is a fresh start: the attempt count is reset, so the job gets its
 full retries again, and a TTL deadline is dropped (an operator asked for this run).
 Cancel and pause of a running job set its ``control``; the worker learns it at its next
-heartbeat and settles the job itself. A timeout (qless's) ends a running job's lease at once:
-the worker's next write is refused and the rescue puts the job back (or fails it).
+heartbeat and settles the job itself. A timeout (qless's) sets a running job's lease to expire
+now: the next :meth:`Backend.rescue_expired` takes the job back (or fails it), after which the
+worker's writes are refused; a heartbeat that comes first renews the lease.
 """
 
 

@@ -95,13 +95,11 @@ def _untag(args: argparse.Namespace) -> int:
 
 def _timeout(args: argparse.Namespace) -> int:
     with closing(open_store(args)) as store:
-        store.timeout(args.uuid)
-        store.rescue_expired()
-        record = store.get(args.uuid, history=False)
+        state = store.timeout(args.uuid)
     if args.json:
-        print_json({"uuid": args.uuid, "state": record["state"]})
+        print_json({"uuid": args.uuid, "state": state})
     else:
-        console().print(Text(f"job {args.uuid} timed out: it is {record['state']} now"))
+        console().print(Text(f"job {args.uuid} timed out: it is {state} now"))
     return EXIT_OK
 
 

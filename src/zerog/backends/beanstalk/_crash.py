@@ -6,8 +6,10 @@ by the kernel), as a SIGKILL would leave it. Nothing sets :data:`AT` outside tho
 
 Points: ``put:entered`` (the entry is put, the store has not committed), ``reserve:taken``
 (an entry is reserved, the store not asked), ``settle:stored`` (the store committed a
-settlement, the entry has not followed), ``act:entered`` and ``rescue:entered`` (an entry was
-given to a job, the store has not committed).
+settlement, the entry has not followed); ``act:entered``, ``rescue:entered``,
+``settle:entered`` (a settlement gave a released dependent or an advanced job its entry),
+``alter:entered`` and ``spawn:entered`` (an entry was given to a job, the store has not
+committed).
 """
 
 from __future__ import annotations

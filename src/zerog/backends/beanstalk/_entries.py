@@ -23,6 +23,7 @@ from zerog.backends.beanstalk._wire import (
     priority_of,
     ttr_of,
     tube_of,
+    uuid_of,
     whole_seconds,
 )
 from zerog.errors import BackendError, BackendUnavailable
@@ -167,7 +168,7 @@ class Entries:
         verdict = claim.verdict
         if verdict in (Verdict.STALE, Verdict.DONE):
             self._on(link, lambda client: client.delete(bid))
-        elif verdict is Verdict.BURY:
+        elif verdict in (Verdict.BURY, Verdict.THROTTLED):
             self._on(link, lambda client: client.bury(_job(bid), priority))
         else:
             delay = whole_seconds(claim.delay_seconds)
@@ -229,6 +230,16 @@ class Entries:
     def delete(self, bid: int) -> bool:
         """Delete an entry that is ready, delayed, buried or reserved by this thread."""
         return self._by_id(lambda client: client.delete(bid))
+
+    def delete_named(self, bid: int, uuid: str) -> bool:
+        """Delete an entry if it still names job ``uuid`` (peeked first: an id may have been
+        given again to another job's entry by a beanstalkd restarted without a binlog)."""
+
+        def delete(client: Client) -> None:
+            if uuid_of(client.peek(bid).body) == uuid:
+                client.delete(bid)
+
+        return self._by_id(delete)
 
     def kick(self, bid: int) -> bool:
         """Make a delayed or buried entry ready."""

@@ -6,9 +6,15 @@ below are each one transaction of the store. Some take an :data:`Enter` callback
 to beanstalkd *inside* that transaction (see the package docstring for why this order is
 safe); a store must be ready for that callback to raise, and then roll everything back.
 
+A step that makes *other* jobs ready (a completion releasing its dependents, an undepend, a
+recurrence spawning) gives each of them a new entry through the same ``enter``, inside the
+same transaction; what is left for beanstalkd to do after the commit for other jobs (stale
+entries to delete, parked entries to kick) comes back as :class:`Effects`.
+
 Plain reads and the parts of the contract that involve no tube entry (``get``, ``list``,
-``counts``, ``touch``, ``save``, queue pause, the worker registry) are the store's own
-Backend methods, reached through :attr:`RecordStore.backend`.
+``counts``, ``touch``, ``save``, queue pause, the worker registry, config, statistics,
+recurrences as data, limits as data) are the store's own Backend methods, reached through
+:attr:`RecordStore.backend`.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from zerog.backends.base import Backend, Lease, Settlement
+from zerog.backends.base import Backend, Change, Lease, Placed, Retention, Settlement
 from zerog.errors import ConfigurationError
 from zerog.record import Record
 from zerog.states import State
@@ -37,9 +43,12 @@ class EntryInfo:
     delay_seconds: float = 0.0  # how long until the job is due.
 
 
-Enter = Callable[[EntryInfo], int]
+Enter = Callable[[EntryInfo], int | None]
 """Give a job a deliverable tube entry (put, kick or release one); returns its id. Called by
-the store inside its transaction, which commits the id as the record's own."""
+the store inside its transaction, which commits the id as the record's own. Only a settle's
+Enter returns None, when beanstalkd could not be reached: the job keeps the entry it had
+(a held-back one) or gets none, the settlement commits all the same, and the reconciler
+gives the job its entry later."""
 
 
 class Verdict(Enum):
@@ -50,8 +59,11 @@ class Verdict(Enum):
     NOT_DUE = "not_due"  # the job is scheduled later: release it with a delay.
     HELD = "held"  # another worker's lease is still live: release it until it may expire.
     BURY = "bury"  # the job failed or is paused: set it aside for kick / resume.
-    DONE = "done"  # the job is finished (complete, cancelled, expired): delete it.
+    DONE = "done"  # the job is finished (complete, cancelled, expired), or waits in depends.
     QUEUE_PAUSED = "queue_paused"  # its queue is paused: give it back, skip the queue.
+    QUEUE_FULL = "queue_full"  # its queue's limit is full: give it back, skip the queue.
+    THROTTLED = "throttled"  # one of its throttles is full: bury it (parked) until there is room.
+    OUTRANKED = "outranked"  # the settlement before it made a job ahead ready: give it back.
 
 
 @dataclass(frozen=True)
@@ -65,15 +77,50 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class Effects:
+    """What beanstalkd must do after a step's commit for jobs other than the step's own, best
+    effort (a delivery or the reconciler does whatever is left undone)."""
+
+    stale: tuple[int, ...] = ()  # entries no record names any more: delete them.
+    kick: tuple[int, ...] = ()  # parked entries whose limits have room now: kick them.
+
+
+NO_EFFECTS = Effects()
+
+
+Rank = tuple[str, int, int]
+"""Where a ready job stands in its queue: (queue, priority, put order)."""
+
+
+@dataclass(frozen=True)
 class Settled:
     """Where a settled job went, for the tube entry to follow."""
 
     state: State
-    bid: int | None
+    bid: int | None  # the job's entry after the step.
     queue: str
     priority: int
     ttr_seconds: float
     delay_seconds: float
+    replaced: int | None = None  # a pipeline step: the entry it had (in the old tube), now stale.
+    effects: Effects = NO_EFFECTS
+    ready: tuple[Rank, ...] = ()  # the jobs the step made ready now (itself included).
+
+
+@dataclass(frozen=True)
+class Inserted:
+    """What a put did with each job, and when the first of those stored delayed is due."""
+
+    placed: list[Placed]
+    first_due: float | None
+
+
+@dataclass(frozen=True)
+class Altered:
+    """A job after :meth:`RecordStore.alter`, and what beanstalkd must do after it."""
+
+    record: Record
+    effects: Effects
 
 
 @dataclass(frozen=True)
@@ -102,26 +149,36 @@ class RecordStore(Protocol):
     def backend(self) -> Backend:
         """The store as a Backend, for every step that needs no tube entry."""
 
-    def insert(self, records: Sequence[Record], enter: Enter) -> None:
-        """Store new jobs, each with the entry ``enter`` makes for it; all or none. Raises
-        ValueError for a uuid that exists (before ``enter`` is called for it)."""
+    def insert(self, records: Sequence[Record], enter: Enter) -> Inserted:
+        """Backend.put_many in one transaction, all or none: each job stored ready (waiting or
+        scheduled) gets the entry ``enter`` makes for it; one stored in ``depends``, merged
+        or skipped gets none. Raises ValueError for a uuid that exists (before ``enter`` is
+        called for it)."""
 
     def claim(self, uuid: str, bid: int, worker: str) -> Claim:
         """Decide what entry ``bid`` of job ``uuid`` is for; when the job is ready, due, its
-        queue not paused and the entry its own, start its run (as Backend.reserve does). A
-        running job whose lease expired is rescued first (history as rescue_expired writes
-        it)."""
+        queue not paused, its limits not full and the entry its own, start its run (as
+        Backend.reserve does). A running job whose lease expired is rescued first (history
+        as rescue_expired writes it). A throttled job's entry is noted as parked."""
 
-    def settle(self, lease: Lease, settlement: Settlement) -> Settled:
-        """Backend.settle, returning where the job went."""
+    def settle(self, lease: Lease, settlement: Settlement, enter: Enter) -> Settled:
+        """Backend.settle, returning where the job went; jobs it makes ready (dependents
+        released) and a job advanced to another queue get new entries from ``enter``."""
 
     def settle_and_claim(
-        self, lease: Lease, settlement: Settlement, uuid: str, bid: int, worker: str
+        self,
+        lease: Lease,
+        settlement: Settlement,
+        taken: tuple[str, int, str],
+        queues: Sequence[str],
+        enter: Enter,
     ) -> tuple[Settled, Claim]:
-        """:meth:`settle`, then :meth:`claim`, in one transaction (nothing is claimed if the
-        settle raises)."""
+        """:meth:`settle`, then :meth:`claim` of ``taken`` (uuid, bid, worker), in one
+        transaction (nothing is claimed if the settle raises). The entry was reserved before
+        the settlement: if the settlement made a job ready that a reserve from ``queues``
+        would take first, the claim is OUTRANKED, and nothing is claimed."""
 
-    def rescue(self, limit: int, enter: Enter) -> list[Moved]:
+    def rescue(self, limit: int, enter: Enter) -> tuple[list[Moved], Effects]:
         """Backend.rescue_expired; each job sent back to waiting gets an entry from ``enter``."""
 
     def act(self, uuid: str, action: str, worker: str | None, enter: Enter) -> Moved:
@@ -129,6 +186,28 @@ class RecordStore(Protocol):
 
     def kick(self, queue: str, limit: int, enter: Enter) -> list[Moved]:
         """Backend.kick, each retried job getting an entry from ``enter``."""
+
+    def alter(self, uuid: str, change: Change, worker: str | None, enter: Enter) -> Altered:
+        """Backend.alter. A ready job whose queue or priority changed, or that became ready,
+        gets a new entry from ``enter`` (the old one turns stale); a job that left its tube
+        (made to depend) or was moved while paused keeps no entry."""
+
+    def spawn(self, queue: str, enter: Enter) -> tuple[dict[str, float], Effects]:
+        """Spawn the jobs the due recurrences of ``queue`` owe (each with an entry from
+        ``enter``) unless the queue is paused, in one transaction: of many processes, exactly
+        one spawns each tick. Returns when each queue's next recurrence is due."""
+
+    def recurrences_due(self) -> dict[str, float]:
+        """When each queue's next recurrence is due (queues with none are left out)."""
+
+    def queue_full(self, queue: str) -> bool:
+        """Whether the queue's own limit has as many running jobs as it allows (a read)."""
+
+    def unpark(self) -> Effects:
+        """The parked entries whose limits have room now (after a limit changed)."""
+
+    def prune(self, retention: Retention, limit: int) -> tuple[int, list[tuple[int, str]]]:
+        """Backend.prune; also returns the entries the pruned jobs had (id, uuid)."""
 
     def entry_of(self, uuid: str) -> tuple[State, int | None] | None:
         """A job's state and its entry's id (None: no such job)."""

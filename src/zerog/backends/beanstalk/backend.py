@@ -17,21 +17,25 @@ import greenstalk
 from zerog.backends.base import (
     Backend,
     Capability,
+    Change,
     Control,
     Lease,
-    ListQuery,
-    Page,
+    Placed,
     Progress,
     Reservation,
     ReserveRequest,
+    Retention,
     Settlement,
 )
 from zerog.backends.beanstalk import _crash, _reconcile
 from zerog.backends.beanstalk._conn import Held, Link, Pool
+from zerog.backends.beanstalk._delegate import StoreOwn
 from zerog.backends.beanstalk._due import DueWatch
 from zerog.backends.beanstalk._entries import Entries
+from zerog.backends.beanstalk._flow import LimitWatch, RecurWatch
 from zerog.backends.beanstalk._records import (
     Claim,
+    Effects,
     Enter,
     EntryInfo,
     Moved,
@@ -56,6 +60,7 @@ DUE_BATCH = 100  # scheduled jobs a reserve call kicks at most when they fell du
 FINISHED = (State.COMPLETE, State.CANCELLED, State.EXPIRED)
 SET_ASIDE = (State.FAILED, State.PAUSED)
 READY = (State.WAITING, State.SCHEDULED)
+SKIP_QUEUE = (Verdict.QUEUE_PAUSED, Verdict.QUEUE_FULL)  # claims after which a queue is skipped.
 
 
 class Taken(NamedTuple):
@@ -67,7 +72,7 @@ class Taken(NamedTuple):
     uuid: str
 
 
-class BeanstalkBackend(Backend):
+class BeanstalkBackend(StoreOwn, Backend):
     """Jobs as records in a store, delivered as uuids through beanstalkd tubes."""
 
     capabilities = frozenset({Capability.MULTI_PROCESS, Capability.FAKE_CLOCK})
@@ -86,6 +91,8 @@ class BeanstalkBackend(Backend):
         self.entries = Entries(Pool(address), prefix)
         self.reconciler = _reconcile.Reconciler(records, self.entries, self._ensure)
         self._due = DueWatch()
+        self._recur = RecurWatch()
+        self._limits = LimitWatch()
 
     @classmethod
     def from_url(
@@ -128,28 +135,49 @@ class BeanstalkBackend(Backend):
 
     # --- producers ---------------------------------------------------------------------------
 
-    def put(self, record: Record) -> None:
-        self.put_many([record])
+    def put(self, record: Record) -> Placed:
+        return self.put_many([record])[0]
 
-    def put_many(self, records: Iterable[Record]) -> None:
+    def put_many(self, records: Iterable[Record]) -> list[Placed]:
         """Store several new jobs in one store transaction: all of them, or none (an entry
-        put before a failure is left without a record and deleted when delivered)."""
+        put before a failure is left without a record and deleted when delivered). Only the
+        jobs stored ready get an entry: not one in depends, merged or skipped."""
         batch = list(records)
-        if batch:
-            self.records.insert(batch, self._entering("put:entered", self.entries.put))
-            for record in batch:
-                if record["state"] == State.SCHEDULED:
-                    self._due.lower(record["ready_at"])
+        if not batch:
+            return []
+        inserted = self.records.insert(batch, self._entering("put:entered", self.entries.put))
+        if inserted.first_due is not None:
+            self._due.lower(inserted.first_due)
+        return inserted.placed
 
     # --- workers -----------------------------------------------------------------------------
 
     def reserve(self, request: ReserveRequest) -> Reservation | None:
         self._kick_due()
         for queue in request.queues:
+            self._spawn_due(queue)
+            if self._queue_full(queue):
+                continue
             reservation = self._reserve_from(queue, request.worker)
             if reservation is not None:
                 return reservation
         return None
+
+    def _spawn_due(self, queue: str) -> None:
+        """Before a reserve looks at a queue's tube: spawn the jobs the queue's due
+        recurrences owe, each with its entry (a store step, so exactly one process spawns
+        each tick; none while the queue is paused)."""
+        now = self.clock()
+        if self._recur.due(queue, now, self.records.recurrences_due):
+            next_at, effects = self.records.spawn(queue, self._entering("spawn:entered"))
+            self._recur.spawned(queue, next_at, now)
+            self._after(effects)
+
+    def _queue_full(self, queue: str) -> bool:
+        """Whether the queue's own limit is full, so that its tube need not be reserved
+        from: the claim would refuse its jobs anyway, this only saves the round trips."""
+        limited = self._limits.limited(queue, self.store.limits)
+        return limited and self.records.queue_full(queue)
 
     def _kick_due(self) -> None:
         if self._due.wanted(self.clock()):
@@ -171,7 +199,7 @@ class BeanstalkBackend(Backend):
                 self.entries.give_back(taken.link, taken.job.id)
                 raise
             reservation = self._claimed(taken, worker, claim)
-            if reservation is not None or claim.verdict is Verdict.QUEUE_PAUSED:
+            if reservation is not None or claim.verdict in SKIP_QUEUE:
                 return reservation
         return None
 
@@ -242,18 +270,20 @@ class BeanstalkBackend(Backend):
     def _settle(self, lease: Lease, settlement: Settlement, deleted: bool) -> None:
         """The store settles; then the entry follows (unless ``deleted`` already)."""
         try:
-            settled = self.records.settle(lease, settlement)
+            settled = self.records.settle(lease, settlement, self._entering_if_up())
         except ReservationLost:
             self._lost(lease)
             raise
         self._settled(lease, settled, deleted)
 
     def _settled(self, lease: Lease, settled: Settled, deleted: bool) -> None:
-        """The store committed the settlement: the entry follows, as best it can."""
+        """The store committed the settlement: the entry follows, as best it can, and so do
+        the entries of the other jobs it touched."""
         _crash.point("settle:stored")
         held = self.entries.pool.holdings.take(lease.uuid, lease.token)
         if not deleted:
             _best_effort("settle", lambda: self._follow(lease.uuid, settled, held))
+        self._after(settled.effects)
 
     def settle_and_reserve(
         self, lease: Lease, settlement: Settlement, request: ReserveRequest
@@ -277,7 +307,11 @@ class BeanstalkBackend(Backend):
             return self._reserve_after_settle(request)
         try:
             settled, claim = self.records.settle_and_claim(
-                lease, settlement, taken.uuid, taken.job.id, request.worker
+                lease,
+                settlement,
+                (taken.uuid, taken.job.id, request.worker),
+                request.queues,
+                self._entering_if_up(),
             )
         except BaseException as exc:
             self.entries.give_back(taken.link, taken.job.id)
@@ -290,7 +324,7 @@ class BeanstalkBackend(Backend):
         except BackendError as exc:
             log.warning("the next job's entry could not be disposed of: %s", exc)
             return None
-        if reservation is None and claim.verdict is not Verdict.QUEUE_PAUSED:
+        if reservation is None:
             return self._reserve_after_settle(request)
         return reservation
 
@@ -300,25 +334,42 @@ class BeanstalkBackend(Backend):
         """The next entry for a worker settling ``lease``, and whether the settled job's
         entry was deleted on the way (a finished job's, held by the first queue's link)."""
         self._kick_due()
-        held = self.entries.pool.holdings.get(lease.uuid, lease.token)
         deleted = False
-        if queues and held is not None and settlement.state in FINISHED:
-            tube = self.entries.tube(queues[0])
-            both = None
-            if held.link is self.entries.pool.reserver(tube):
-                both = self.entries.delete_and_reserve(held, tube)
-            if both is not None:
-                deleted, job = both
-                taken = None if job is None else self._named(queues[0], held.link, job)
+        for index, queue in enumerate(queues):
+            # No _queue_full() here: the job settling may count against the queue's limit;
+            # the claim, in the settlement's transaction, counts without it.
+            self._spawn_due(queue)
+            if index == 0:
+                taken, deleted, empty = self._delete_and_take(lease, settlement, queue)
                 if taken is not None:
                     return taken, deleted
-                if job is None:
-                    queues = queues[1:]  # the first queue had nothing ready.
-        for queue in queues:
+                if empty:
+                    continue
             taken = self._take_entry(queue)
             if taken is not None:
                 return taken, deleted
         return None, deleted
+
+    def _delete_and_take(
+        self, lease: Lease, settlement: Settlement, queue: str
+    ) -> tuple[Taken | None, bool, bool]:
+        """The busy worker's round trip: a finished job's entry deleted and the queue's next
+        entry reserved in one buffer, when the link holding the one reserves from the queue.
+        Returns the entry taken, whether the finished one was deleted, and whether the queue
+        had nothing ready."""
+        held = self.entries.pool.holdings.get(lease.uuid, lease.token)
+        if held is None or settlement.state not in FINISHED:
+            return None, False, False
+        tube = self.entries.tube(queue)
+        if held.link is not self.entries.pool.reserver(tube):
+            return None, False, False
+        both = self.entries.delete_and_reserve(held, tube)
+        if both is None:
+            return None, False, False
+        deleted, job = both
+        if job is None:
+            return None, deleted, True
+        return self._named(queue, held.link, job), deleted, False
 
     def _reserve_after_settle(self, request: ReserveRequest) -> Reservation | None:
         """Reserve once the settlement is made: a failure now is no failure of it."""
@@ -330,11 +381,14 @@ class BeanstalkBackend(Backend):
 
     def _follow(self, uuid: str, settled: Settled, held: Held | None) -> None:
         """Make the settled job's entry follow its record (best effort: whatever is left
-        undone is done when the entry is next delivered, or by the reconciler)."""
+        undone is done when the entry is next delivered, or by the reconciler). A job that
+        went on to another queue has its new entry already (made in the transaction): the
+        old one goes, as a finished job's does, and so does the entry of a job in depends."""
         state = settled.state
-        if state in FINISHED:
-            if not (held and self.entries.delete_held(held)) and settled.bid is not None:
-                self.entries.delete(settled.bid)
+        if settled.replaced is not None or state in FINISHED or state == State.DEPENDS:
+            old = settled.bid if settled.replaced is None else settled.replaced
+            if not (held and self.entries.delete_held(held)) and old is not None:
+                self.entries.delete(old)
         elif state in SET_ASIDE:
             if held is not None:
                 self.entries.bury(held)
@@ -364,9 +418,10 @@ class BeanstalkBackend(Backend):
                 _best_effort("lost lease", lambda: self.entries.delete_held(held))
 
     def rescue_expired(self, limit: int = 100) -> list[str]:
-        moved = self.records.rescue(limit, self._entering("rescue:entered"))
+        moved, effects = self.records.rescue(limit, self._entering("rescue:entered"))
         for item in moved:
             _best_effort("rescue", functools.partial(self._moved, item))
+        self._after(effects)
         try:
             self.reconciler.run()
         except BackendError:
@@ -392,12 +447,35 @@ class BeanstalkBackend(Backend):
                 extra={"event": "beanstalk.entry_restored", "job_id": info.uuid},
             )
 
+    def _after(self, effects: Effects) -> None:
+        """What beanstalkd must do for other jobs after a step committed (best effort: a
+        stale entry is deleted when delivered, a parked one kicked by the reconciler)."""
+        for bid in effects.stale:
+            _best_effort("stale entry", functools.partial(self.entries.delete, bid))
+        for bid in effects.kick:
+            _best_effort("unpark", functools.partial(self.entries.kick, bid))
+
+    def _entering_if_up(self) -> Enter:
+        """A settlement's Enter (for the dependents it releases, the job it advances): when
+        beanstalkd cannot be reached, no entry now (None) rather than no settlement; the
+        reconciler gives those jobs their entries (see :data:`._records.Enter`)."""
+        enter = self._entering("settle:entered")
+
+        def entered(info: EntryInfo) -> int | None:
+            try:
+                return enter(info)
+            except BackendUnavailable as exc:
+                log.warning("job %s gets its tube entry later (%s)", info.uuid, exc)
+                return None
+
+        return entered
+
     def _entering(self, point: str, enter: Enter | None = None) -> Enter:
         """The store's Enter callback (``entries.enter`` unless given), with a crash point
         after it: the entry exists, the store has not committed."""
         give = enter or self.entries.enter
 
-        def entered(info: EntryInfo) -> int:
+        def entered(info: EntryInfo) -> int | None:
             bid = give(info)
             _crash.point(point)
             return bid
@@ -445,31 +523,49 @@ class BeanstalkBackend(Backend):
         """The store holds the pause; beanstalkd's pause-tube mirrors it (see the package
         docstring), renewed by the reconciler."""
         self.store.pause_queue(queue, paused)
+        self._recur.forget()  # a resumed queue's recurrences may be due.
         seconds = _reconcile.PAUSE_SECONDS if paused else 0
         _best_effort("pause-tube", lambda: self.entries.pause(queue, seconds))
 
-    def paused_queues(self) -> frozenset[str]:
-        return self.store.paused_queues()
+    # --- flow --------------------------------------------------------------------------------
 
-    def register_worker(self, worker: dict[str, Any]) -> None:
-        self.store.register_worker(worker)
+    def alter(self, uuid: str, change: Change, worker: str | None = None) -> Record:
+        """The store alters the job, giving it a new entry where its place in beanstalkd
+        changed (an entry's tube and priority are fixed); the old one is deleted after."""
+        altered = self.records.alter(uuid, change, worker, self._entering("alter:entered"))
+        record = altered.record
+        if record["state"] == State.SCHEDULED:
+            self._due.lower(record["ready_at"])
+        self._after(altered.effects)
+        return record
 
-    def unregister_worker(self, worker_id: str) -> None:
-        self.store.unregister_worker(worker_id)
+    def recur(self, recurrence: dict[str, Any]) -> None:
+        self.store.recur(recurrence)
+        self._recur.forget()
 
-    def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
-        return self.store.workers(max_age_seconds)
+    def unrecur(self, recurrence_id: str) -> bool:
+        self._recur.forget()
+        return self.store.unrecur(recurrence_id)
 
-    # --- readers -----------------------------------------------------------------------------
+    def update_recurrence(self, recurrence_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self._recur.forget()
+        return self.store.update_recurrence(recurrence_id, changes)
 
-    def get(self, uuid: str, history: bool = False) -> Record:
-        return self.store.get(uuid, history)
+    def set_limit(self, name: str, maximum: int | None) -> None:
+        """A limit that grew or went may let parked jobs run: their entries are kicked."""
+        self.store.set_limit(name, maximum)
+        self._limits.forget()
+        self._after(self.records.unpark())
 
-    def list(self, query: ListQuery) -> Page:
-        return self.store.list(query)
-
-    def counts(self) -> dict[str, dict[str, int]]:
-        return self.store.counts()
+    def prune(self, retention: Retention, limit: int = 1000) -> int:
+        """The store deletes the jobs; then whatever entries they had left (normally none: a
+        finished job's entry is deleted when it finishes) are deleted, each after checking
+        that it still names its job (after a beanstalkd restart without a binlog, ids are
+        given again from 1)."""
+        count, gone = self.records.prune(retention, limit)
+        for bid, uuid in gone:
+            _best_effort("prune", functools.partial(self.entries.delete_named, bid, uuid))
+        return count
 
 
 def _best_effort(what: str, follow: Callable[[], object]) -> bool:

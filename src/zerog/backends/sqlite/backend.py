@@ -41,19 +41,18 @@ from zerog.backends.base import (
 from zerog.backends.sqlite import _db, _open, _recur
 from zerog.backends.sqlite._alter import alter_step
 from zerog.backends.sqlite._prune import prune_step
-from zerog.backends.sqlite._put import insert_row, put_row
+from zerog.backends.sqlite._put import put_row
 from zerog.backends.sqlite._reserve import Taken, reserve_step
 from zerog.backends.sqlite._rows import Encoded, dumps, record_of, with_flow_keys
 from zerog.backends.sqlite._sql import Q, list_sql
 from zerog.backends.sqlite._steps import (
     appends,
-    expire_step,
     held,
     move_step,
     rescue_step,
     settle_step,
 )
-from zerog.backends.sqlite._txn import Txn, cap_history, log_entry, write
+from zerog.backends.sqlite._txn import Txn, cap_history, write
 from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
 from zerog.record import Record
 from zerog.states import State
@@ -402,7 +401,7 @@ def _get(conn: sqlite3.Connection, uuid: str, history: bool) -> Record:
     return record
 
 
-# --- the steps under their former names, for the beanstalk backend's record store ------------
+# --- a step for callers with a transaction of their own ---------------------------------------
 # ``txn`` (optional): the caller's transaction context; its ``readied`` list receives the jobs
 # a step made ready besides its own (dependents released, recurring jobs spawned).
 
@@ -418,61 +417,3 @@ def settle_row(
     """End a run inside the caller's transaction (see Backend.settle); returns the job's seq
     and the record's changed keys. The beanstalk backend's record store runs the same step."""
     return settle_step(txn or Txn(conn, now), lease, settlement, encoded)
-
-
-def rescue_rows(
-    conn: sqlite3.Connection, now: float, limit: int, txn: Txn | None = None
-) -> list[tuple[int, str, str]]:
-    """Recover running jobs whose lease expired and expire ready jobs past their TTL (see
-    Backend.rescue_expired), inside the caller's transaction; returns (seq, uuid, new state)
-    of each job moved. The beanstalk backend's record store runs the same steps."""
-    return rescue_step(txn or Txn(conn, now), limit)
-
-
-def _insert(conn: sqlite3.Connection, record: Record, now: float) -> int:
-    """INSERT a job as given (no dependency, unique key or debounce handling: see
-    :func:`._put.put_row` for the whole put); returns its seq."""
-    return insert_row(conn, record, now)
-
-
-def _move(
-    conn: sqlite3.Connection,
-    seq: int,
-    uuid: str,
-    state: str,
-    action: str,
-    worker: str | None,
-    now: float,
-    txn: Txn | None = None,
-) -> State:
-    """Apply an operator action to a job in ``state`` (see base.plan_action)."""
-    return move_step(txn or Txn(conn, now), seq, uuid, state, action, worker)
-
-
-def _expire(conn: sqlite3.Connection, seq: int, now: float, txn: Txn | None = None) -> None:
-    """A ready job whose TTL passed: it ends expired and never runs."""
-    expire_step(txn or Txn(conn, now), seq)
-
-
-def _write(
-    conn: sqlite3.Connection,
-    seq: int,
-    before: Record,
-    after: Record,
-    encoded: Encoded | None = None,
-) -> None:
-    """Store the keys of ``after`` that are new or changed since ``before`` (see _txn.write)."""
-    write(conn, seq, before, after, encoded)
-
-
-def _log(
-    conn: sqlite3.Connection,
-    seq: int | None,
-    at: float,
-    event: str,
-    state: str,
-    worker: str | None = None,
-    detail: str | None = None,
-) -> None:
-    """Append a history entry (see _txn.log_entry)."""
-    log_entry(conn, seq, at, event, state, worker, detail)
