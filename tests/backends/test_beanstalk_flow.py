@@ -7,12 +7,7 @@ operator's timeout, the history cap; and the same random steps as on memory.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,7 +20,6 @@ from zerog.backends.base import (
     Attempts,
     Backend,
     Change,
-    ListQuery,
     ReserveRequest,
     Retention,
     Settlement,
@@ -34,14 +28,13 @@ from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.backends.beanstalk._wire import priority_of
 from zerog.backends.memory import MemoryBackend
 from zerog.errors import ReservationLost
-from zerog.recurrence import RecurSpec, new_recurrence
 from zerog.states import State
 from zerog.testing import FakeClock
 
-from . import beanstalkd
+from . import beanstalkd, recurrence_race
 from .conftest import START
 from .helpers import completed, put_job, reserve, take
-from .test_sqlite_flow import RACER, Script
+from .test_sqlite_flow import Script
 
 REQUEST = ReserveRequest(queues=["q"], worker="w1")
 
@@ -327,43 +320,10 @@ def test_a_pipeline_step_that_waits_is_held_back_in_the_next_tube(
 def test_racing_processes_spawn_exactly_one_job_per_tick(url: str, tmp_path: Path) -> None:
     # Given a recurrence every 0.1 s, and four processes reserving from its queue for 4 s
     backend = open_backend(url)
-    interval = 0.1
-    doc = new_recurrence(
-        RecurSpec(type="t", queue="tick", interval_seconds=interval, id="every"), time.time()
-    )
-    first_due = doc["next_at"]
-    backend.recur(doc)
-    with contextlib.ExitStack() as stack:
-        racers = [
-            stack.enter_context(
-                subprocess.Popen(
-                    [sys.executable, "-c", RACER, url, "4"],
-                    text=True,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                )
-            )
-            for _ in range(4)
-        ]
-        for racer in racers:
-            assert racer.stdout is not None
-            assert racer.stdout.readline() == "ready\n"
-        for racer in racers:
-            assert racer.stdin is not None
-            racer.stdin.write("go\n")
-            racer.stdin.flush()
-        outputs = [racer.communicate(timeout=60)[0] for racer in racers]
-    assert [racer.returncode for racer in racers] == [0] * 4
-    ran = [uuid for out in outputs for uuid in json.loads(out.splitlines()[-1])]
+    result = recurrence_race.race(url, backend)
     # Then one job per tick, numbered with no gap, each delivered through the tube and run once
-    (stored,) = backend.recurrences()
-    ticks = stored["count"]
-    assert ticks >= 30
-    assert stored["next_at"] == pytest.approx(first_due + ticks * interval, abs=interval / 100)
-    spawned = backend.list(ListQuery(recurrence="every", limit=500)).records
-    assert sorted(r["uuid"] for r in spawned) == sorted(f"every-{n}" for n in range(1, ticks + 1))
-    assert len(ran) == len(set(ran))
-    assert len(ran) >= ticks - 2
+    recurrence_race.assert_one_job_per_tick(result)
+    assert len(result.ran) >= result.recurrence["count"] - 2
     backend.close()
 
 

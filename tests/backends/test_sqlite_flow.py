@@ -9,14 +9,9 @@ retention): what only SQLite can show.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import random
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +42,7 @@ from zerog.states import State
 from zerog.store import Store
 from zerog.testing import FakeClock
 
+from . import recurrence_race
 from .conftest import START
 from .helpers import completed, put_job, take
 
@@ -314,70 +310,14 @@ def test_retention_and_statistics_are_pruned_as_memory_prunes_them(tmp_path: Pat
 
 # --- recurring jobs under racing processes --------------------------------------------------------
 
-RACER = """
-import json, sys, time
-from zerog.backends import open_backend
-backend = open_backend(sys.argv[1])
-print("ready", flush=True)
-sys.stdin.readline()
-done, deadline = [], time.time() + float(sys.argv[2])
-from zerog.backends.base import ReserveRequest, Settlement
-from zerog.states import State
-while time.time() < deadline:
-    reservation = backend.reserve(ReserveRequest(queues=["tick"], worker="w"))
-    if reservation is None:
-        time.sleep(0.002)
-        continue
-    backend.settle(reservation.lease, Settlement(state=State.COMPLETE, event="completed"))
-    done.append(reservation.lease.uuid)
-backend.close()
-print(json.dumps(done), flush=True)
-"""
-
 
 @pytest.mark.slow
 def test_racing_processes_spawn_exactly_one_job_per_tick(tmp_path: Path) -> None:
     # Given a recurrence every 0.1 s, and four processes reserving from its queue for 4 s
-    url = f"sqlite:///{tmp_path / 'ticks.db'}"
     backend = SqliteBackend(tmp_path / "ticks.db")
-    interval = 0.1
-    doc = new_recurrence(
-        RecurSpec(type="t", queue="tick", interval_seconds=interval, id="every"), time.time()
-    )
-    first_due = doc["next_at"]
-    backend.recur(doc)
-    with contextlib.ExitStack() as stack:
-        racers = [
-            stack.enter_context(
-                subprocess.Popen(
-                    [sys.executable, "-c", RACER, url, "4"],
-                    text=True,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                )
-            )
-            for _ in range(4)
-        ]
-        for racer in racers:
-            assert racer.stdout is not None
-            assert racer.stdout.readline() == "ready\n"
-        for racer in racers:
-            assert racer.stdin is not None
-            racer.stdin.write("go\n")
-            racer.stdin.flush()
-        outputs = [racer.communicate(timeout=60)[0] for racer in racers]
-    assert [racer.returncode for racer in racers] == [0] * 4
-    ran = [uuid for out in outputs for uuid in json.loads(out.splitlines()[-1])]
-    # Then the recurrence advanced one interval per job, its jobs are numbered 1..n with no
-    # gap and no double, and each ran exactly once
-    (stored,) = backend.recurrences()
-    ticks = stored["count"]
-    assert ticks >= 30
-    assert stored["next_at"] == pytest.approx(first_due + ticks * interval, abs=interval / 100)
-    spawned = backend.list(ListQuery(recurrence="every", limit=500)).records
-    assert sorted(r["uuid"] for r in spawned) == sorted(f"every-{n}" for n in range(1, ticks + 1))
-    assert len(ran) == len(set(ran))
-    assert set(ran) <= {r["uuid"] for r in spawned}
+    result = recurrence_race.race(f"sqlite:///{tmp_path / 'ticks.db'}", backend)
+    # Then one job per tick, each run at most once
+    recurrence_race.assert_one_job_per_tick(result)
     backend.close()
 
 
