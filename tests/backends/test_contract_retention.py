@@ -161,3 +161,17 @@ def test_a_job_keeps_at_most_max_job_history_entries(store: Store, clock: FakeCl
     history = store.get(uuid)["history"]
     assert len(history) == 5
     assert history[-1]["event"] == "requeued"
+
+
+def test_jobs_history_count_of_1000_leaves_1000_of_5000_completed_jobs(store: Store) -> None:
+    # The issue's own numbers: 5,000 completed jobs, jobs-history-count 1,000.
+    store.set_config("jobs-history-count", 1000)
+    uuids = store.enqueue_many(JobSpec(type="t", queue="q") for _ in range(5000))
+    reservation = store.reserve(["q"], "w")
+    while reservation is not None:
+        reservation = store.complete(reservation.lease, then_reserve=["q"])
+    assert store.counts()["q"] == {"complete": 5000}
+    assert store.maintain() == 4000
+    assert store.counts()["q"] == {"complete": 1000}
+    kept = {r["uuid"] for r in store.list(state="complete", limit=500).records}
+    assert kept <= set(uuids[-1000:])  # the newest are kept
