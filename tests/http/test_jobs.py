@@ -184,13 +184,25 @@ def test_actions_on_a_running_job_are_requests(api: Client, store: Store) -> Non
     assert store.get(uuid)["control"] == "cancel"
 
 
+def test_timeout_takes_a_running_job_back_at_once(api: Client, store: Store) -> None:
+    uuid = make_running(store)
+    reply = api.post(f"/api/jobs/{uuid}/timeout")
+    assert reply.json() == {
+        "uuid": uuid,
+        "action": "timeout",
+        "state": "waiting",
+        "requested": False,
+    }
+    assert api.post(f"/api/jobs/{uuid}/timeout").status == 409
+
+
 def test_retry_a_failed_job(api: Client, store: Store) -> None:
     uuid = make_failed(store)
     assert api.post(f"/api/jobs/{uuid}/retry").json()["state"] == "waiting"
 
 
 def test_actions_on_an_unknown_job_are_404(api: Client) -> None:
-    for action in ("cancel", "retry", "pause", "resume"):
+    for action in ("cancel", "retry", "pause", "resume", "timeout"):
         assert api.post(f"/api/jobs/nope/{action}").status == 404
 
 
@@ -199,3 +211,12 @@ def test_unknown_action_and_route_are_json_404(api: Client) -> None:
         reply = api.post(path)
         assert reply.status == 404, path
         assert json.loads(reply.body)["error"]
+
+
+def test_recurring_jobs_are_listed(api: Client, store: Store) -> None:
+    from zerog.recurrence import RecurSpec
+
+    assert api.get("/api/recurring").json() == {"recurring": []}
+    rid = store.recur(RecurSpec(type="t", queue="nightly", cron="0 3 * * *"))
+    listed = api.get("/api/recurring").json()["recurring"]
+    assert [(r["id"], r["queue"], r["cron"]) for r in listed] == [(rid, "nightly", "0 3 * * *")]

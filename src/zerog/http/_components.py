@@ -145,6 +145,7 @@ SCHEMAS: dict[str, Any] = {
     "QueuePaused": obj({"queue": STRING, "paused": {"type": "boolean"}}),
     "QueueKicked": obj({"queue": STRING, "kicked": INTEGER}),
     "WorkerList": obj({"workers": {"type": "array", "items": {"type": "object"}}}),
+    "RecurringList": obj({"recurring": {"type": "array", "items": {"type": "object"}}}),
     "Health": obj({"status": STRING}),
     "StreamEvent": obj(
         {

@@ -29,6 +29,7 @@ from zerog.http.queues import (
     QueueActionHandler,
     QueueHandler,
     QueueListHandler,
+    RecurringListHandler,
     WorkerListHandler,
 )
 from zerog.http.stream import JobStreamHandler
@@ -54,6 +55,7 @@ def api_routes(api: ApiContext) -> list[Route]:
         (rf"/api/queues/{SEGMENT}/({queues})", QueueActionHandler),
         (rf"/api/queues/{SEGMENT}", QueueHandler),
         (r"/api/workers", WorkerListHandler),
+        (r"/api/recurring", RecurringListHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),
         (r"/healthz", HealthHandler),

@@ -18,7 +18,7 @@ from zerog.record import JobSpec, Record, eta_seconds
 from zerog.states import ALL_STATES, State
 from zerog.store import Store
 
-JOB_ACTIONS = ("cancel", "retry", "pause", "resume")
+JOB_ACTIONS = ("cancel", "retry", "pause", "resume", "timeout")
 STATE_NAMES = frozenset(state.value for state in ALL_STATES)
 SUMMARY_LEFT_OUT = frozenset({"values", "events", "errors", "result", "samples", "history"})
 """Keys a list leaves out: each may be up to a megabyte, and a page holds 500 jobs."""
@@ -163,17 +163,21 @@ def summary(record: Record, now: float) -> Record:
 
 
 class JobActionHandler(ApiHandler):
-    """``POST /api/jobs/{uuid}/{cancel,retry,pause,resume}``; 409 when the state forbids it.
+    """``POST /api/jobs/{uuid}/{cancel,retry,pause,resume,timeout}``; 409 when the state
+    forbids it.
 
     Cancel and pause of a running job are requests: the job's worker learns of them at its
     next heartbeat and settles the job itself, so the answer says ``requested`` and the job
-    is still ``running``.
+    is still ``running``. A timeout ends a running job's lease and takes it back at once.
     """
 
     async def post(self, uuid: str, action: str) -> None:
         uuid = self.param(uuid, "the job id")
-        state = await self.call(lambda store: store.act(uuid, action))
-        requested = state == State.RUNNING
+        if action == "timeout":
+            state = await self.call(lambda store: store.timeout(uuid))
+        else:
+            state = await self.call(lambda store: store.act(uuid, action))
+        requested = state == State.RUNNING and action != "timeout"
         self.send_json(
             {"uuid": uuid, "action": action, "state": str(state), "requested": requested}
         )

@@ -16,6 +16,7 @@ from zerog import __version__, registry
 from zerog.http import _components as c
 from zerog.http._base import ApiHandler
 from zerog.http._schema import schema_of
+from zerog.http.jobs import JOB_ACTIONS
 
 Operation = dict[str, Any]
 JSON = "application/json"
@@ -29,6 +30,13 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths.update(_type_paths(prefix))
     paths.update(_queue_paths(prefix))
     paths[f"{prefix}/api/workers"] = _workers_path()
+    paths[f"{prefix}/api/recurring"] = {
+        "get": {
+            "operationId": "listRecurring",
+            "summary": "Recurring jobs: schedule, next due time, jobs spawned",
+            "responses": _answers(("200", "the recurring jobs", "RecurringList")),
+        }
+    }
     paths.update(_system_paths(prefix))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -116,7 +124,7 @@ def _job_paths(prefix: str) -> dict[str, Any]:
         },
         f"{prefix}/api/jobs/{{uuid}}/stream": {"get": _stream_operation(uuid)},
     }
-    for action in ("cancel", "retry", "pause", "resume"):
+    for action in JOB_ACTIONS:
         paths[f"{prefix}/api/jobs/{{uuid}}/{action}"] = {
             "post": {
                 "operationId": f"{action}Job",

@@ -94,3 +94,11 @@ class WorkerListHandler(ApiHandler):
     async def get(self) -> None:
         workers = await self.call(lambda store: store.workers())
         self.send_json({"workers": workers})
+
+
+class RecurringListHandler(ApiHandler):
+    """``GET /api/recurring``: the recurring jobs (schedule, next due time, jobs spawned)."""
+
+    async def get(self) -> None:
+        found = await self.call(lambda store: store.recurrences())
+        self.send_json({"recurring": found})
