@@ -325,6 +325,8 @@ class Store:
             raise InvalidOptions(f"priority must be an integer, not {change.priority!r}")
         for tag in (*change.add_tags, *change.remove_tags):
             _check_tag(tag)
+        if change.delay_seconds is not None and not change.delay_seconds >= 0:
+            raise InvalidOptions(f"delay must be >= 0 seconds, not {change.delay_seconds!r}")
         record = self.backend.alter(uuid, change, worker)
         self._changed("altered", uuid, record["state"], worker=worker)
         if record["state"] == State.WAITING:
@@ -338,6 +340,10 @@ class Store:
     def move(self, uuid: str, queue: str) -> Record:
         """Move a job that is not running to another queue (it keeps its place in time)."""
         return self.alter(uuid, Change(queue=queue))
+
+    def reschedule(self, uuid: str, delay_seconds: float) -> Record:
+        """Make a waiting or scheduled job due ``delay_seconds`` from now (0: ready now)."""
+        return self.alter(uuid, Change(delay_seconds=delay_seconds))
 
     def tag(self, uuid: str, *tags: str) -> Record:
         """Add tags to a job."""

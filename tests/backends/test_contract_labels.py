@@ -174,3 +174,29 @@ def test_timeout_ends_a_running_job_s_lease_now(backend: Backend) -> None:
     assert "timed-out" in events(backend, lease.uuid)
     with pytest.raises(InvalidTransition):
         backend.act(lease.uuid, "timeout")
+
+
+def test_a_queued_job_can_be_rescheduled(backend: Backend, clock: FakeClock) -> None:
+    uuid = put_job(backend)
+    record = backend.alter(uuid, Change(delay_seconds=30.0))
+    assert (record["state"], record["ready_at"]) == ("scheduled", clock.now + 30.0)
+    assert events(backend, uuid)[-1] == "rescheduled"
+    assert reserve(backend) is None
+    clock.advance(30.0)
+    assert take(backend).lease.uuid == uuid
+
+
+def test_a_scheduled_job_rescheduled_to_now_is_ready(backend: Backend) -> None:
+    uuid = put_job(backend, delay_seconds=600.0)
+    assert backend.alter(uuid, Change(delay_seconds=0.0))["state"] == "waiting"
+    assert take(backend).lease.uuid == uuid
+
+
+def test_only_waiting_or_scheduled_jobs_can_be_rescheduled(backend: Backend) -> None:
+    first = put_job(backend, "a")
+    dependent = put_job(backend, "b", depends=[first])
+    with pytest.raises(InvalidTransition):
+        backend.alter(dependent, Change(delay_seconds=5.0))
+    lease = take(backend, "a").lease
+    with pytest.raises(InvalidTransition):
+        backend.alter(lease.uuid, Change(delay_seconds=5.0))

@@ -625,6 +625,15 @@ def test_a_failed_job_moved_to_another_queue_runs_there(client):
     assert client.jobs.get("nope") is None
 
 
+def test_move_with_a_delay_reschedules_a_queued_job(client, clock):
+    jid = client.queue("q").put(myJob, {})
+    client.jobs[jid].move("later", delay=60)
+    assert client.jobs[jid].state == "scheduled"
+    assert client.queue("later").pop() is None
+    clock.advance(60)
+    assert client.queue("later").pop().jid == jid
+
+
 def test_history_tells_what_happened(client):
     jid = client.queue("q").put(myJob, {})
     client.queue("q").pop().complete()

@@ -241,3 +241,17 @@ def would_cycle(uuid: str, on: str, depends_of: Callable[[str], list[str]]) -> b
         seen.add(current)
         todo.extend(depends_of(current))
     return False
+
+
+RESCHEDULABLE = frozenset({State.WAITING.value, State.SCHEDULED.value})
+"""States whose due time an operator may move (Change.delay_seconds)."""
+
+
+def reschedule(record: Record, delay_seconds: float, now: float) -> str:
+    """Make a waiting or scheduled job due ``delay_seconds`` from now; returns the history
+    detail. The caller has checked the state (:data:`RESCHEDULABLE`)."""
+    delay = max(0.0, float(delay_seconds))
+    record["ready_at"] = now + delay
+    record["state"] = State.SCHEDULED.value if delay > 0 else State.WAITING.value
+    record["updated_at"] = now
+    return f"due in {delay:g} s"

@@ -213,11 +213,13 @@ class Change:
 
     ``priority``, ``queue`` (a move) and the dependencies may change only while the job is
     not running and not finished (waiting, scheduled, depends or paused); tags and tracking
-    may change in any state.
+    may change in any state. ``delay_seconds`` reschedules a waiting or scheduled job (0:
+    ready now), history ``rescheduled``; a job in depends or paused has no due time to move.
     """
 
     priority: int | None = None
     queue: str | None = None
+    delay_seconds: float | None = None  # a waiting or scheduled job is due this long from now.
     add_tags: Sequence[str] = ()
     remove_tags: Sequence[str] = ()
     tracked: bool | None = None
@@ -231,6 +233,7 @@ class Change:
         return (
             self.priority is not None
             or self.queue is not None
+            or self.delay_seconds is not None
             or bool(self.depend or self.undepend or self.undepend_all)
         )
 

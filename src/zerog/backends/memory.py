@@ -475,6 +475,8 @@ class MemoryBackend(Backend):
                 raise InvalidTransition(
                     uuid, before, "change the queue, priority or dependencies of"
                 )
+            if change.delay_seconds is not None and before not in _common.RESCHEDULABLE:
+                raise InvalidTransition(uuid, before, "reschedule")
             added = self._new_dependencies(uuid, change.depend)
             self._alter_placement(record, change, worker, now)
             self._alter_labels(record, change)
@@ -508,6 +510,9 @@ class MemoryBackend(Backend):
             detail = f"{record['queue']} -> {change.queue}"
             record["queue"] = change.queue
             self._log(uuid, now, "moved", record["state"], worker, detail)
+        if change.delay_seconds is not None:
+            detail = _common.reschedule(record, change.delay_seconds, now)
+            self._log(uuid, now, "rescheduled", record["state"], worker, detail)
         record["updated_at"] = now
 
     @staticmethod

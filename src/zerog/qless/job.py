@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zerog.backends.base import Change
-from zerog.errors import LostLockError, NotSupported
+from zerog.errors import LostLockError
 from zerog.qless.data import from_values, import_klass
 from zerog.qless.failure import failure_of
 from zerog.qless.hold import Hold, NoHold, retries_left_after_retry
@@ -218,14 +218,12 @@ class Job:
         store = self.client.store
         if self.state == State.RUNNING and not isinstance(self._hold, NoHold):
             return self.complete(queue, delay, depends)
-        if delay:
-            raise NotSupported(
-                "move(delay=...) of a job that is not running: zerog cannot reschedule a "
-                "queued job yet; move it, then let it run"
-            )
         if self.state in FINAL_STATES and self.state != State.COMPLETE:
             store.act(self.jid, "retry")
-        record = store.alter(self.jid, Change(queue=queue, depend=list(depends or ())))
+        change = Change(
+            queue=queue, depend=list(depends or ()), delay_seconds=float(delay) if delay else None
+        )
+        record = store.alter(self.jid, change)
         self.queue_name = queue
         self._load_status(record)
         return self.state

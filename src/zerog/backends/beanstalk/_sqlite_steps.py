@@ -172,17 +172,18 @@ def kick(
 
 
 def alter(txn: Txn, uuid: str, change: Change, worker: str | None, enter: Enter) -> Altered:
-    """Backend.alter, and the job's entry after it. An entry's tube and priority are fixed, so
-    a job moved or re-prioritised gets a new one (ready, or held back in depends); so does a
-    job made to depend (its ready entry would be delivered); one made ready by an undepend
-    has its held-back entry kicked. A paused job that moved keeps none: resume gives it one.
-    Every entry left behind is stale."""
+    """Backend.alter, and the job's entry after it. An entry's tube, priority and delay are
+    fixed, so a job moved, re-prioritised or rescheduled gets a new one (ready, or held back
+    in depends); so does a job made to depend (its ready entry would be delivered); one made
+    ready by an undepend has its held-back entry kicked. A paused job that moved keeps none:
+    resume gives it one. Every entry left behind is stale."""
     before = txn.conn.execute(BQ.entry_row, (uuid,)).fetchone()
     record = alter_step(txn, uuid, change, worker)  # JobNotFound when before is None.
     seq, old_bid = before[0], before[7]
     readied = any(s == seq for s, _uuid in txn.readied)
     stale = enter_readied(txn, enter)[0]  # this job too, when it left depends.
     placed = (record["queue"], record["priority"]) != (before[3], before[4])
+    placed = placed or change.delay_seconds is not None  # a new due time: a new delay.
     left = before[2] in READY and record["state"] == DEPENDS
     if not readied and (placed or left or old_bid is None):
         entered = enter_new(txn, seq, enter)

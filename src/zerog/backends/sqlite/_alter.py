@@ -27,6 +27,8 @@ def alter_step(txn: Txn, uuid: str, change: Change, worker: str | None) -> Recor
         raise InvalidTransition(
             uuid, before["state"], "change the queue, priority or dependencies of"
         )
+    if change.delay_seconds is not None and before["state"] not in _common.RESCHEDULABLE:
+        raise InvalidTransition(uuid, before["state"], "reschedule")
     added = dependencies(txn.conn, change.depend)
     refuse_cycles(txn.conn, uuid, added.pending)
     record = dict(before)
@@ -49,6 +51,9 @@ def _placement(txn: Txn, seq: int, record: Record, change: Change, worker: str |
         detail = f"{record['queue']} -> {change.queue}"
         record["queue"] = change.queue
         txn.log(seq, "moved", record["state"], worker, detail)
+    if change.delay_seconds is not None:
+        detail = _common.reschedule(record, change.delay_seconds, txn.now)
+        txn.log(seq, "rescheduled", record["state"], worker, detail)
     record["updated_at"] = txn.now
 
 
