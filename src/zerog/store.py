@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zerog import config as configuration
+from zerog import stats as statistics
 from zerog.backends import open_backend
 from zerog.backends.base import (
     Attempts,
@@ -30,7 +31,7 @@ from zerog.backends.base import (
     ReserveRequest,
     Settlement,
 )
-from zerog.errors import InvalidOptions
+from zerog.errors import InvalidOptions, JobNotFound
 from zerog.record import JobSpec, Record, eta_seconds, new_record, to_json
 from zerog.recurrence import RecurSpec, new_recurrence
 from zerog.settings import Settings
@@ -396,8 +397,6 @@ class Store:
 
     def get_recurrence(self, recurrence_id: str) -> dict[str, Any]:
         """One recurrence; JobNotFound when there is none."""
-        from zerog.errors import JobNotFound
-
         for doc in self.backend.recurrences(None):
             if doc["id"] == recurrence_id:
                 return doc
@@ -450,11 +449,9 @@ class Store:
     def queue_stats(self, queue: str, day: float | None = None) -> dict[str, Any]:
         """qless's statistics of a queue for a day (default today, UTC): wait and run times
         (count, mean, std, histogram), failures and retries."""
-        from zerog import stats
-
         self.stats.flush()
         when = self.clock() if day is None else day
-        return stats.summary(self.backend.stats(queue, stats.day_of(when)))
+        return statistics.summary(self.backend.stats(queue, statistics.day_of(when)))
 
     def maintain(self) -> int:
         """Periodic upkeep run by workers and the server: flush statistics, refresh the

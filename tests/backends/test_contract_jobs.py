@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from zerog.backends.base import Backend
-from zerog.errors import JobNotFound
+from zerog.errors import JobNotFound, UnknownDependency
 from zerog.states import State
 from zerog.testing import FakeClock
 
@@ -62,6 +62,23 @@ def test_put_many_stores_every_job(backend: Backend) -> None:
     backend.put_many(records)
     # Then each is stored and reserved in put order
     assert [take(backend).lease.uuid for _ in records] == [r["uuid"] for r in records]
+
+
+def test_put_many_stores_none_when_one_put_fails(backend: Backend) -> None:
+    # Given a batch whose second job depends on a job that does not exist
+    first = put_job(backend)
+    batch = [
+        job_record(backend, depends=[first], unique="only-once"),
+        job_record(backend, depends=["no-such-job"]),
+    ]
+    # When it is put, the whole batch is refused
+    with pytest.raises(UnknownDependency):
+        backend.put_many(batch)
+    # Then nothing of it stays: not the first job, its link or its unique key
+    with pytest.raises(JobNotFound):
+        backend.get(batch[0]["uuid"])
+    assert backend.get(first)["dependents"] == []
+    assert backend.put(job_record(backend, unique="only-once")).outcome == "put"
 
 
 # --- which job a reserve takes --------------------------------------------------------------

@@ -108,14 +108,19 @@ class MemoryBackend(Backend):
             return self._put(record, now)
 
     def put_many(self, records: Iterable[Record]) -> list[Placed]:
-        """All of them or none: the store is rolled back to a copy when one put fails."""
+        """All of them or none: when one put fails, the jobs stored before it are taken out
+        again (the work is the batch's size, not the store's)."""
         with self._atomic() as now:
-            saved = self._snapshot()
+            placed: list[Placed] = []
+            debounce, seq = dict(self._debounce), self._seq
             try:
-                return [self._put(record, now) for record in records]
+                for record in records:
+                    placed.append(self._put(record, now))
             except BaseException:
-                self._restore(saved)
+                self._forget([p.uuid for p in placed if p.outcome in ("put", "delayed")])
+                self._debounce, self._seq = debounce, seq
                 raise
+            return placed
 
     def _put(self, record: Record, now: float) -> Placed:
         uuid = record["uuid"]
@@ -179,24 +184,17 @@ class MemoryBackend(Backend):
             return uuid
         return None
 
-    def _snapshot(self) -> str:
-        state = {
-            "jobs": self._jobs,
-            "history": self._history,
-            "uniques": self._uniques,
-            "debounce": self._debounce,
-            "seq": self._seq,
-        }
-        return json.dumps(state)
-
-    def _restore(self, saved: str) -> None:
-        state = json.loads(saved)
-        self._jobs, self._history = state["jobs"], state["history"]
-        self._uniques, self._debounce, self._seq = state["uniques"], state["debounce"], state["seq"]
-        self._heaps = {}
-        for record in self._jobs.values():
-            if record["state"] in READY:
-                self._enqueue(record)
+    def _forget(self, uuids: list[str]) -> None:
+        """Take jobs just put out again (their heap entries turn stale and are skipped)."""
+        for uuid in uuids:
+            record = self._jobs.pop(uuid)
+            del self._history[uuid]
+            for dependency in record.get("depends") or ():
+                dependents = self._jobs.get(dependency, {}).get("dependents") or []
+                if uuid in dependents:
+                    dependents.remove(uuid)
+            if self._uniques.get(record.get("unique_key") or "") == uuid:
+                del self._uniques[record["unique_key"]]
 
     def _changed_state(self, record: Record, before: str, now: float) -> None:
         """What follows a state change in the same step: the unique key, the dependents, and

@@ -93,13 +93,18 @@ def _untag(args: argparse.Namespace) -> int:
     return _changed(args, lambda store: store.untag(args.uuid, *args.value))
 
 
+def _say(args: argparse.Namespace, doc: dict[str, Any], line: str) -> None:
+    """``doc`` as JSON with ``--json``, else ``line``."""
+    if args.json:
+        print_json(doc)
+    else:
+        console().print(Text(line))
+
+
 def _timeout(args: argparse.Namespace) -> int:
     with closing(open_store(args)) as store:
         state = store.timeout(args.uuid)
-    if args.json:
-        print_json({"uuid": args.uuid, "state": state})
-    else:
-        console().print(Text(f"job {args.uuid} timed out: it is {state} now"))
+    _say(args, {"uuid": args.uuid, "state": state}, f"job {args.uuid} timed out: it is {state} now")
     return EXIT_OK
 
 
@@ -129,10 +134,8 @@ def _recurring(args: argparse.Namespace) -> int:
 def _unrecur(args: argparse.Namespace) -> int:
     with closing(open_store(args)) as store:
         removed = store.unrecur(args.id)
-    if args.json:
-        print_json({"id": args.id, "removed": removed})
-    else:
-        console().print(Text(f"recurring job {args.id} {'stopped' if removed else 'not found'}"))
+    line = f"recurring job {args.id} {'stopped' if removed else 'not found'}"
+    _say(args, {"id": args.id, "removed": removed}, line)
     return EXIT_OK if removed else 1
 
 
