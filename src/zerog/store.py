@@ -157,15 +157,22 @@ class Store:
         then_reserve: Then = None,
     ) -> Next:
         """The run finished: the job is complete."""
+        return self._write(lease, self.completion(result, result_code, progress), then_reserve)
+
+    def completion(
+        self, result: Any = None, result_code: int | None = None, progress: Progress | None = None
+    ) -> Settlement:
+        """The settlement that completes a run, checked (sizes) but not written: for
+        :meth:`settle_batch`, which writes several at once."""
         to_json(result, "job result", self.settings.max_result_bytes)
-        settlement = Settlement(
+        self._check_progress(progress)
+        return Settlement(
             state=State.COMPLETE,
             event="completed",
             result=result,
             result_code=result_code,
             progress=progress,
         )
-        return self._settle(lease, settlement, then_reserve)
 
     def advance(
         self,
@@ -269,21 +276,57 @@ class Store:
         self._settle(lease, settlement)
 
     def _settle(self, lease: Lease, settlement: Settlement, then_reserve: Then = None) -> Next:
-        if settlement.progress is not None and settlement.progress.values is not None:
-            to_json(settlement.progress.values, "job values", self.settings.max_values_bytes)
+        self._check_progress(settlement.progress)
+        return self._write(lease, settlement, then_reserve)
+
+    def _write(self, lease: Lease, settlement: Settlement, then_reserve: Then) -> Next:
+        """Write a checked settlement (and reserve the next job with it, if asked)."""
         following = None
         if then_reserve:
             request = ReserveRequest(queues=list(then_reserve), worker=lease.worker)
             following = self.backend.settle_and_reserve(lease, settlement, request)
         else:
             self.backend.settle(lease, settlement)
-        self._changed(settlement.event, lease.uuid, settlement.state, worker=lease.worker)
-        self.stats.settled(lease.uuid, settlement, self.clock())
+        self._settled(lease, settlement)
         if following is not None:
             self._reserved(following)
+        return following
+
+    def settle_batch(
+        self,
+        finished: Sequence[tuple[Lease, Settlement]],
+        then_reserve: Then,
+        count: int,
+        worker: str,
+    ) -> list[Reservation]:
+        """Write the settlements of several finished runs (from :meth:`completion`) and
+        reserve up to ``count`` jobs from ``then_reserve``'s queues for ``worker``, in one
+        step where the backend can: a worker running short jobs pays one write per batch.
+        A lease lost meanwhile is logged and skipped; the others are settled."""
+        request = None
+        if then_reserve and count > 0:
+            request = ReserveRequest(queues=list(then_reserve), worker=worker)
+        batch = self.backend.settle_batch(finished, request, count)
+        lost = set(batch.lost)
+        for lease, settlement in finished:
+            if lease.uuid in lost:
+                log.warning("job %s: lease lost before settling (%s)", lease.uuid, settlement.event)
+            else:
+                self._settled(lease, settlement)
+        for reservation in batch.reservations:
+            self._reserved(reservation)
+        return batch.reservations
+
+    def _settled(self, lease: Lease, settlement: Settlement) -> None:
+        """What follows a written settlement: its event, its statistics, a wake-up."""
+        self._changed(settlement.event, lease.uuid, settlement.state, worker=lease.worker)
+        self.stats.settled(lease.uuid, settlement, self.clock())
         if settlement.state == State.WAITING:
             self.wake()
-        return following
+
+    def _check_progress(self, progress: Progress | None) -> None:
+        if progress is not None and progress.values is not None:
+            to_json(progress.values, "job values", self.settings.max_values_bytes)
 
     def rescue_expired(self) -> list[str]:
         """Recover jobs whose worker vanished (lease expired); safe from every worker."""

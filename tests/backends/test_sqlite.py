@@ -308,7 +308,7 @@ def test_reserve_and_rescue_read_their_partial_indexes(
         return " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
 
     # Then each reads its index, in order, with no sort
-    reserve_plan = plan(Q.next_ready, {"queue": "q", "now": 0})
+    reserve_plan = plan(Q.next_ready, {"queue": "q", "now": 0, "limit": 1})
     assert "jobs_ready" in reserve_plan
     assert "TEMP B-TREE" not in reserve_plan
     rescue_plan = plan(Q.to_rescue, {"now": 0, "limit": 1})

@@ -386,6 +386,33 @@ def test_a_settle_and_reserve_runs_no_more_statements_than_before_the_flow_featu
         backend.close()
 
 
+def test_a_batch_of_eight_runs_and_eight_claims_is_one_transaction_of_few_statements(
+    tmp_path: Path,
+) -> None:
+    # Given eight running jobs and eight waiting ones
+    backend = SqliteBackend(tmp_path / "batch.db")
+    try:
+        store = Store(backend)
+        for _ in range(16):
+            store.enqueue(JobSpec(type="t", queue="q"))
+        finished = [(store.reserve(["q"], "w").lease, store.completion()) for _ in range(8)]
+        # When a worker writes the eight runs and claims eight more in one batch
+        seen: list[str] = []
+        conn = backend._db.connection()
+        conn.set_trace_callback(seen.append)
+        taken = store.settle_batch(finished, ["q"], 8, "w")
+        conn.set_trace_callback(None)
+        # Then that is BEGIN, three statements per run (lease check, update, history), one
+        # read of the eight ready jobs, two per claim (start, history) and COMMIT: 42, where
+        # eight settle-and-reserve steps run 64
+        assert len(taken) == 8
+        statements = [sql for i, sql in enumerate(seen) if i == 0 or sql != seen[i - 1]]
+        assert (statements[0], statements[-1]) == ("BEGIN IMMEDIATE", "COMMIT")
+        assert len(statements) == 2 + 8 * 3 + 1 + 8 * 2
+    finally:
+        backend.close()
+
+
 def test_reserve_and_retention_queries_read_their_indexes(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "plan.db")
     conn = backend._db.connection()
@@ -395,7 +422,7 @@ def test_reserve_and_retention_queries_read_their_indexes(tmp_path: Path) -> Non
 
     try:
         for sql, params in (
-            (Q.next_ready, {"queue": "q", "now": 0}),
+            (Q.next_ready, {"queue": "q", "now": 0, "limit": 1}),
             (Q.ready_scan, {"queue": "q", "now": 0, "priority": 0, "seq": 0, "limit": 1}),
         ):
             assert "jobs_ready" in plan(sql, params)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from zerog.errors import InvalidTransition, NotSupported
+from zerog.errors import InvalidTransition, NotSupported, ReservationLost
 from zerog.record import Record
 from zerog.states import State
 
@@ -76,6 +76,15 @@ class ReserveRequest:
 
     queues: Sequence[str]
     worker: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Batch:
+    """What :meth:`Backend.settle_batch` did: the uuids whose lease was lost (not settled)
+    and the jobs it reserved, in order."""
+
+    lost: list[str]
+    reservations: list[Reservation]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -346,6 +355,34 @@ class Backend(abc.ABC):
         of two. If the settle raises, nothing is reserved."""
         self.settle(lease, settlement)
         return self.reserve(request)
+
+    def settle_batch(
+        self,
+        finished: Sequence[tuple[Lease, Settlement]],
+        request: ReserveRequest | None,
+        count: int,
+    ) -> Batch:
+        """:meth:`settle` each finished run, then :meth:`reserve` up to ``count`` jobs for
+        ``request`` (none when it is None): how a worker running short jobs writes several
+        at a time. A lease no longer held is reported in ``Batch.lost`` (nothing written for
+        it) and the others are settled all the same. The settlements carry no ``queue`` or
+        ``depends`` (no pipeline step), so a lost lease is the one way a settle can fail.
+
+        A backend that can do it all in one step overrides this (one commit, one round trip
+        for the lot); this default does it one by one."""
+        lost = []
+        for lease, settlement in finished:
+            try:
+                self.settle(lease, settlement)
+            except ReservationLost:
+                lost.append(lease.uuid)
+        taken: list[Reservation] = []
+        while request is not None and len(taken) < count:
+            reservation = self.reserve(request)
+            if reservation is None:
+                break
+            taken.append(reservation)
+        return Batch(lost=lost, reservations=taken)
 
     @abc.abstractmethod
     def rescue_expired(self, limit: int = 100) -> list[str]:

@@ -41,9 +41,31 @@ def reserve_step(txn: Txn, queues: Sequence[str], worker: str) -> Taken | None:
     return None
 
 
+def reserve_batch(txn: Txn, queues: Sequence[str], worker: str, count: int) -> list[Taken]:
+    """Up to ``count`` jobs, taken as that many :func:`reserve_step` calls would take them.
+    On the fast path the first queue's ready jobs are read in one statement; whatever that
+    does not find (a paused or limited queue, a due recurrence, the next queues) is looked
+    for one job at a time."""
+    taken: list[Taken] = []
+    if count > 1 and queues:
+        params = {"queue": queues[0], "now": txn.now, "limit": count}
+        for row in txn.conn.execute(Q.next_ready, params).fetchall():
+            columns = columns_of(row)
+            if columns["expires_at"] is not None and columns["expires_at"] <= txn.now:
+                expire_step(txn, row[0], columns["state"])
+                continue
+            taken.append(start(txn, row, columns, worker))
+    while len(taken) < count:
+        one = reserve_step(txn, queues, worker)
+        if one is None:
+            break
+        taken.append(one)
+    return taken
+
+
 def _first_ready(txn: Txn, queue: str, worker: str, sql: str) -> Taken | None:
     """The first ready job ``sql`` finds, expiring those past their TTL on the way."""
-    params = {"queue": queue, "now": txn.now}
+    params = {"queue": queue, "now": txn.now, "limit": 1}
     while True:
         row = txn.conn.execute(sql, params).fetchone()
         if row is None:

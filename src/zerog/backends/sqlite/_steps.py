@@ -9,6 +9,7 @@ transaction. The beanstalk backend's record store runs these same steps.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from zerog.backends import _common
@@ -85,6 +86,27 @@ def settle_step(
         has_dependents=job.has_dependents,
     )
     return job.seq, record
+
+
+def encoded_of(settlement: Settlement) -> Encoded:
+    """The settlement's result and values as JSON, made before the transaction begins."""
+    values = settlement.progress.values if settlement.progress else None
+    return Encoded(settlement.result, values)
+
+
+def settle_all(
+    txn: Txn, finished: Sequence[tuple[Lease, Settlement]], encoded: Sequence[Encoded]
+) -> list[str]:
+    """:func:`settle_step` for each finished run (see Backend.settle_batch); returns the
+    uuids whose lease was lost. Nothing is written for those: ``held`` is a step's first
+    statement, and batched settlements have no dependencies to check after it."""
+    lost = []
+    for (lease, settlement), json_of in zip(finished, encoded, strict=True):
+        try:
+            settle_step(txn, lease, settlement, json_of)
+        except ReservationLost:
+            lost.append(lease.uuid)
+    return lost
 
 
 def rescue_step(txn: Txn, limit: int) -> list[tuple[int, str, str]]:

@@ -24,6 +24,7 @@ from zerog.backends import _common
 from zerog.backends.base import (
     STALE_WORKER_SECONDS,
     Backend,
+    Batch,
     Capability,
     Change,
     Control,
@@ -42,14 +43,16 @@ from zerog.backends.sqlite import _db, _open, _recur
 from zerog.backends.sqlite._alter import alter_step
 from zerog.backends.sqlite._prune import prune_step
 from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._reserve import Taken, reserve_step
+from zerog.backends.sqlite._reserve import Taken, reserve_batch, reserve_step
 from zerog.backends.sqlite._rows import Encoded, dumps, record_of, with_flow_keys
 from zerog.backends.sqlite._sql import Q, list_sql
 from zerog.backends.sqlite._steps import (
     appends,
+    encoded_of,
     held,
     move_step,
     rescue_step,
+    settle_all,
     settle_step,
 )
 from zerog.backends.sqlite._txn import Txn, cap_history, write
@@ -154,10 +157,12 @@ class SqliteBackend(Backend):
             request,
         )
 
+    @classmethod
+    def _reservation(cls, taken: Taken | None, request: ReserveRequest) -> Reservation | None:
+        return None if taken is None else cls._reserved(taken, request)
+
     @staticmethod
-    def _reservation(taken: Taken | None, request: ReserveRequest) -> Reservation | None:
-        if taken is None:
-            return None
+    def _reserved(taken: Taken, request: ReserveRequest) -> Reservation:
         # The document is decoded after COMMIT: other processes wait for the lock meanwhile.
         doc, columns = taken
         record: Record = json.loads(doc)
@@ -192,22 +197,40 @@ class SqliteBackend(Backend):
         return Control(record["control"] or "")
 
     def settle(self, lease: Lease, settlement: Settlement) -> None:
-        values = settlement.progress.values if settlement.progress else None
-        encoded = Encoded(settlement.result, values)
+        encoded = encoded_of(settlement)
         self.transact(lambda txn: settle_step(txn, lease, settlement, encoded))
 
     def settle_and_reserve(
         self, lease: Lease, settlement: Settlement, request: ReserveRequest
     ) -> Reservation | None:
         """Both in one transaction: one lock hand-over and one commit per job, not two."""
-        values = settlement.progress.values if settlement.progress else None
-        encoded = Encoded(settlement.result, values)
+        encoded = encoded_of(settlement)
 
         def both(txn: Txn) -> Taken | None:
             settle_step(txn, lease, settlement, encoded)
             return reserve_step(txn, request.queues, request.worker)
 
         return self._reservation(self.transact(both), request)
+
+    def settle_batch(
+        self,
+        finished: Sequence[tuple[Lease, Settlement]],
+        request: ReserveRequest | None,
+        count: int,
+    ) -> Batch:
+        """All of it in one transaction: one lock hand-over and one commit per batch."""
+        encoded = [encoded_of(settlement) for _lease, settlement in finished]
+
+        def batch(txn: Txn) -> tuple[list[str], list[Taken]]:
+            lost = settle_all(txn, finished, encoded)
+            if request is None:
+                return lost, []
+            return lost, reserve_batch(txn, request.queues, request.worker, count)
+
+        lost, taken = self.transact(batch)
+        if request is None:
+            return Batch(lost=lost, reservations=[])
+        return Batch(lost=lost, reservations=[self._reserved(t, request) for t in taken])
 
     def rescue_expired(self, limit: int = 100) -> list[str]:
         if limit <= 0:

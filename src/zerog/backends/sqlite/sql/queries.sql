@@ -38,14 +38,14 @@ DROP TRIGGER IF EXISTS temp.history_cap;
 -- The state list must stay literally equal to the jobs_ready index's, or the index is not used.
 -- The fast path: a paused queue, a queue that owes a recurring job and any limit make it find
 -- nothing, and the reserve step looks closer (flow_probe). Each NOT EXISTS is one lookup, made
--- once per call.
+-- once per call. :limit is 1 for one reserve, more for a worker's batch.
 SELECT * FROM jobs
 WHERE queue = :queue AND state IN ('waiting', 'scheduled') AND ready_at <= :now
 AND NOT EXISTS (SELECT 1 FROM queues WHERE name = :queue AND paused_at IS NOT NULL)
 AND NOT EXISTS (SELECT 1 FROM recurring WHERE queue = :queue AND next_at <= :now)
 AND NOT EXISTS (SELECT 1 FROM limits)
 ORDER BY priority, seq
-LIMIT 1;
+LIMIT :limit;
 
 -- name: next_ready_plain
 -- next_ready once flow_probe has looked: the queue is not paused and owes no recurring job.
