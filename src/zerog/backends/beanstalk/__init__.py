@@ -64,9 +64,12 @@ reconciler repairs:
    seen to name that job (beanstalkd restarted without a binlog gives ids again).
    One exception, the busy worker's hot path: a job that completed (or was cancelled) and
    whose worker wants the next one has its entry deleted in the same buffer as the next
-   reserve, before the commit (one round trip per job, not two). If that commit then fails,
-   the job is still running under its lease, and when the lease expires the rescue gives it
-   a new entry: exactly what a worker dying before its settlement leaves. A release or a
+   reserve, before the commit (one round trip per job, not two); a worker writing a batch
+   of completions deletes all their entries and reserves its next jobs in one buffer, then
+   settles and claims in one transaction (``settle_batch``: one round trip and one commit
+   per batch). If that commit then fails, each job is still running under its lease, and
+   when the lease expires the rescue gives it a new entry: exactly what a worker dying
+   before its settlement leaves. A release or a
    bury is never done early: a released entry could be delivered while the lease is still
    live, and be held back for a whole TTR. As that next entry was reserved before the
    settlement, a settlement that makes a better-placed job ready (a released dependent, a
@@ -102,7 +105,7 @@ and never while another lease is live. Every repair is idempotent and bounded, s
 of workers may run the reconciler at once.
 
 **Traps.** Each command goes out in one buffer with ``TCP_NODELAY`` (no 40 ms delayed-ACK
-stall; ``_conn``), and so do a finished job's delete and the next reserve. JOB_TOO_BIG
+stall; ``_conn``), and so do finished jobs' deletes and the next reserves. JOB_TOO_BIG
 (``-z`` below the size of a uuid) and DRAINING are reported plainly (``_entries``).
 DEADLINE_SOON (beanstalkd's answer to a reserve that finds nothing while the connection holds
 an entry in its last TTR second): the TTR margin keeps it rare; a reserve that meets it

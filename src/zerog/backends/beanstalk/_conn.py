@@ -10,9 +10,9 @@ reservation (put, delete, kick, stats) go through the thread's command link.
 
 Each command is one ``sendall`` of one buffer (greenstalk writes ``put`` and its body
 together), and ``TCP_NODELAY`` is set, so no command waits out Nagle's algorithm against the
-server's delayed ACK (the 40 ms stall of request/response protocols). The one pair of
-commands zerog pipelines, a finished job's delete and the next reserve, also goes out as one
-buffer (:class:`Client`, greenstalk's client with that one exchange added).
+server's delayed ACK (the 40 ms stall of request/response protocols). The one exchange
+zerog pipelines, the deletes of finished jobs' entries and the reserves of the next ones,
+also goes out as one buffer (:class:`Client`, greenstalk's client with that exchange added).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import os
 import socket
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -42,30 +42,64 @@ _BROKEN = (OSError, greenstalk.UnknownResponseError, AssertionError)  # greensta
 _pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 
 
+RESERVE_NOW = b"reserve-with-timeout 0\r\n"
+TIMED_OUT = b"TIMED_OUT"
+DRY = (TIMED_OUT, b"DEADLINE_SOON")  # a reserve's answers when nothing is ready.
+
+
+@dataclass(frozen=True)
+class Pipelined:
+    """The answers to one pipelined buffer of deletes and reserves."""
+
+    deleted: list[bool]  # per id sent: whether it was deleted (False: NOT_FOUND, or refused).
+    jobs: list[greenstalk.Job[str]]  # every entry reserved, in the order beanstalkd gave them.
+    ended: bytes | None  # the first answer that reserved nothing (TIMED_OUT, DEADLINE_SOON, an
+    # error), None when every reserve took an entry.
+
+
 class Client(greenstalk.Client[str]):
-    """greenstalk's client, plus the one exchange zerog sends as two commands in one buffer."""
+    """greenstalk's client, plus the one exchange zerog pipelines: deletes and reserves."""
 
     def delete_and_reserve(self, bid: int) -> tuple[bool, greenstalk.Job[str] | None]:
         """``delete bid`` and ``reserve-with-timeout 0`` in one round trip: a busy worker's
         job finished and it wants the next. Returns whether the entry was deleted (False:
         NOT_FOUND) and the entry reserved (None: TIMED_OUT, or DEADLINE_SOON, which the
-        caller's next plain reserve meets again). Both answers are read before an error is
-        raised, so the connection stays in step."""
-        self._sock.sendall(b"delete %d\r\nreserve-with-timeout 0\r\n" % bid)
-        deleted = self._answer()
-        reserved = self._answer()
-        job = None
-        if reserved[0] == b"RESERVED":
-            job_id, size = int(reserved[1]), int(reserved[2])
-            chunk = self._reader.read(size + 2)
-            if len(chunk) != size + 2 or chunk[-2:] != b"\r\n":
-                raise ConnectionError("unexpected end of a reserved job's body")
-            job = greenstalk.Job(job_id, chunk[:-2].decode("utf-8"))
-        if deleted[0] not in (b"DELETED", b"NOT_FOUND"):
-            raise _error(deleted)
-        if job is None and reserved[0] not in (b"TIMED_OUT", b"DEADLINE_SOON"):
-            raise _error(reserved)
-        return deleted[0] == b"DELETED", job
+        caller's next plain reserve meets again)."""
+        done = self.delete_and_reserve_many([bid], 1)
+        return done.deleted[0], done.jobs[0] if done.jobs else None
+
+    def delete_and_reserve_many(self, bids: Sequence[int], count: int) -> Pipelined:
+        """A ``delete`` for each of ``bids``, then ``count`` times ``reserve-with-timeout
+        0``, sent as one buffer (one round trip): a busy worker's batch finished and it wants
+        the next. Every answer is read, in order, before anything is raised, so that the
+        connection stays in step. Every entry reserved is returned, even one that came after
+        a TIMED_OUT (put meanwhile): the connection holds it, so the caller must know it. An
+        error answer is raised only when nothing was reserved (the caller's next plain
+        command meets it again); otherwise it ends the reserves like TIMED_OUT does."""
+        buffer = b"".join(b"delete %d\r\n" % bid for bid in bids) + RESERVE_NOW * count
+        if not buffer:
+            return Pipelined([], [], None)
+        self._sock.sendall(buffer)
+        deletes = [self._answer() for _ in bids]
+        reserves = [self._reserved() for _ in range(count)]
+        jobs = [job for _answer, job in reserves if job is not None]
+        ended = next((answer[0] for answer, job in reserves if job is None), None)
+        refused = [a for a in deletes if a[0] not in (b"DELETED", b"NOT_FOUND")]
+        refused += [a for a, job in reserves if job is None and a[0] not in DRY]
+        if refused and not jobs:
+            raise _error(refused[0])
+        return Pipelined([answer[0] == b"DELETED" for answer in deletes], jobs, ended)
+
+    def _reserved(self) -> tuple[list[bytes], greenstalk.Job[str] | None]:
+        """A reserve's answer, and the entry it reserved (with its body) if any."""
+        answer = self._answer()
+        if answer[0] != b"RESERVED":
+            return answer, None
+        job_id, size = int(answer[1]), int(answer[2])
+        chunk = self._reader.read(size + 2)
+        if len(chunk) != size + 2 or chunk[-2:] != b"\r\n":
+            raise ConnectionError("unexpected end of a reserved job's body")
+        return answer, greenstalk.Job(job_id, chunk[:-2].decode("utf-8"))
 
     def _answer(self) -> list[bytes]:
         line = self._reader.readline()
@@ -109,11 +143,16 @@ class Link:
                 self.drop()
                 raise self._unavailable(exc) from exc
 
+    def holds(self, generation: int) -> bool:
+        """Whether reservations made in connection ``generation`` are still this link's
+        (the connection was not lost since: beanstalkd releases them then)."""
+        return self._client is not None and self.generation == generation
+
     def held_call(self, generation: int, command: Callable[[Client], object]) -> bool:
         """Run a command on a job this link reserved in connection ``generation``; False
         when the connection was lost since (beanstalkd released the job then)."""
         with self.lock:
-            if self.generation != generation or self._client is None:
+            if not self.holds(generation):
                 return False
             self.call(command, retry=False)
             return True

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import greenstalk
 
-from zerog.backends.beanstalk._conn import Client, Held, Link, Pool
+from zerog.backends.beanstalk._conn import TIMED_OUT, Client, Held, Link, Pipelined, Pool
 from zerog.backends.beanstalk._records import Claim, EntryInfo, Verdict
 from zerog.backends.beanstalk._wire import (
     body_of,
@@ -57,6 +58,22 @@ def answers() -> Iterator[None]:
         ) from exc
     except greenstalk.BeanstalkdError as exc:
         raise BackendError(f"beanstalkd answered {type(exc).__name__}") from exc
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """What one buffer of deletes and reserves on a tube's reserver link did."""
+
+    link: Link  # the link that holds the entries reserved.
+    deleted: frozenset[int]  # the held entries deleted (by id).
+    jobs: list[greenstalk.Job[str]]  # the entries reserved, in beanstalkd's order.
+    ended: bytes | None  # why the reserves stopped short (TIMED_OUT, DEADLINE_SOON, an error).
+
+    @property
+    def timed_out(self) -> bool:
+        """Whether the reserves stopped short only because the tube had nothing ready (not
+        DEADLINE_SOON, which a plain reserve meets by touching, nor an error)."""
+        return self.ended == TIMED_OUT
 
 
 def _job(bid: int) -> greenstalk.Job[str]:
@@ -161,6 +178,24 @@ class Entries:
 
         with answers():
             return out[0] if held.call(both) else None
+
+    def delete_and_reserve_many(self, tube: str, helds: Sequence[Held], count: int) -> Exchange:
+        """Delete the held entries that ``tube``'s reserver link holds (the others are left
+        for the caller) and reserve up to ``count`` entries of ``tube`` through that link, in
+        one round trip (see :meth:`Client.delete_and_reserve_many`). With entries to delete
+        the command is not sent again on a new connection: they died with the old one."""
+        link = self.pool.reserver(tube)
+        with link.lock:
+            bids = [held.bid for held in helds if held.link is link and link.holds(held.generation)]
+
+            def exchange(client: Client) -> Pipelined:
+                link.watch_only(client, tube)
+                return client.delete_and_reserve_many(bids, count)
+
+            with answers():
+                done = link.call(exchange, retry=not bids)
+        deleted = frozenset(bid for bid, gone in zip(bids, done.deleted, strict=True) if gone)
+        return Exchange(link, deleted, done.jobs, done.ended)
 
     def dispose(self, link: Link, bid: int, claim: Claim) -> None:
         """Do with a reserved entry what the store's verdict says (anything but CLAIMED)."""

@@ -108,6 +108,19 @@ class Settled:
 
 
 @dataclass(frozen=True)
+class SettledBatch:
+    """What :meth:`RecordStore.settle_batch` did, item by item."""
+
+    settled: list[Settled | None]  # per finished run: where it went; None: its lease was lost.
+    claims: list[Claim]  # per entry taken: the store's answer about it.
+
+    @property
+    def ready(self) -> tuple[Rank, ...]:
+        """The jobs the settlements made ready."""
+        return tuple(rank for item in self.settled if item is not None for rank in item.ready)
+
+
+@dataclass(frozen=True)
 class Inserted:
     """What a put did with each job, and when the first of those stored delayed is due."""
 
@@ -177,6 +190,20 @@ class RecordStore(Protocol):
         transaction (nothing is claimed if the settle raises). The entry was reserved before
         the settlement: if the settlement made a job ready that a reserve from ``queues``
         would take first, the claim is OUTRANKED, and nothing is claimed."""
+
+    def settle_batch(
+        self,
+        finished: Sequence[tuple[Lease, Settlement]],
+        taken: Sequence[tuple[str, int, str]],
+        queues: Sequence[str],
+        enter: Enter,
+    ) -> SettledBatch:
+        """Backend.settle_batch's store side, in one transaction: :meth:`settle` each of
+        ``finished`` (a lost lease is reported as None and nothing is written for it; the
+        others are settled all the same), then :meth:`claim` each of ``taken`` (uuid, bid,
+        worker), in order. The entries were reserved before the settlements: one that ranks,
+        for a reserve from ``queues``, behind a job the settlements made ready is OUTRANKED,
+        and not claimed. Anything raised but a lost lease rolls the whole batch back."""
 
     def rescue(self, limit: int, enter: Enter) -> tuple[list[Moved], Effects]:
         """Backend.rescue_expired; each job sent back to waiting gets an entry from ``enter``."""

@@ -27,8 +27,10 @@ from zerog.backends.beanstalk._records import (
     Enter,
     Inserted,
     Moved,
+    Rank,
     Ready,
     Settled,
+    SettledBatch,
     Verdict,
 )
 from zerog.backends.beanstalk._sqlite_claim import claim_step
@@ -44,8 +46,9 @@ from zerog.backends.beanstalk._sqlite_limits import queue_full, unpark
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Q
-from zerog.backends.sqlite._steps import rescue_step
+from zerog.backends.sqlite._steps import encoded_of, rescue_step
 from zerog.backends.sqlite._txn import Txn
+from zerog.errors import ReservationLost
 from zerog.record import Record
 from zerog.states import State
 from zerog.urls import parse_url
@@ -90,7 +93,7 @@ class SqliteRecords:
     # --- settling a run ----------------------------------------------------------------------
 
     def settle(self, lease: Lease, settlement: Settlement, enter: Enter) -> Settled:
-        encoded = _encoded(settlement)
+        encoded = encoded_of(settlement)
         return self._sqlite.transact(
             lambda txn: steps.settle(txn, lease, settlement, encoded, enter)
         )
@@ -104,15 +107,34 @@ class SqliteRecords:
         enter: Enter,
     ) -> tuple[Settled, Claim]:
         """Both in one transaction: one commit per job for a busy worker, not two."""
-        encoded = _encoded(settlement)
+        encoded = encoded_of(settlement)
 
         def both(txn: Txn) -> tuple[Settled, Claim]:
             settled = steps.settle(txn, lease, settlement, encoded, enter)
-            if steps.outranked(txn, settled.ready, taken[0], queues):
-                return settled, Claim(Verdict.OUTRANKED, priority=_priority(txn, taken[0]))
-            return settled, claim_step(txn, *taken)
+            return settled, _claim_unless_outranked(txn, taken, settled.ready, queues)
 
         return self._sqlite.transact(both)
+
+    def settle_batch(
+        self,
+        finished: Sequence[tuple[Lease, Settlement]],
+        taken: Sequence[tuple[str, int, str]],
+        queues: Sequence[str],
+        enter: Enter,
+    ) -> SettledBatch:
+        """All of it in one transaction: one commit per batch for a busy worker."""
+        encoded = [encoded_of(settlement) for _lease, settlement in finished]
+
+        def batch(txn: Txn) -> SettledBatch:
+            settled = [
+                _settled_or_lost(txn, lease, settlement, json_of, enter)
+                for (lease, settlement), json_of in zip(finished, encoded, strict=True)
+            ]
+            ready = [rank for item in settled if item is not None for rank in item.ready]
+            claims = [_claim_unless_outranked(txn, item, ready, queues) for item in taken]
+            return SettledBatch(settled, claims)
+
+        return self._sqlite.transact(batch)
 
     # --- rescue and operators ----------------------------------------------------------------
 
@@ -210,10 +232,25 @@ def _priority(txn: Txn, uuid: str) -> int:
     return int(txn.conn.execute(BQ.entry_row, (uuid,)).fetchone()[4])
 
 
-def _encoded(settlement: Settlement) -> Encoded:
-    """The JSON of a settlement's large values, made before the transaction."""
-    values = settlement.progress.values if settlement.progress else None
-    return Encoded(settlement.result, values)
+def _settled_or_lost(
+    txn: Txn, lease: Lease, settlement: Settlement, encoded: Encoded, enter: Enter
+) -> Settled | None:
+    """One settlement of a batch; None when its lease was lost. Nothing was written then:
+    the lease check is the settle step's first statement, and a batch's settlements have no
+    dependencies to check after it."""
+    try:
+        return steps.settle(txn, lease, settlement, encoded, enter)
+    except ReservationLost:
+        return None
+
+
+def _claim_unless_outranked(
+    txn: Txn, taken: tuple[str, int, str], ready: Sequence[Rank], queues: Sequence[str]
+) -> Claim:
+    """The claim of an entry reserved before the settlements that made ``ready`` ready."""
+    if steps.outranked(txn, ready, taken[0], queues):
+        return Claim(Verdict.OUTRANKED, priority=_priority(txn, taken[0]))
+    return claim_step(txn, *taken)
 
 
 def _rescue(txn: Txn, limit: int, enter: Enter) -> tuple[list[Moved], Effects]:
