@@ -46,6 +46,7 @@ class RunContext:
         self._last_completeness_write = float("-inf")
         self._track = (0.0, 1.0, 1, 0)  # start, end, intervals, current interval.
         self.then: Callable[[], Sequence[str] | None] | None = None  # see Runner.execute.
+        self.defer = False  # a completion is returned to the worker, not written (Runner).
 
     # --- what job_log records ----------------------------------------------------------------
 

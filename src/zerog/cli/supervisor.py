@@ -49,6 +49,7 @@ def pool_config(args: argparse.Namespace, queues: list[str]) -> PoolConfig:
         max_memory_bytes=_bytes(args.max_memory),
         cancel_grace_seconds=args.cancel_grace,
         reload=not args.no_reload,
+        batch=args.batch,
     )
 
 
@@ -60,6 +61,7 @@ def worker_options(args: argparse.Namespace) -> WorkerOptions:
         max_memory_bytes=_bytes(args.max_memory),
         sandboxes=sandboxes,
         reload=not args.no_reload,
+        batch=args.batch,
     )
 
 

@@ -28,6 +28,7 @@ from zerog.cli._flags import add_flag, factor, positive_int, positive_seconds, s
 from zerog.settings import GRACE_SECONDS, POLL_INTERVAL_SECONDS
 from zerog.urls import mask, parse_url
 from zerog.worker import StopFlags, Worker, stop_on_signals
+from zerog.worker.batch import DEFAULT_BATCH
 from zerog.worker.config import CANCEL_GRACE_SECONDS
 from zerog.worker.procinfo import core_count
 
@@ -91,6 +92,16 @@ def _add_pool_flags(parser: argparse.ArgumentParser) -> None:
     )
     add_flag(
         parser, "--threads", kind=positive_int, default=1, metavar="M", help="jobs per process"
+    )
+    add_flag(
+        parser,
+        "--batch",
+        kind=positive_int,
+        default=DEFAULT_BATCH,
+        metavar="K",
+        help="most jobs a thread claims at once while its jobs run in under 10 ms; a job that "
+        "runs longer sets it back to 1, and claimed jobs wait at most about a second before "
+        "they are given back (1: claim one job at a time)",
     )
     add_flag(
         parser,

@@ -60,6 +60,13 @@ class ChildHooks(WorkerHooks):
         ttr = float(reservation.record["ttr_seconds"])
         self.reporter.send(reports.START, uuid=lease.uuid, token=lease.token, ttr=ttr)
 
+    def began(self, reservation: Reservation) -> None:
+        lease = reservation.lease
+        self.reporter.send(reports.RUN, uuid=lease.uuid, token=lease.token)
+
+    def ran(self, lease: Lease) -> None:
+        self.reporter.send(reports.RAN, uuid=lease.uuid, token=lease.token)
+
     def settled(self, lease: Lease) -> None:
         self.reporter.send(reports.END, uuid=lease.uuid, token=lease.token)
         self._told.discard((lease.uuid, lease.token))
@@ -138,6 +145,7 @@ def _options(
         sandboxes=sandboxes,
         reload=config.reload,
         reloader=reloader,
+        batch=config.batch,
         hooks=hooks,
         supervisor=hooks.parent,
     )

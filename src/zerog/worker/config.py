@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zerog.settings import Settings
+from zerog.worker.batch import DEFAULT_BATCH
 
 CANCEL_GRACE_SECONDS = 10.0  # a cancelled job that has not stopped by then loses its process.
 
@@ -27,3 +28,4 @@ class PoolConfig:
     max_memory_bytes: int | None = None  # ...or once its resident memory is above this.
     cancel_grace_seconds: float = CANCEL_GRACE_SECONDS
     reload: bool = True  # reload a job's module when its file changed.
+    batch: int = DEFAULT_BATCH  # most jobs a consumer claims at once (see zerog.worker.batch).

@@ -28,6 +28,7 @@ from zerog.errors import BackendError
 from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import procinfo
+from zerog.worker.batch import DEFAULT_BATCH, RunAhead
 from zerog.worker.heartbeat import Heartbeat
 from zerog.worker.registration import Registration
 from zerog.worker.reload import Reloader
@@ -48,13 +49,21 @@ def make_worker_id() -> str:
 class WorkerHooks:
     """What a worker tells whoever supervises it; these do nothing (a worker on its own).
 
-    ``reserved`` is called in the consumer thread as soon as it holds a lease, ``settled``
-    once the run's settlement is written (or failed), ``tick`` in the heartbeat thread with
-    the runs it watches. They must be quick and must not raise.
+    ``reserved`` is called in the consumer thread as soon as it holds a lease, ``began`` and
+    ``ran`` around the run (a batch claims jobs before they run, and writes a completion
+    after), ``settled`` once the run's settlement is written (or failed) or the unstarted job
+    given back, ``tick`` in the heartbeat thread with the runs it watches. They must be quick
+    and must not raise.
     """
 
     def reserved(self, reservation: Reservation) -> None:
         """The worker holds a new lease."""
+
+    def began(self, reservation: Reservation) -> None:
+        """The job of this lease began to run."""
+
+    def ran(self, lease: Lease) -> None:
+        """The run ended; its settlement waits in the batch, to be written."""
 
     def settled(self, lease: Lease) -> None:
         """The lease is over: the run was settled, or could not be."""
@@ -73,6 +82,7 @@ class WorkerOptions:
     reload: bool = True  # run a job's new code when its module's file changed.
     reloader: Reloader | None = None  # None: a new one, its baseline taken now.
     hooks: WorkerHooks | None = None
+    batch: int = DEFAULT_BATCH  # most jobs a consumer claims at once (1: one at a time).
     supervisor: int | None = None  # the supervising process's pid, for the registry.
 
 
@@ -112,6 +122,7 @@ class Worker:
         self.recycle_reason: str | None = None  # why the worker retired on its own, if it did.
         self._count_lock = threading.Lock()
         self._consumers: list[threading.Thread] = []
+        self._batches: list[RunAhead] = []  # each consumer's run-ahead (see worker.batch).
 
     def run(self) -> int:
         """Work until drained (or, with ``burst``, until nothing is ready; or until retired);
@@ -155,7 +166,10 @@ class Worker:
 
     def _release_running(self) -> None:
         """Give back what still runs after the grace period, with its checkpoint; a job an
-        operator cancelled or paused meanwhile ends that way instead of going back."""
+        operator cancelled or paused meanwhile ends that way instead of going back. The
+        batches' finished runs are written and their unstarted jobs given back first."""
+        for batch in self._run_aheads():
+            self._spill(batch)
         for context in self.heartbeat.running():
             context.lost = True  # the job's thread may go on; its writes are no longer ours.
             uuid = context.lease.uuid
@@ -184,42 +198,106 @@ class Worker:
     # --- consumers ---------------------------------------------------------------------------
 
     def _consume(self, thread: int) -> None:
+        batch = RunAhead(self.options.batch)
+        with self._count_lock:
+            self._batches.append(batch)
         idle = MIN_IDLE_SECONDS
-        following: Reservation | None = None
-        while self._reserving() or following is not None:
-            reservation, following = following or self._reserve(), None
-            if reservation is None:
-                if self.burst:
+        try:
+            while True:
+                # Draining gives claimed jobs back; retiring (max_jobs) runs them first.
+                reservation = None if self.flags.draining.is_set() else batch.next()
+                if reservation is not None:
+                    idle = MIN_IDLE_SECONDS
+                    self._execute(thread, reservation, batch)
+                    self._finished_job()
+                elif self._refill(batch):
+                    continue
+                elif self.burst or not self._reserving():
                     return
-                self.store.wait_for_work(idle)
-                idle = min(idle * 2, self.store.settings.poll_interval_seconds)
-                continue
-            idle = MIN_IDLE_SECONDS
-            self.hooks.reserved(reservation)
-            self._took_job()
-            following = self._execute(thread, reservation)
-            self.hooks.settled(reservation.lease)
-            self._finished_job()
+                else:
+                    self.store.wait_for_work(idle)
+                    idle = min(idle * 2, self.store.settings.poll_interval_seconds)
+        finally:
+            self._spill(batch)
 
-    def _execute(self, thread: int, reservation: Reservation) -> Reservation | None:
-        """Run one job (in its sandbox, if any); returns the next job, if one was reserved."""
+    def _execute(self, thread: int, reservation: Reservation, batch: RunAhead) -> None:
+        """Run one job (in its sandbox, if any). A completion joins the batch, to be written
+        with the next claim; any other outcome is written now, with the next job reserved in
+        the same step when the batch holds nothing else."""
+        then = self._next_queues if batch.empty() else None
+        self.hooks.began(reservation)
+        started = time.monotonic()
         try:
             with self._sandbox(thread):
-                return self.runner.execute(reservation, self._next_queues).next
+                settled = self.runner.execute(reservation, then, defer=True)
         except BackendError:  # the lease will expire and the job be rescued: not lost.
             log.exception("settling job %s failed", reservation.lease.uuid)
-            return None
+            settled = None
+        batch.ran(time.monotonic() - started)
+        if settled is not None and settled.deferred is not None:
+            self.hooks.ran(reservation.lease)
+            batch.finished(settled.deferred)
+            return
+        self.hooks.settled(reservation.lease)
+        if settled is not None and settled.next is not None:
+            with batch.lock:
+                self._claimed(batch, [settled.next])
+
+    def _refill(self, batch: RunAhead) -> bool:
+        """Write the batch's finished runs and claim its next jobs, in one step; False when
+        no job was claimed."""
+        queues = self._next_queues()
+        with batch.lock:
+            done = batch.take_done()
+            count = self._claimable(batch.next_size()) if queues else 0
+            if not done and not count:
+                return False
+            try:
+                taken = self.store.settle_batch(done, queues, count, self.worker_id)
+            except BackendError:  # the leases expire and the jobs are rescued: not lost.
+                log.exception("writing %d finished run(s) failed", len(done))
+                taken = []
+            for lease, _settlement in done:
+                self.hooks.settled(lease)
+            self._claimed(batch, taken)
+        return bool(taken)
+
+    def _claimed(self, batch: RunAhead, taken: list[Reservation]) -> None:
+        for reservation in taken:
+            self.hooks.reserved(reservation)
+            self._took_job()
+        batch.claimed(taken)
+
+    def _claimable(self, size: int) -> int:
+        """How many jobs the next claim may take: the batch's size, within ``max_jobs``."""
+        limit = self.options.max_jobs
+        if limit is None:
+            return size
+        with self._count_lock:
+            return max(0, min(size, limit - self.reserved))
+
+    def _spill(self, batch: RunAhead) -> None:
+        """Write the batch's finished runs and give its unstarted jobs back to the queue
+        (attempt refunded): a job of the batch runs long, or the worker stops."""
+        with batch.lock:
+            done, ahead = batch.take_done(), batch.take_ahead()
+            if done:
+                try:
+                    self.store.settle_batch(done, None, 0, self.worker_id)
+                except BackendError:
+                    log.exception("writing %d finished run(s) failed", len(done))
+                for lease, _settlement in done:
+                    self.hooks.settled(lease)
+            for reservation in ahead:
+                try:
+                    self.store.release(reservation.lease)
+                except BackendError as exc:  # its lease expires and the job is rescued.
+                    log.warning("could not give back job %s: %s", reservation.lease.uuid, exc)
+                self.hooks.settled(reservation.lease)
 
     def _sandbox(self, thread: int) -> contextlib.AbstractContextManager[object]:
         sandboxes = self.options.sandboxes
         return contextlib.nullcontext() if sandboxes is None else sandboxes.entered(thread)
-
-    def _reserve(self) -> Reservation | None:
-        try:
-            return self.store.reserve(self.queues, self.worker_id)
-        except BackendError:
-            log.exception("reserve failed; retrying")
-            return None
 
     def _reserving(self) -> bool:
         """Whether to take more jobs: not draining, and not retiring."""
@@ -256,8 +334,16 @@ class Worker:
     # --- hooks -------------------------------------------------------------------------------
 
     def _tick(self, running: list[RunContext]) -> None:
+        now = time.monotonic()
+        for batch in self._run_aheads():
+            if batch.stale(now):
+                self._spill(batch)
         self.registration.refresh([context.lease.uuid for context in running])
         self.hooks.tick(running)
+
+    def _run_aheads(self) -> list[RunAhead]:
+        with self._count_lock:
+            return list(self._batches)
 
     def stop(self, now: bool = False) -> None:
         """Ask the worker to drain (or, with ``now``, to stop at once)."""

@@ -1,6 +1,7 @@
 """What a worker child tells its supervisor, over a pipe: one JSON object per line.
 
-The child says who it is (``hello``), which leases it holds (``start`` / ``end`` of each run),
+The child says who it is (``hello``), which leases it holds (``start`` / ``end`` of each lease,
+``run`` / ``ran`` around the run itself, since a batch claims jobs before they run),
 that its heartbeat thread is alive (``beat``, every tick) and when an operator asked a running
 job to stop (``control``). With this the supervisor can settle the jobs of a child that died
 at once, keep the leases of a child whose heartbeat thread is starved of the GIL, and
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 HELLO = "hello"  # worker: the child's worker id; pid.
 START = "start"  # uuid, token, ttr: the child holds this lease (sent right after reserve).
+RUN = "run"  # uuid, token: the job began to run (it may wait in the child's batch before).
+RAN = "ran"  # uuid, token: the run ended; its settlement waits in the child's batch.
 END = "end"  # uuid, token: the lease is over (the run settled, or could not).
 BEAT = "beat"  # the heartbeat thread ticked; jobs: how many runs it watches.
 CONTROL = "control"  # uuid, token, control: an operator's request reached the job.

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from zerog import run_context
-from zerog.backends.base import Progress, Reservation
+from zerog.backends.base import Lease, Progress, Reservation, Settlement
 from zerog.errors import (
     Advance,
     JobCancelled,
@@ -59,10 +59,14 @@ class Runner:
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.
 
-    def execute(self, reservation: Reservation, then: NextQueues = None) -> Settled:
+    def execute(
+        self, reservation: Reservation, then: NextQueues = None, defer: bool = False
+    ) -> Settled:
         """Run the reserved job and settle it; returns the settlement's history event and,
         when ``then()`` names queues at settle time, the worker's next job reserved in the same
-        step (a worker that is draining answers None and reserves nothing)."""
+        step (a worker that is draining answers None and reserves nothing). With ``defer``, a
+        run that completes is not written: its settlement is returned, for the worker to
+        write with others (:meth:`Store.settle_batch`)."""
         lease, record = reservation.lease, reservation.record
         try:
             if self.reloader is not None:
@@ -77,6 +81,7 @@ class Runner:
             )
         context = RunContext(self.store, lease, job, float(record["ttr_seconds"]))
         context.then = then
+        context.defer = defer
         self._watch(context)
         run_context.bind(context)
         try:
@@ -116,6 +121,9 @@ class Runner:
                 lambda: self.store.requeue(lease, delay, progress, _queues(context.then)),
                 "requeued",
             )
+        if context.defer:
+            settlement = self.store.completion(job.result, job.resultCode, progress)
+            return Settled("completed", None, (lease, settlement))
         return self._settle_safely(
             lambda: self.store.complete(
                 lease, job.result, job.resultCode, progress, _queues(context.then)
@@ -210,10 +218,12 @@ NextQueues = Callable[[], Sequence[str] | None] | None
 
 
 class Settled(NamedTuple):
-    """How a run was settled (its history event) and the next job, if one was reserved."""
+    """How a run was settled (its history event) and the next job, if one was reserved; or,
+    for a deferred completion, the settlement still to write."""
 
     event: str
     next: Reservation | None
+    deferred: tuple[Lease, Settlement] | None = None
 
 
 def _queues(then: NextQueues) -> Sequence[str] | None:

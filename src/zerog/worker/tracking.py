@@ -7,7 +7,9 @@ store's fencing decides (a lease that moved on refuses the write, and the job is
 - **a child died**: its runs are settled at once instead of waiting for their leases to
   expire: back to waiting with the error "worker lost" (the attempt counts, so a job that
   kills its process every time ends failed), or cancelled / paused if an operator asked,
-  or released (attempt refunded) if the supervisor itself had to kill the child at shutdown;
+  or released (attempt refunded) if the supervisor itself had to kill the child at shutdown,
+  or if the job was not running (claimed ahead in a batch, or run and not yet written: it
+  runs again, as any job whose worker died before its settlement was written);
 - **a child is silent but burning CPU**: a job holds the GIL in a long C call (a big ``re``
   match), so the child's heartbeat thread cannot run; the supervisor renews its leases. A
   stopped child (SIGSTOP) burns no CPU and is not helped: its leases expire and are rescued,
@@ -51,6 +53,7 @@ class Run:
     by_parent: bool = False  # the last renewal was the supervisor's.
     control: Control = Control.NONE
     control_seen: float | None = None  # when the supervisor learnt of a cancel or pause.
+    running: bool = False  # between ``run`` and ``ran``: the job itself is running.
 
 
 @dataclass
@@ -88,6 +91,10 @@ class Child:
         elif kind == reports.START and self.worker_id is not None:
             lease = Lease(str(report["uuid"]), int(report["token"]), self.worker_id)
             self.runs[lease.uuid] = Run(lease, float(report["ttr"]), now)
+        elif kind in (reports.RUN, reports.RAN):
+            run = self.runs.get(str(report["uuid"]))
+            if run is not None and run.lease.token == report.get("token"):
+                run.running = kind == reports.RUN
         elif kind == reports.END:
             run = self.runs.get(str(report["uuid"]))
             if run is not None and run.lease.token == report.get("token"):
@@ -185,8 +192,8 @@ class Keeper:
         elif control == Control.PAUSE:
             self.store.finish_paused(lease)
             event = "paused"
-        elif child.reason in ("shutdown", "restart"):
-            self.store.release(lease)
+        elif child.reason in ("shutdown", "restart") or not run.running:
+            self.store.release(lease)  # not running: claimed ahead, or ran and not written.
             event = "released"
         else:
             event = self._lost(lease, record, f"worker lost: its process {child.pid} {how}")
