@@ -66,6 +66,7 @@ def test_short_jobs_are_claimed_and_written_in_batches(
 ) -> None:
     # Given 100 jobs that return at once (and "short" wide enough for a loaded machine)
     monkeypatch.setattr(batch, "SHORT_RUN_SECONDS", 1.0)
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 60.0)
     uuids = short_jobs(100)
     recorded = Recorded(sqlite)
     # When a worker runs them all
@@ -74,11 +75,10 @@ def test_short_jobs_are_claimed_and_written_in_batches(
     # Then every one completed, reserved and completed once each
     assert states(sqlite, uuids) == {State.COMPLETE}
     assert all(events(sqlite, uuid) == ["put", "reserved", "completed"] for uuid in uuids)
-    # And the claims grew 1, 2, 4, ... up to the default batch: about ten writes, not 100
+    # And the claims grew 1, 2, 4, ... (37 left for the seventh): eight writes, not 100
     asked = [count for _settled, count in recorded.calls if count]
-    assert asked[:5] == [1, 2, 4, 8, 16]
-    assert max(asked) == DEFAULT_BATCH
-    assert len(recorded.calls) <= 12
+    assert asked[:7] == [1, 2, 4, 8, 16, 32, DEFAULT_BATCH]
+    assert len(recorded.calls) == 8
     assert sum(settled for settled, _count in recorded.calls) == 100
 
 
@@ -98,6 +98,7 @@ def test_a_long_job_in_a_batch_gives_back_the_jobs_claimed_behind_it(
     sqlite: Store, worker_thread: list[Worker], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch, "SHORT_RUN_SECONDS", 1.0)  # a loaded machine's no-op is short.
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 60.0)
     # Given 20 short jobs, then one that runs for 4 s, then 10 short ones: the claims grow
     # 1, 2, 4, 8 (15 jobs), and the fifth claim takes 16, the long job among them
     before = short_jobs(20)
@@ -173,3 +174,18 @@ def test_nothing_waits_in_a_batch_past_a_third_of_its_shortest_ttr() -> None:
     # And once it is empty again, nothing is due
     assert run_ahead.next() is not None
     assert not run_ahead.stale(now + 10)
+
+
+def test_a_batch_holds_no_more_than_its_share_of_work() -> None:
+    # Given runs of 5 ms, short enough to batch
+    run_ahead = batch.RunAhead(64)
+    sizes = [run_ahead.next_size()]
+    for _ in range(4):
+        for _ in range(sizes[-1]):
+            run_ahead.ran(0.005)
+        sizes.append(run_ahead.next_size())
+    # Then the claims grow to what fits in BATCH_SECONDS (25 ms: five runs), and no further
+    assert sizes == [1, 2, 4, 5, 5]
+    # And one run of 50 ms sets the next claim back to one job
+    run_ahead.ran(0.05)
+    assert run_ahead.next_size() == 1

@@ -99,9 +99,9 @@ def _add_pool_flags(parser: argparse.ArgumentParser) -> None:
         kind=positive_int,
         default=DEFAULT_BATCH,
         metavar="K",
-        help="most jobs a thread claims at once while its jobs run in under 10 ms; a job that "
-        "runs longer sets it back to 1, and claimed jobs wait at most about a second before "
-        "they are given back (1: claim one job at a time)",
+        help="most jobs a thread claims at once while its jobs run in under 10 ms (and no more "
+        "than about 25 ms of work); a job that runs longer sets it back to 1, and claimed jobs "
+        "wait at most about a second before they are given back (1: claim one job at a time)",
     )
     add_flag(
         parser,

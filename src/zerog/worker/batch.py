@@ -6,7 +6,9 @@ next claims: one transaction (and, on beanstalkd, one round trip) per batch inst
 per job. Long-running jobs are what zerog is for, so the batch is earned, never assumed:
 
 - It starts at one job, and doubles (up to ``--batch``) only while every run is shorter than
-  ``SHORT_RUN_SECONDS``; one longer run sets it back to one.
+  ``SHORT_RUN_SECONDS``; one longer run sets it back to one. It never holds more than about
+  ``BATCH_SECONDS`` of work (at the last batch's mean run time), so a job of higher priority
+  put meanwhile waits no longer than that for a worker busy with a batch.
 - Nothing waits long in it: once its oldest item is ``SPILL_SECONDS`` old (a job of the
   batch turned out long), the heartbeat thread writes the finished runs and gives the
   unstarted jobs back to the queue, their attempt refunded, for other workers to take.
@@ -24,7 +26,8 @@ from collections import deque
 
 from zerog.backends.base import Lease, Reservation, Settlement
 
-DEFAULT_BATCH = 16  # a consumer claims at most this many jobs at once (``--batch``).
+DEFAULT_BATCH = 64  # a consumer claims at most this many jobs at once (``--batch``)...
+BATCH_SECONDS = 0.025  # ...and no more than about this much work, at the runs' mean so far.
 SHORT_RUN_SECONDS = 0.01  # runs shorter than this let the batch grow.
 SPILL_SECONDS = 0.5  # nothing stays in a batch longer than about this (plus a heartbeat tick).
 
@@ -39,6 +42,7 @@ class RunAhead:
         self.limit = max(1, limit)
         self.size = 1  # how many jobs the last claim asked for.
         self._runs = 0  # runs since the last claim...
+        self._spent = 0.0  # ...the time they took...
         self._slow = False  # ...and whether one of them was not short.
         self.lock = threading.Lock()
         self.ahead: deque[Reservation] = deque()
@@ -87,16 +91,18 @@ class RunAhead:
     def ran(self, seconds: float) -> None:
         """A run took this long."""
         self._runs += 1
+        self._spent += seconds
         self._slow = self._slow or seconds >= SHORT_RUN_SECONDS
 
     def next_size(self) -> int:
-        """How many jobs to claim next: twice the last claim when its runs were all short,
-        one after a run that was not."""
+        """How many jobs to claim next: twice the last claim when its runs were all short
+        (within the limit and ``BATCH_SECONDS`` of work), one after a run that was not."""
         if self._slow:
             self.size = 1
         elif self._runs:
-            self.size = min(self.size * 2, self.limit)
-        self._runs, self._slow = 0, False
+            fits = int(BATCH_SECONDS * self._runs / max(self._spent, 1e-6))
+            self.size = max(1, min(self.size * 2, self.limit, fits))
+        self._runs, self._spent, self._slow = 0, 0.0, False
         return self.size
 
     def empty(self) -> bool:

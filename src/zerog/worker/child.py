@@ -55,24 +55,29 @@ class ChildHooks(WorkerHooks):
         self.orphaned = False
         self._told: set[tuple[str, int]] = set()  # controls reported, per (uuid, token).
 
+    # Reports of leases are held back and sent together when a job begins (before it runs,
+    # so the supervisor knows every lease a run may starve) and at each heartbeat tick: one
+    # write per job, not four. An ``end`` that waits for the tick changes nothing: the
+    # supervisor settles a dead child's runs only if the store still shows them running.
+
     def reserved(self, reservation: Reservation) -> None:
         lease = reservation.lease
         ttr = float(reservation.record["ttr_seconds"])
-        self.reporter.send(reports.START, uuid=lease.uuid, token=lease.token, ttr=ttr)
+        self.reporter.hold(reports.START, uuid=lease.uuid, token=lease.token, ttr=ttr)
 
     def began(self, reservation: Reservation) -> None:
         lease = reservation.lease
         self.reporter.send(reports.RUN, uuid=lease.uuid, token=lease.token)
 
     def ran(self, lease: Lease) -> None:
-        self.reporter.send(reports.RAN, uuid=lease.uuid, token=lease.token)
+        self.reporter.hold(reports.RAN, uuid=lease.uuid, token=lease.token)
 
     def settled(self, lease: Lease) -> None:
-        self.reporter.send(reports.END, uuid=lease.uuid, token=lease.token)
+        self.reporter.hold(reports.END, uuid=lease.uuid, token=lease.token)
         self._told.discard((lease.uuid, lease.token))
 
     def tick(self, running: list[RunContext]) -> None:
-        self.reporter.send(reports.BEAT, jobs=len(running))
+        self.reporter.send(reports.BEAT, jobs=len(running))  # with what was held back.
         for context in running:
             key = (context.lease.uuid, context.lease.token)
             if context.control != Control.NONE and key not in self._told:

@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 HANDLED = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD})
 TICK_SECONDS = 0.25  # the longest the main loop sleeps without an event.
+# The shortest step: children running short jobs report every few hundred microseconds, and
+# reading them as they come would cost a wake-up each; reports wait in the pipe meanwhile.
+MIN_STEP_SECONDS = 0.01
 RESCUE_SECONDS = 1.0  # how often the supervisor rescues expired leases (a cheap read).
 FIRST_BACKOFF_SECONDS = 0.1  # respawn delay after a child died without finishing a job...
 MAX_BACKOFF_SECONDS = 30.0  # ...doubling up to this.
@@ -98,6 +101,7 @@ class Supervisor:
         self._stopping = 0  # stop requests acted on (0, 1 drain, 2 now).
         self._wake_r, self._wake_w = -1, -1
         self._last_rescue = float("-inf")
+        self._stepped = float("-inf")  # when the last step began.
         self._keeper: Keeper | None = None
 
     def run(self) -> int:
@@ -138,7 +142,7 @@ class Supervisor:
         return any(s.child is not None or s.respawn_at is not None for s in self.slots)
 
     def _step(self) -> None:
-        now = time.monotonic()
+        now = self._stepped = time.monotonic()
         keeper = self.keeper
         for child in self._children():
             child.take_reports()
@@ -157,7 +161,11 @@ class Supervisor:
                 log.warning("supervisor: rescue failed (trying again): %s", exc)
 
     def _wait(self) -> None:
-        """Sleep until a report, a signal (through the wake-up pipe) or the next tick."""
+        """Sleep until a report, a signal (through the wake-up pipe) or the next tick, and
+        at least ``MIN_STEP_SECONDS`` since the last step."""
+        rest = self._stepped + MIN_STEP_SECONDS - time.monotonic()
+        if rest > 0:
+            time.sleep(rest)
         fds = [self._wake_r] + [c.reader.fd for c in self._children() if not c.reader.closed]
         try:
             ready, _, _ = select.select(fds, [], [], TICK_SECONDS)
