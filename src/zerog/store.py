@@ -575,6 +575,7 @@ class Store:
         cursor: str | None = None,
         tracked: bool | None = None,
         recurrence: str | None = None,
+        worker: str | None = None,
     ) -> Page:
         """A page of jobs, newest first; ``limit`` is clamped to 1..500."""
         if state is not None:
@@ -586,6 +587,7 @@ class Store:
             tag=tag,
             tracked=tracked,
             recurrence=recurrence,
+            worker=worker,
             limit=max(1, min(MAX_PAGE, int(limit))),
             cursor=cursor,
         )

@@ -7,7 +7,7 @@ that many ``reserve`` calls would.
 
 from __future__ import annotations
 
-from zerog.backends.base import Backend, Lease, ReserveRequest
+from zerog.backends.base import Backend, Lease, ListQuery, ReserveRequest
 from zerog.states import State
 from zerog.testing import FakeClock
 
@@ -113,3 +113,16 @@ def test_a_completion_in_a_batch_releases_its_dependents(backend: Backend) -> No
     # Then the dependent was released, and claimed by the same batch
     assert [r.lease.uuid for r in batch.reservations] == [dependent]
     assert backend.get(dependent)["state"] == State.RUNNING
+
+
+def test_jobs_can_be_listed_by_the_worker_holding_them(backend: Backend) -> None:
+    # Given two jobs running under w1 and one under w2 (what a supervisor looks for when a
+    # child died between a claim and its report)
+    jobs = [put_job(backend) for _ in range(3)]
+    batch = backend.settle_batch([], request(worker="w1"), 2)
+    take(backend, worker="w2")
+    # When the running jobs of w1 are listed
+    page = backend.list(ListQuery(state=State.RUNNING, worker="w1"))
+    # Then they are the two it claimed, newest first
+    assert [r["uuid"] for r in page.records] == [r.lease.uuid for r in batch.reservations][::-1]
+    assert set(jobs) - {r["uuid"] for r in page.records} == {jobs[2]}

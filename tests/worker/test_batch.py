@@ -128,14 +128,16 @@ def test_a_long_job_in_a_batch_gives_back_the_jobs_claimed_behind_it(
 def test_a_dead_childs_unstarted_and_unwritten_jobs_go_back_without_an_error(
     sqlite: Store,
 ) -> None:
-    # Given three jobs a child reported: one claimed ahead, one running, one run but unwritten
-    uuids = [zerog.make_base_job({"mode": "ok"}, "test_behaviour").enqueue() for _ in range(3)]
+    # Given three jobs a child reported: one claimed ahead, one running, one run but unwritten;
+    # and a fourth it claimed but died before reporting
+    uuids = [zerog.make_base_job({"mode": "ok"}, "test_behaviour").enqueue() for _ in range(4)]
     leases = []
     for _ in uuids:
         reservation = sqlite.reserve(["tests"], "w1")
         assert reservation is not None
         leases.append(reservation.lease)
-    ahead, running, ran = leases
+    ahead, running, ran, unreported = leases
+    leases = leases[:3]
     read_fd, write_fd = os.pipe()
     child = Child(pid=1, slot=0, reader=ReportReader(read_fd))
     reporter = Reporter(write_fd)
@@ -156,8 +158,8 @@ def test_a_dead_childs_unstarted_and_unwritten_jobs_go_back_without_an_error(
     record = sqlite.get(running.uuid)
     assert (record["state"], record["attempts"]) == (State.WAITING, 1)
     assert "worker lost" in record["errors"][-1]["msg"]
-    # And the other two go back as released: no error, their attempt refunded
-    for lease in (ahead, ran):
+    # And the other three go back as released: no error, their attempt refunded
+    for lease in (ahead, ran, unreported):
         record = sqlite.get(lease.uuid)
         assert (record["state"], record["attempts"], record["errors"]) == (State.WAITING, 0, [])
         assert record["history"][-1]["event"] == "released"

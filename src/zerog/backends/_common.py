@@ -136,6 +136,7 @@ def matches(record: Record, query: ListQuery) -> bool:
         and (query.tag is None or query.tag in record.get("tags", ()))
         and (query.tracked is None or bool(record.get("tracked")) == query.tracked)
         and (query.recurrence is None or record.get("recurrence") == query.recurrence)
+        and (query.worker is None or record.get("worker") == query.worker)
     )
 
 

@@ -148,6 +148,7 @@ class ListQuery:
     tag: str | None = None
     tracked: bool | None = None
     recurrence: str | None = None
+    worker: str | None = None  # the worker holding (or last holding) the job's lease.
     limit: int = 50
     cursor: str | None = None
 

@@ -9,7 +9,8 @@ store's fencing decides (a lease that moved on refuses the write, and the job is
   kills its process every time ends failed), or cancelled / paused if an operator asked,
   or released (attempt refunded) if the supervisor itself had to kill the child at shutdown,
   or if the job was not running (claimed ahead in a batch, or run and not yet written: it
-  runs again, as any job whose worker died before its settlement was written);
+  runs again, as any job whose worker died before its settlement was written); the store's
+  running jobs of the child that it never reported (claimed just before it died) too;
 - **a child is silent but burning CPU**: a job holds the GIL in a long C call (a big ``re``
   match), so the child's heartbeat thread cannot run; the supervisor renews its leases. A
   stopped child (SIGSTOP) burns no CPU and is not helped: its leases expire and are rescued,
@@ -20,6 +21,7 @@ store's fencing decides (a lease that moved on refuses the write, and the job is
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -30,7 +32,7 @@ from zerog.backends.base import Control, Lease
 from zerog.errors import BackendError, ReservationLost
 from zerog.record import error_entry
 from zerog.states import State
-from zerog.store import Store
+from zerog.store import MAX_PAGE, Store
 from zerog.worker import procinfo, reports
 from zerog.worker.reports import ReportReader
 
@@ -179,6 +181,33 @@ class Keeper:
                     exc,
                 )
         child.runs.clear()
+        self._release_unreported(child, how)
+
+    def _release_unreported(self, child: Child, how: str) -> None:
+        """The jobs the store shows running under the dead child's worker id that it never
+        reported: it died between a claim's commit and its report. None of them ran (a job
+        begins only once its report is sent), so each goes back to the queue as released,
+        its attempt refunded, instead of waiting out its lease."""
+        if child.worker_id is None:
+            return
+        try:
+            page = self.store.list(state=State.RUNNING, worker=child.worker_id, limit=MAX_PAGE)
+            for record in page.records:
+                lease = Lease(record["uuid"], record["lease_token"], child.worker_id)
+                with contextlib.suppress(ReservationLost):
+                    self.store.release(lease)
+                    log.warning(
+                        "supervisor: job %s, claimed by child %d (%s) before it could say so: "
+                        "released",
+                        lease.uuid,
+                        child.pid,
+                        how,
+                        extra={"event": "job.released", "job_id": lease.uuid},
+                    )
+        except BackendError as exc:
+            log.warning(
+                "supervisor: cannot look for child %d's unreported jobs: %s", child.pid, exc
+            )
 
     def _settle_orphan(self, child: Child, run: Run, how: str) -> None:
         lease = run.lease

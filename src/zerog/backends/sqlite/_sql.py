@@ -180,6 +180,7 @@ LIST_FILTERS = {
     "tracked": "seq IN (SELECT job FROM tracked)",
     "untracked": "seq NOT IN (SELECT job FROM tracked)",
     "recurrence": "seq IN (SELECT job FROM spawned WHERE recurrence = :recurrence)",
+    "worker": "worker = :worker",
     "before": "seq < :before",
 }
 

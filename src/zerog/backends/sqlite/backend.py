@@ -374,6 +374,7 @@ class SqliteBackend(Backend):
             "type": query.type,
             "tag": query.tag,
             "recurrence": query.recurrence,
+            "worker": query.worker,
             "limit": limit + 1,
         }
         if query.tracked is not None:
