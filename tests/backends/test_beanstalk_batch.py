@@ -8,7 +8,6 @@ transaction; what the batch leaves in beanstalkd is checked with stats-job.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +22,10 @@ from zerog.states import State
 from zerog.testing import FakeClock
 
 from . import beanstalkd
-from .conftest import START
+from .beanstalk_fixtures import beanstalk_backend, beanstalk_client, beanstalk_url  # noqa: F401
 from .helpers import completed, events, put_job, reserve, take
 
 REQUEST = ReserveRequest(queues=["q"], worker="w1")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return beanstalkd.shared().url(tmp_path / "zerog.db")
-
-
-@pytest.fixture
-def backend(url: str, clock: FakeClock) -> Iterator[BeanstalkBackend]:
-    opened = open_backend(url, clock=clock)
-    assert isinstance(opened, BeanstalkBackend)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(backend: BeanstalkBackend) -> Iterator[greenstalk.Client[str]]:
-    """A plain client, to look at what beanstalkd holds."""
-    plain = greenstalk.Client(backend.address)
-    yield plain
-    plain.close()
 
 
 def _bid(backend: BeanstalkBackend, uuid: str) -> int:

@@ -8,7 +8,6 @@ operator's timeout, the history cap; and the same random steps as on memory.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,32 +36,6 @@ from .helpers import completed, put_job, reserve, take
 from .test_sqlite_flow import Script
 
 REQUEST = ReserveRequest(queues=["q"], worker="w1")
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(START)
-
-
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    return beanstalkd.shared().url(tmp_path / "zerog.db")
-
-
-@pytest.fixture
-def backend(url: str, clock: FakeClock) -> Iterator[BeanstalkBackend]:
-    opened = open_backend(url, clock=clock)
-    assert isinstance(opened, BeanstalkBackend)
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def client(backend: BeanstalkBackend) -> Iterator[greenstalk.Client[str]]:
-    """A plain client, to look at what beanstalkd holds."""
-    plain = greenstalk.Client(backend.address)
-    yield plain
-    plain.close()
 
 
 def _tube(backend: BeanstalkBackend, client: greenstalk.Client[str], queue: str) -> dict[str, int]:
