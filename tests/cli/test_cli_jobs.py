@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from tests.cli.conftest import Zerog, list_jobs, one_line_error
 from zerog.cli import EXIT_FAILURE, EXIT_OK
+from zerog.store import Store
 
 ReadJob = Callable[[str], dict[str, Any]]
 EXAMPLES = ("--import", "zerog.examples")
@@ -224,6 +226,19 @@ def test_listing_filters_and_pages(zerog: Zerog, db_url: str) -> None:
     assert [j["uuid"] for j in tagged["jobs"]] == [first]
     assert [j["uuid"] for j in page["jobs"] + rest["jobs"]] == [second, first]
     assert len(list_jobs(zerog, db_url)) == 2
+
+
+def test_listing_by_worker(zerog: Zerog, db_url: str) -> None:
+    # Given two jobs, one of them reserved by worker "w9"
+    enqueue(zerog, db_url, "my_job_type", {})
+    with closing(Store.from_url(db_url)) as store:
+        reservation = store.reserve(["my_job"], "w9")
+    assert reservation is not None
+    # When the jobs of w9 are listed / Then that one is
+    held = json.loads(zerog("jobs", "--url", db_url, "--worker", "w9", "--json").stdout)
+    assert [j["uuid"] for j in held["jobs"]] == [reservation.lease.uuid]
+    none = json.loads(zerog("jobs", "--url", db_url, "--worker", "w8", "--json").stdout)
+    assert none["jobs"] == []
 
 
 def test_a_bad_state_filter_is_a_usage_error(zerog: Zerog, db_url: str) -> None:

@@ -131,6 +131,10 @@ def test_list_filters(api: Client, store: Store) -> None:
     assert ids("tag=blue") == [tagged]
     assert ids("state=waiting&queue=q1&type=t2&tag=blue") == [tagged]
     assert ids("queue=&type=&tag=") == [tagged, failed, waiting]  # blank: no filter.
+    held = store.reserve(["q1"], "w9")
+    assert held is not None
+    assert ids("worker=w9") == [held.lease.uuid]
+    assert ids("worker=w8") == []
     failed_job = api.get("/api/jobs?state=failed").json()["jobs"][0]
     assert failed_job["last_error"]["msg"] == "broken"
 

@@ -100,6 +100,12 @@ def _add_jobs(commands: Commands) -> None:
     add_flag(parser, "--tag", env="ZEROG_JOBS_TAG", help="only jobs with this tag")
     add_flag(
         parser,
+        "--worker",
+        env="ZEROG_JOBS_WORKER",
+        help="only jobs this worker holds or last held (an id `zerog workers` shows)",
+    )
+    add_flag(
+        parser,
         "--limit",
         env="ZEROG_JOBS_LIMIT",
         kind=positive_int,
@@ -151,6 +157,7 @@ def list_jobs(args: argparse.Namespace) -> int:
             queue=args.queue,
             type=args.type,
             tag=args.tag,
+            worker=args.worker,
             limit=args.limit,
             cursor=args.cursor,
         )

@@ -132,6 +132,7 @@ class JobListHandler(ApiHandler):
             "queue": self.text_arg("queue"),
             "type": self.text_arg("type"),
             "tag": self.text_arg("tag"),
+            "worker": self.text_arg("worker"),
             "limit": self.int_arg("limit", limits.default_page, 1, limits.max_page),
             "cursor": self.text_arg("cursor", empty_is_none=False),
         }

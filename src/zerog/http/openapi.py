@@ -92,6 +92,7 @@ def _list_operation() -> Operation:
             _query_text("queue", "only jobs of this queue"),
             _query_text("type", "only jobs of this type"),
             _query_text("tag", "only jobs with this tag"),
+            _query_text("worker", "only jobs this worker holds or last held"),
             _param(
                 "limit",
                 "query",
