@@ -31,6 +31,7 @@ from zerog.states import State
 from zerog.testing import FakeClock
 
 from . import beanstalkd, recurrence_race
+from .beanstalk_fixtures import beanstalk_backend, beanstalk_client, beanstalk_url  # noqa: F401
 from .conftest import START
 from .helpers import completed, put_job, reserve, take
 from .test_sqlite_flow import Script
