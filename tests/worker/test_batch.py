@@ -125,6 +125,29 @@ def test_a_long_job_in_a_batch_gives_back_the_jobs_claimed_behind_it(
     assert sqlite.get(long_job)["attempts"] == 1
 
 
+def test_a_draining_worker_gives_back_the_jobs_claimed_behind_its_running_job(
+    sqlite: Store, worker_thread: list[Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a worker whose batches would wait a minute before being given back, running a
+    # long job with ten short ones claimed behind it (as in the test above)
+    monkeypatch.setattr(batch, "SHORT_RUN_SECONDS", 1.0)
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 60.0)
+    monkeypatch.setattr(batch, "SPILL_SECONDS", 60.0)
+    short_jobs(20)
+    long_job = zerog.make_base_job({"mode": "loop", "seconds": 4.0}, "test_behaviour").enqueue()
+    behind = short_jobs(10)
+    worker = Worker(sqlite, ["tests"])
+    worker_thread.append(worker)
+    threading.Thread(target=worker.run, daemon=True).start()
+    wait_until(lambda: states(sqlite, [long_job]) == {State.RUNNING}, 10, "the long job runs")
+    assert states(sqlite, behind) == {State.RUNNING}  # claimed, waiting behind it.
+    # When the worker is told to drain
+    worker.stop()
+    # Then the jobs behind the long one go back at the next heartbeat, while it still runs
+    wait_until(lambda: states(sqlite, behind) == {State.WAITING}, 2, "claimed jobs given back")
+    assert states(sqlite, [long_job]) == {State.RUNNING}
+
+
 def test_a_dead_childs_unstarted_and_unwritten_jobs_go_back_without_an_error(
     sqlite: Store,
 ) -> None:

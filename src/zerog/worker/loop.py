@@ -335,8 +335,9 @@ class Worker:
 
     def _tick(self, running: list[RunContext]) -> None:
         now = time.monotonic()
+        draining = self.flags.draining.is_set()  # what a batch holds goes back at once.
         for batch in self._run_aheads():
-            if batch.stale(now):
+            if (draining and not batch.empty()) or batch.stale(now):
                 self._spill(batch)
         self.registration.refresh([context.lease.uuid for context in running])
         self.hooks.tick(running)
