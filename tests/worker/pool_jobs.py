@@ -57,9 +57,12 @@ class PoolJob(zerog.BaseJob):
         }
 
     def mark(self) -> None:
-        """Tell the test the job is running (and in which process)."""
+        """Tell the test the job is running (and in which process). The marker appears
+        whole (written aside, then renamed): a test that sees it can read the pid."""
         if self.marker:
-            Path(self.marker).write_text(str(os.getpid()))
+            aside = Path(f"{self.marker}.{os.getpid()}.tmp")
+            aside.write_text(str(os.getpid()))
+            os.replace(aside, self.marker)
 
 
 class SleepJob(PoolJob):
