@@ -30,6 +30,7 @@ from rich.table import Table
 from rich.text import Text
 
 import zerog
+from zerog import demo_dashboard
 from zerog.backends.base import Capability
 from zerog.cli._output import STATE_STYLES, console, duration, short, state_text
 from zerog.errors import ConfigurationError
@@ -92,31 +93,50 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
-def run_demo(
-    url: str | None = None, keep: bool = False, speed: float = 1.0, out: Console | None = None
-) -> int:
+@dataclass(frozen=True)
+class DemoOptions:
+    """What the command line can change."""
+
+    url: str | None = None
+    keep: bool = False
+    speed: float = 1.0
+    port: int = demo_dashboard.DEFAULT_PORT
+    stay: bool = False
+
+
+def run_demo(options: DemoOptions | None = None, out: Console | None = None) -> int:
     """Run the demo; returns the exit code (0: every job ended as expected)."""
+    options = options or DemoOptions()
     out = out or console()
     workdir = Path(tempfile.mkdtemp(prefix="zerog-demo-"))
-    url = url or sqlite_url(workdir / "demo.db")
+    url = options.url or sqlite_url(workdir / "demo.db")
     try:
         with closing(Store.from_url(url)) as store:
             _check_shared(store, url)
-            jobs = enqueue_jobs(store, demo_jobs(speed))
-            out.print(
-                Text(
-                    f"zerog demo: {len(jobs)} jobs on {mask(url)}, {WORKERS} workers "
-                    f"x {THREADS} threads",
-                    style="bold",
-                )
-            )
-            with worker_pool(url, workdir / "workers.log") as pool:
-                finished = watch(store, jobs, pool, out)
-            records = [store.get(job.uuid, history=True) for job in jobs]
-        print_summary(out, jobs, records)
-        return verdict(out, jobs, records, finished, workdir / "workers.log")
+            return _run(store, url, workdir, options, out)
     finally:
-        _clean_up(out, workdir, keep, url)
+        _clean_up(out, workdir, options.keep, url)
+
+
+def _run(store: Store, url: str, workdir: Path, options: DemoOptions, out: Console) -> int:
+    """Enqueue the jobs, serve the dashboard, run the workers, watch, sum up."""
+    with demo_dashboard.dashboard(store, options.port, out) as server:
+        jobs = enqueue_jobs(store, demo_jobs(options.speed))
+        out.print(
+            Text(
+                f"zerog demo: {len(jobs)} jobs on {mask(url)}, {WORKERS} workers "
+                f"x {THREADS} threads",
+                style="bold",
+            )
+        )
+        with worker_pool(url, workdir / "workers.log") as pool:
+            finished = watch(store, jobs, pool, out)
+        records = [store.get(job.uuid, history=True) for job in jobs]
+        print_summary(out, jobs, records)
+        code = verdict(out, jobs, records, finished, workdir / "workers.log")
+        if options.stay:
+            demo_dashboard.stay(out, server)
+    return code
 
 
 def _check_shared(store: Store, url: str) -> None:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import urllib.request
+from pathlib import Path
+from typing import IO
+
 import pytest
 
-from tests.cli.conftest import Zerog, one_line_error
+from tests.cli.conftest import Zerog, clean_env, command, one_line_error
 from zerog.cli import EXIT_OK, EXIT_USAGE
 
 
@@ -34,3 +41,55 @@ def test_demo_refuses_a_store_that_processes_cannot_share(zerog: Zerog) -> None:
 
     assert done.returncode == EXIT_USAGE
     assert "cannot be shared between processes" in one_line_error(done.stderr)
+
+
+@pytest.mark.slow
+def test_demo_serves_its_jobs_on_the_dashboard_and_stays_up_when_asked(tmp_path: Path) -> None:
+    # Given the demo started with --stay on any free port
+    demo = subprocess.Popen(
+        command("demo", "--speed", "4", "--port", "0", "--stay"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+        cwd=tmp_path,
+    )
+    try:
+        assert demo.stdout is not None
+        # When it prints the dashboard's address
+        address = _line_after(demo.stdout, "dashboard: ").strip().rstrip("/")
+
+        # Then the address serves the dashboard and the API lists the demo's five jobs
+        assert address.startswith("http://127.0.0.1:")
+        assert _get(address + "/").startswith("<!doctype html>")
+        assert len(json.loads(_get(address + "/api/jobs"))["jobs"]) == 5
+
+        # And when the jobs are done, it stays up until SIGTERM, then exits 0
+        _line_after(demo.stdout, "all 5 jobs complete.")
+        _line_after(demo.stdout, "stays up at")
+        jobs = json.loads(_get(address + "/api/jobs?state=complete"))["jobs"]
+        assert len(jobs) == 5
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=30) == EXIT_OK
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        if demo.stdout is not None:
+            demo.stdout.close()
+
+
+def _line_after(stream: IO[str], marker: str) -> str:
+    """Read lines until one holds ``marker``; returns what follows it on that line."""
+    seen = []
+    for line in stream:
+        if marker in line:
+            return line.split(marker, 1)[1]
+        seen.append(line)
+    raise AssertionError(f"{marker!r} never printed; the demo printed: {''.join(seen)}")
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body: bytes = response.read()
+    return body.decode()

@@ -18,6 +18,7 @@ from zerog import __version__
 from zerog.cli import enqueue, flow, inspect, serve, worker, workers
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_url
 from zerog.cli._flags import add_flag, apply_env, factor
+from zerog.demo_dashboard import DEFAULT_PORT as DEMO_PORT
 from zerog.errors import ConfigurationError, JobValidationError, UnknownJobType, ZerogError
 from zerog.urls import mask
 
@@ -73,13 +74,36 @@ def _add_demo(commands: Commands) -> None:
         metavar="X",
         help="run the example jobs X times faster",
     )
+    add_flag(
+        parser,
+        "--port",
+        kind=serve.port,
+        default=DEMO_PORT,
+        env="ZEROG_DEMO_PORT",
+        metavar="N",
+        help="serve the dashboard on 127.0.0.1:N while the demo runs (a free port if taken)",
+    )
+    add_flag(
+        parser,
+        "--stay",
+        switch=True,
+        env="ZEROG_DEMO_STAY",
+        help="keep the dashboard up after the jobs end, until Ctrl-C",
+    )
     parser.set_defaults(handler=_run_demo)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
     from zerog import demo  # only the demo needs the example jobs and live display.
 
-    return demo.run_demo(url=args.url, keep=bool(args.keep), speed=float(args.speed))
+    options = demo.DemoOptions(
+        url=args.url,
+        keep=bool(args.keep),
+        speed=float(args.speed),
+        port=int(args.port),
+        stay=bool(args.stay),
+    )
+    return demo.run_demo(options)
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
