@@ -14,7 +14,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from zerog import config as configuration
-from zerog.cli import _job_view
+from zerog.cli import _job_view, follow
 from zerog.cli._common import (
     EXIT_OK,
     Commands,
@@ -23,7 +23,7 @@ from zerog.cli._common import (
     open_store,
     settings_of,
 )
-from zerog.cli._flags import add_flag, positive_int
+from zerog.cli._flags import add_flag, positive_int, positive_seconds
 from zerog.cli._output import console, percent, print_json, short, state_text, when
 from zerog.states import ALL_STATES
 from zerog.urls import mask
@@ -48,6 +48,24 @@ def add_parsers(commands: Commands) -> None:
     parser.add_argument("uuid", metavar="UUID")
     add_url(parser)
     add_json(parser)
+    add_flag(
+        parser,
+        "--follow",
+        "-f",
+        switch=True,
+        env="ZEROG_FOLLOW",
+        help="watch the job until it ends: state changes, new log lines, a live progress bar "
+        "(with --json: one JSON line per change); exits 0 if it completed, else 1",
+    )
+    add_flag(
+        parser,
+        "--interval",
+        kind=positive_seconds,
+        default=follow.DEFAULT_INTERVAL_SECONDS,
+        env="ZEROG_FOLLOW_INTERVAL",
+        metavar="S",
+        help="with --follow: read the job every S seconds",
+    )
     parser.set_defaults(handler=show_job)
     parser = commands.add_parser("queues", help="count jobs per state in each queue")
     add_url(parser)
@@ -209,6 +227,13 @@ def _last_line(record: dict[str, Any]) -> str:
 def show_job(args: argparse.Namespace) -> int:
     """``zerog job UUID``."""
     with closing(open_store(args)) as store:
+        if args.follow:
+            return follow.follow(
+                lambda: store.get(args.uuid, history=False),
+                console(),
+                as_json=bool(args.json),
+                interval_seconds=float(args.interval),
+            )
         record = store.get(args.uuid, history=True)
     if args.json:
         print_json(record)
