@@ -120,8 +120,8 @@ def run_demo(options: DemoOptions | None = None, out: Console | None = None) -> 
 
 def _run(store: Store, url: str, workdir: Path, options: DemoOptions, out: Console) -> int:
     """Enqueue the jobs, serve the dashboard, run the workers, watch, sum up."""
+    jobs = enqueue_jobs(store, demo_jobs(options.speed))
     with demo_dashboard.dashboard(store, options.port, out) as server:
-        jobs = enqueue_jobs(store, demo_jobs(options.speed))
         out.print(
             Text(
                 f"zerog demo: {len(jobs)} jobs on {mask(url)}, {WORKERS} workers "
