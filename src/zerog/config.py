@@ -19,6 +19,7 @@ DEFAULTS: dict[str, Any] = {
     "stats-history": 30,  # days of statistics kept.
     "histogram-history": 7,  # days of histograms kept.
     "max-job-history": 100,  # history entries kept per job, the newest.
+    "stall-seconds": 900,  # a running job silent this long is stalled (see zerog.stalls).
 }
 """Every known key and its default."""
 
@@ -38,7 +39,11 @@ def check(key: str, value: Any) -> None:
 
 
 def _is_known(key: str) -> bool:
-    return key in DEFAULTS or key.endswith("-heartbeat") or key.startswith("heartbeat-")
+    return (
+        key in DEFAULTS
+        or key.endswith(("-heartbeat", "-stall-seconds"))
+        or key.startswith("heartbeat-")
+    )
 
 
 def effective(stored: dict[str, Any]) -> dict[str, Any]:
@@ -53,6 +58,15 @@ def heartbeat_for(stored: dict[str, Any], queue: str) -> float:
         if stored.get(key) is not None:
             return float(stored[key])
     return float(DEFAULTS["heartbeat"])
+
+
+def stall_for(stored: dict[str, Any], queue: str) -> float:
+    """Seconds of silence after which a running job of ``queue`` is stalled:
+    ``<queue>-stall-seconds``, else ``stall-seconds``."""
+    for key in (f"{queue}-stall-seconds", "stall-seconds"):
+        if stored.get(key) is not None:
+            return float(stored[key])
+    return float(DEFAULTS["stall-seconds"])
 
 
 def retention(stored: dict[str, Any]) -> Retention:

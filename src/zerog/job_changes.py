@@ -13,7 +13,7 @@ from typing import Any
 from zerog.record import Record
 from zerog.states import FINAL_STATES
 
-WATCHED = ("state", "completeness", "eta", "progress_message", "attempts")
+WATCHED = ("state", "completeness", "eta", "progress_message", "attempts", "stalled")
 
 
 class Tracker:

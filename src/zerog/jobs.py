@@ -39,6 +39,9 @@ class BaseJob:
     TTR: ClassVar[float | None] = None  # None: the store's heartbeat config (default 60 s).
     MAX_RETRIES: ClassVar[int] = settings.DEFAULT_MAX_RETRIES
     TTL: ClassVar[float | None] = None
+    # Seconds without a progress report, log line or checkpoint after which a running job
+    # is shown as stalled (None: the store's stall-seconds config, 15 minutes by default).
+    STALL_SECONDS: ClassVar[float | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
     _schema_instance: ClassVar[marshmallow.Schema | None] = None
 
@@ -114,6 +117,7 @@ class BaseJob:
         throttles: Sequence[str] = (),
         unique: bool | str | None = None,
         on_duplicate: str = "merge",
+        stall_seconds: float | None = None,
     ) -> str:
         """Store the job and queue it; returns its uuid.
 
@@ -130,6 +134,7 @@ class BaseJob:
             delay_seconds=delay,
             ttr_seconds=self.TTR if ttr is None else ttr,
             ttl_seconds=self.TTL if ttl is None else ttl,
+            stall_seconds=self.STALL_SECONDS if stall_seconds is None else stall_seconds,
             max_retries=self.MAX_RETRIES if max_retries is None else max_retries,
             tags=tuple(tags),
             depends=tuple(depends),

@@ -50,6 +50,7 @@ class JobSpec:
     delay_seconds: float = 0.0
     ttr_seconds: float | None = None  # None: the store's heartbeat config.
     ttl_seconds: float | None = None
+    stall_seconds: float | None = None  # None: the store's stall config (see zerog.stalls).
     max_retries: int = defaults.DEFAULT_MAX_RETRIES
     tags: Sequence[str] = ()
     kind: str = "class"  # which face made it: class, function or qless.
@@ -103,6 +104,7 @@ def _fresh(spec: JobSpec, now: float, delay: float) -> Record:
             defaults.DEFAULT_TTR_SECONDS if spec.ttr_seconds is None else spec.ttr_seconds
         ),
         "ttl_seconds": spec.ttl_seconds,
+        "stall_seconds": spec.stall_seconds,
         "expires_at": None if spec.ttl_seconds is None else now + float(spec.ttl_seconds),
         "ready_at": now + delay,
         "created_at": now,

@@ -29,14 +29,27 @@ log = logging.getLogger(__name__)
 class RunContext:
     """The link between a running job, its lease and the store."""
 
-    def __init__(self, store: Store, lease: Lease, job: BaseJob, ttr_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        lease: Lease,
+        job: BaseJob,
+        ttr_seconds: float,
+        *,
+        queue: str = "",
+        stall_seconds: float | None = None,
+    ) -> None:
         self.store = store
         self.lease = lease
         self.job = job
         self.ttr_seconds = ttr_seconds
+        self.queue = queue
+        self.stall_seconds = stall_seconds  # the job's own stall threshold (zerog.stalls).
         self.control = Control.NONE
         self.lost = False
         self.last_write = time.monotonic()
+        self.last_report = self.last_write  # when the job last reported anything (monotonic).
+        self.stall_logged = False  # the worker logs a stall once per silence.
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
         self._errors: list[dict[str, Any]] = []
@@ -117,7 +130,11 @@ class RunContext:
             self._completeness = self._message = self._values = None
         if completeness is not None:
             self._last_completeness_write = time.monotonic()
-        return None if progress.empty else progress
+        if progress.empty:
+            return None
+        self.last_report = time.monotonic()
+        self.stall_logged = False
+        return progress
 
     def flush(self, force: bool) -> None:
         """Write buffered progress if due (or ``force``); renews the lease as it writes."""

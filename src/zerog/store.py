@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zerog import config as configuration
+from zerog import stalls
 from zerog import stats as statistics
 from zerog.backends import open_backend
 from zerog.backends.base import (
@@ -560,10 +561,28 @@ class Store:
     # --- readers -----------------------------------------------------------------------------
 
     def get(self, uuid: str, history: bool = True) -> Record:
-        """A job's record with its ETA (and history unless told not to)."""
-        record = self.backend.get(uuid, history=history)
-        record["eta"] = eta_seconds(record, self.clock())
-        return record
+        """A job's record with its ETA and whether it stalled (and its history unless told
+        not to)."""
+        return self.shown(self.backend.get(uuid, history=history))
+
+    def shown(self, record: Record) -> Record:
+        """Add what a reader sees besides the stored keys: ``eta``, ``quiet_seconds`` and
+        ``stalled`` (see :mod:`zerog.stalls`)."""
+        now = self.clock()
+        record["eta"] = eta_seconds(record, now)
+        return stalls.annotate(record, now, self.config())
+
+    def stalled(self, queue: str | None = None) -> list[Record]:
+        """The running jobs that stalled, longest silent first. Running jobs are as many
+        as worker slots, so this reads them all."""
+        found: list[Record] = []
+        cursor: str | None = None
+        while True:
+            page = self.list(state=State.RUNNING.value, queue=queue, limit=MAX_PAGE, cursor=cursor)
+            found.extend(r for r in map(self.shown, page.records) if r["stalled"])
+            if page.cursor is None:
+                return sorted(found, key=lambda r: -float(r["quiet_seconds"] or 0))
+            cursor = page.cursor
 
     def list(
         self,
@@ -646,6 +665,8 @@ def _check_spec(spec: JobSpec) -> None:
         problems.append(f"ttr must be > 0 seconds, not {spec.ttr_seconds!r}")
     if spec.max_retries < 0:
         problems.append(f"max_retries must be >= 0, not {spec.max_retries!r}")
+    if spec.stall_seconds is not None and not spec.stall_seconds > 0:
+        problems.append(f"stall_seconds must be > 0, not {spec.stall_seconds!r}")
     if spec.ttl_seconds is not None and spec.ttl_seconds <= spec.delay_seconds:
         problems.append(
             f"ttl ({spec.ttl_seconds!r} s) must be longer than the delay "

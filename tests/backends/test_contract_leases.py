@@ -56,6 +56,23 @@ def test_touch_renews_the_lease(backend: Backend, clock: FakeClock) -> None:
     assert backend.rescue_expired() == []
 
 
+def test_a_report_moves_updated_at_and_a_touch_does_not(backend: Backend, clock: FakeClock) -> None:
+    # (zerog.stalls tells a silent job by its updated_at: only what the job reports moves it)
+    # Given a job reserved at t0
+    uuid = put_job(backend, ttr_seconds=30.0)
+    lease = take(backend).lease
+    started = clock.now
+    # When 10 s later the worker only touches the lease
+    clock.advance(10.0)
+    backend.touch(lease)
+    # Then updated_at stays at the start of the run
+    assert backend.get(uuid)["updated_at"] == started
+    # And when 10 s later the job reports progress, updated_at is then
+    clock.advance(10.0)
+    backend.save(lease, Progress(message="half way"))
+    assert backend.get(uuid)["updated_at"] == clock.now
+
+
 def test_expired_lease_is_rescued_and_the_next_reserve_gets_a_new_token(
     backend: Backend, clock: FakeClock
 ) -> None:

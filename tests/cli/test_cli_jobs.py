@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.cli.conftest import Zerog, list_jobs, one_line_error
-from zerog.cli import EXIT_FAILURE, EXIT_OK
+from zerog.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE
 from zerog.store import Store
 
 ReadJob = Callable[[str], dict[str, Any]]
@@ -279,3 +280,30 @@ def test_config_sets_reads_and_unsets_the_store_s_shared_keys(zerog: Zerog, db_u
     bad = zerog("config", "--url", db_url, "jobs-history-count", "-5")
     assert bad.returncode == 1
     assert "jobs-history-count" in bad.stderr
+
+
+def test_stalled_jobs_are_listed_and_flagged(zerog: Zerog, db_url: str) -> None:
+    # Given a running job silent past its stall threshold, and a waiting one
+    with closing(Store.from_url(db_url)) as store:
+        store.set_config("stall-seconds", 0.1)
+        silent = enqueue(zerog, db_url, "example_report", {"title": "a"}, "--ttr", "600")
+        waiting = enqueue(zerog, db_url, "example_report", {"title": "b"})
+        assert store.reserve(["examples"], "w1") is not None
+    time.sleep(0.2)
+
+    # When the stalled jobs are listed, Then only the silent one is, marked
+    listed = zerog("jobs", "--url", db_url, "--stalled", "--json")
+    assert listed.returncode == EXIT_OK, listed.stderr
+    assert [job["uuid"] for job in json.loads(listed.stdout)["jobs"]] == [silent]
+    table = zerog("jobs", "--url", db_url)
+    assert "running stalled" in table.stdout
+    assert waiting in table.stdout
+
+    # And `zerog job` says so in words
+    shown = zerog("job", silent, "--url", db_url)
+    assert "STALLED" in shown.stdout
+
+    # And asking for stalled jobs in another state is a usage error
+    refused = zerog("jobs", "--url", db_url, "--stalled", "--state", "waiting")
+    assert refused.returncode == EXIT_USAGE
+    assert "--stalled lists running jobs" in one_line_error(refused.stderr)

@@ -47,7 +47,8 @@ class BehaviourSchema(zerog.BaseJobSchema):
 
 
 class BehaviourJob(zerog.BaseJob):
-    """Ends the way ``mode`` says: ok, finish, continue, log_only, raise, bad_return, loop."""
+    """Ends the way ``mode`` says: ok, finish, continue, log_only, raise, bad_return, loop,
+    silent."""
 
     JOB_TYPE = "test_behaviour"
     SCHEMA = BehaviourSchema
@@ -72,6 +73,8 @@ class BehaviourJob(zerog.BaseJob):
             raise RuntimeError("boom")
         if self.mode == "bad_return":
             return "not a tuple"
+        if self.mode == "silent":  # hangs without a word: a stuck job, heartbeats alive.
+            time.sleep(self.seconds)
         if self.mode == "loop":
             deadline = time.monotonic() + self.seconds
             while time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -167,3 +168,24 @@ def test_a_worker_retires_after_max_jobs(store: Store) -> None:
     assert worker.run() == 3
     assert worker.recycle_reason == "max-jobs (3)"
     assert store.counts()["pool"] == {"complete": 3, "waiting": 2}
+
+
+def test_a_job_that_goes_silent_is_shown_stalled_and_logged_once(store, caplog):
+    # Given a job that hangs without a word, with a stall threshold of 0.3 s
+    caplog.set_level(logging.WARNING, logger="zerog.worker.heartbeat")
+    job = zerog.make_base_job({"mode": "silent", "seconds": 2.5}, "test_behaviour")
+    uuid = job.enqueue(stall_seconds=0.3)
+    worker, thread = start_worker(store)
+
+    # When it has run past the threshold, Then the store shows it stalled, lease alive
+    record = wait_until(lambda: (r := store.get(uuid, history=False))["stalled"] and r)
+    assert record["state"] == "running"
+    assert record["lease_expires_at"] > store.clock()
+
+    # And the worker logged it once, with the job's id, and the job still completes
+    wait_until(lambda: state_of(store, uuid) == "complete")
+    worker.stop()
+    thread.join(5)
+    logged = [r for r in caplog.records if getattr(r, "event", None) == "job.stalled"]
+    assert len(logged) == 1
+    assert logged[0].job_id == uuid  # type: ignore[attr-defined]

@@ -31,6 +31,8 @@ def _summary(record: dict[str, Any]) -> Table:
     grid.add_row("state", state_text(record["state"]))
     grid.add_row("queue", Text(f"{record['queue']}  (priority {record['priority']})"))
     grid.add_row("progress", _progress(record))
+    if record.get("quiet_seconds") is not None:
+        grid.add_row("last report", _last_report(record))
     grid.add_row("attempts", f"{record['attempts']} (retries allowed: {record['max_retries']})")
     if record.get("worker"):
         grid.add_row("worker", Text(str(record["worker"])))
@@ -45,6 +47,14 @@ def _summary(record: dict[str, Any]) -> Table:
             "result", Text(f"{_compact(record.get('result'))}  (code {record.get('result_code')})")
         )
     return grid
+
+
+def _last_report(record: dict[str, Any]) -> Text:
+    """How long the running job has been silent; in red once it counts as stalled."""
+    text = Text(f"{duration(record['quiet_seconds'])} ago")
+    if record.get("stalled"):
+        text.append("  STALLED: no progress, log line or checkpoint for too long", "bold red")
+    return text
 
 
 def _progress(record: dict[str, Any]) -> Table:

@@ -85,6 +85,7 @@ class _Shown:
         self.bar = bar
         self.task = task
         self.state: str | None = None
+        self.stalled = False
 
     def update(self, message: Message) -> None:
         out = self.bar.console
@@ -96,6 +97,9 @@ class _Shown:
             self.state = message["state"]
             line = Text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  ").append(state_text(self.state))
             out.print(line)
+        if message.get("stalled") and not self.stalled:
+            out.print(Text("stalled: no progress, log line or checkpoint for too long", "red"))
+        self.stalled = bool(message.get("stalled"))
         eta = message.get("eta")
         self.bar.update(
             self.task,

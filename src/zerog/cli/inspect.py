@@ -14,6 +14,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from zerog import config as configuration
+from zerog.backends.base import Page
 from zerog.cli import _job_view, follow
 from zerog.cli._common import (
     EXIT_OK,
@@ -24,8 +25,10 @@ from zerog.cli._common import (
     settings_of,
 )
 from zerog.cli._flags import add_flag, positive_int, positive_seconds
-from zerog.cli._output import console, percent, print_json, short, state_text, when
-from zerog.states import ALL_STATES
+from zerog.cli._output import console, duration, percent, print_json, short, state_text, when
+from zerog.errors import ConfigurationError
+from zerog.states import ALL_STATES, State
+from zerog.store import Store
 from zerog.urls import mask
 
 ACTIONS = {
@@ -84,7 +87,8 @@ def add_parsers(commands: Commands) -> None:
         description=(
             "Without KEY: this process's settings and the store's shared config (qless's keys: "
             "heartbeat, <queue>-heartbeat, jobs-history, jobs-history-count, stats-history, "
-            "histogram-history, max-job-history). With KEY: its value. With KEY VALUE: set it "
+            "histogram-history, max-job-history, stall-seconds, <queue>-stall-seconds). "
+            "With KEY: its value. With KEY VALUE: set it "
             "for every process (VALUE is JSON, else a string). Unsetting KEY brings its "
             "default back."
         ),
@@ -137,6 +141,14 @@ def _add_jobs(commands: Commands) -> None:
         env="ZEROG_JOBS_CURSOR",
         help="the page after this cursor (printed under the previous page)",
     )
+    add_flag(
+        parser,
+        "--stalled",
+        switch=True,
+        env="ZEROG_JOBS_STALLED",
+        help="only running jobs that reported nothing for longer than their stall threshold "
+        "(config stall-seconds, default 900), longest silent first; all of them, in one page",
+    )
     add_json(parser)
     parser.set_defaults(handler=list_jobs)
 
@@ -170,15 +182,7 @@ def _state(text: str) -> str:
 def list_jobs(args: argparse.Namespace) -> int:
     """``zerog jobs``."""
     with closing(open_store(args)) as store:
-        page = store.list(
-            state=args.state,
-            queue=args.queue,
-            type=args.type,
-            tag=args.tag,
-            worker=args.worker,
-            limit=args.limit,
-            cursor=args.cursor,
-        )
+        page = _stalled_page(store, args) if args.stalled else _page(store, args)
     if args.json:
         print_json({"jobs": page.records, "cursor": page.cursor})
         return EXIT_OK
@@ -201,7 +205,7 @@ def list_jobs(args: argparse.Namespace) -> int:
             Text(record["uuid"]),
             Text(record["type"]),
             Text(record["queue"]),
-            state_text(record["state"]),
+            _state_cell(record),
             percent(record["completeness"]),
             str(record["attempts"]),
             str(record["priority"]),
@@ -212,6 +216,40 @@ def list_jobs(args: argparse.Namespace) -> int:
     if page.cursor:
         out.print(Text(f"more: --cursor {page.cursor}"))
     return EXIT_OK
+
+
+def _page(store: Store, args: argparse.Namespace) -> Page:
+    page = store.list(
+        state=args.state,
+        queue=args.queue,
+        type=args.type,
+        tag=args.tag,
+        worker=args.worker,
+        limit=args.limit,
+        cursor=args.cursor,
+    )
+    return Page([store.shown(record) for record in page.records], page.cursor)
+
+
+def _stalled_page(store: Store, args: argparse.Namespace) -> Page:
+    """The stalled jobs, with the other filters applied to them."""
+    if args.state not in (None, State.RUNNING.value) or args.cursor:
+        raise ConfigurationError("--stalled lists running jobs in one page: no --state, --cursor")
+    wanted = {"type": args.type, "worker": args.worker}
+    found = [
+        record
+        for record in store.stalled(args.queue)
+        if all(value is None or record.get(key) == value for key, value in wanted.items())
+        and (args.tag is None or args.tag in (record.get("tags") or ()))
+    ]
+    return Page(found, None)
+
+
+def _state_cell(record: dict[str, Any]) -> Text:
+    cell = state_text(record["state"])
+    if record.get("stalled"):
+        cell.append(f" stalled {duration(record.get('quiet_seconds'))}", style="bold red")
+    return cell
 
 
 def _last_line(record: dict[str, Any]) -> str:

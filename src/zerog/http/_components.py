@@ -62,6 +62,8 @@ _COMMON_JOB = {
     "completeness": NUMBER,
     "progress_message": nullable("string"),
     "eta": nullable("number"),
+    "quiet_seconds": nullable("number"),
+    "stalled": {"type": "boolean"},
     "created_at": NUMBER,
     "updated_at": NUMBER,
     "started_at": nullable("number"),
@@ -119,6 +121,7 @@ SCHEMAS: dict[str, Any] = {
     "Created": obj({"uuid": STRING}),
     "Job": JOB,
     "JobSummary": JOB_SUMMARY,
+    "StalledJobs": obj({"jobs": {"type": "array", "items": ref("JobSummary")}}, ["jobs"]),
     "JobPage": obj(
         {"jobs": {"type": "array", "items": ref("JobSummary")}, "cursor": nullable("string")}
     ),
@@ -166,6 +169,7 @@ SCHEMAS: dict[str, Any] = {
             "eta": nullable("number"),
             "progress_message": nullable("string"),
             "attempts": INTEGER,
+            "stalled": {"type": "boolean"},
             "events": {"type": "array", "items": ENTRY},
             "errors": {"type": "array", "items": ERROR_ENTRY},
             "final": {"type": "boolean"},

@@ -21,7 +21,13 @@ import tornado.web
 from tornado.routing import Rule
 
 from zerog.http._context import ApiContext, Limits
-from zerog.http.jobs import JOB_ACTIONS, JobActionHandler, JobHandler, JobListHandler
+from zerog.http.jobs import (
+    JOB_ACTIONS,
+    JobActionHandler,
+    JobHandler,
+    JobListHandler,
+    StalledJobsHandler,
+)
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
 from zerog.http.queues import (
@@ -56,6 +62,7 @@ def api_routes(api: ApiContext) -> list[Route]:
         (rf"/api/queues/{SEGMENT}", QueueHandler),
         (r"/api/workers", WorkerListHandler),
         (r"/api/recurring", RecurringListHandler),
+        (r"/api/stalled", StalledJobsHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),
         (r"/healthz", HealthHandler),

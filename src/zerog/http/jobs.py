@@ -14,7 +14,7 @@ from typing import Any
 from zerog import registry
 from zerog.http._base import ApiError, ApiHandler
 from zerog.jobs import make_base_job
-from zerog.record import JobSpec, Record, eta_seconds
+from zerog.record import JobSpec, Record
 from zerog.states import ALL_STATES, State
 from zerog.store import Store
 
@@ -147,20 +147,28 @@ def page_of(store: Store, query: dict[str, Any]) -> dict[str, Any]:
         page = store.list(**query)
     except (ValueError, OverflowError):
         raise ApiError(400, "the cursor is not one this server gave out") from None
-    now = store.clock()
-    return {"jobs": [summary(record, now) for record in page.records], "cursor": page.cursor}
+    return {"jobs": [summary(store.shown(r)) for r in page.records], "cursor": page.cursor}
 
 
-def summary(record: Record, now: float) -> Record:
-    """A job in a list: everything but its bulky parts, plus its ETA and last error."""
+def summary(record: Record) -> Record:
+    """A job in a list (as Store.shown gives it): everything but its bulky parts, plus its
+    last error."""
     out = {key: value for key, value in record.items() if key not in SUMMARY_LEFT_OUT}
-    out["eta"] = eta_seconds(record, now)
     errors = record.get("errors") or []
     last = errors[-1] if errors else None
     out["last_error"] = (
         None if last is None else {k: last.get(k) for k in ("timeStamp", "errorCode", "msg")}
     )
     return out
+
+
+class StalledJobsHandler(ApiHandler):
+    """``GET /api/stalled``: running jobs silent past their stall threshold (zerog.stalls)."""
+
+    async def get(self) -> None:
+        queue = self.text_arg("queue")
+        records = await self.call(lambda store: store.stalled(queue))
+        self.send_json({"jobs": [summary(record) for record in records]})
 
 
 class JobActionHandler(ApiHandler):

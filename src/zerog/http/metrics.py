@@ -2,7 +2,7 @@
 server process.
 
 Store-wide (true for every process on the store): jobs by queue and state, queue depth,
-paused queues, the oldest waiting job's age, running jobs, live workers.
+paused queues, the oldest waiting job's age, running and stalled jobs, live workers.
 
 This process only (counters of this server's :class:`~zerog.store.Store` facade, reset when it
 restarts): enqueued, completed, failed, retried, kicked and recovered-lease totals, and the
@@ -52,6 +52,7 @@ class Snapshot:
     finished: list[Record]
     oldest: dict[str, tuple[float | None, bool]]
     counters: Counter[str]
+    stalled: Counter[str]  # stalled running jobs per queue (see zerog.stalls).
 
 
 def snapshot(store: Store, window: int) -> Snapshot:
@@ -74,7 +75,16 @@ def snapshot(store: Store, window: int) -> Snapshot:
         finished=_stats.finished_window(store, None, window),
         oldest=oldest,
         counters=Counter(store.counters),
+        stalled=_stalled(store, counts),
     )
+
+
+def _stalled(store: Store, counts: dict[str, dict[str, int]]) -> Counter[str]:
+    """Stalled jobs per queue; every queue that runs jobs gets a sample, 0 included, so an
+    alert rule sees the series before the first stall."""
+    stalled = Counter({q: 0 for q, per in counts.items() if per.get(State.RUNNING.value)})
+    stalled.update(record["queue"] for record in store.stalled())
+    return stalled
 
 
 def render(snap: Snapshot, window: int) -> str:
@@ -101,6 +111,13 @@ def _jobs(snap: Snapshot) -> list[str]:
     running = sum(per.get(State.RUNNING.value, 0) for per in snap.counts.values())
     lines += _prom.family(
         "zerog_jobs_running", "gauge", "Jobs running now (store-wide).", [(running, None)]
+    )
+    lines += _prom.family(
+        "zerog_jobs_stalled",
+        "gauge",
+        "Running jobs whose lease is alive but that reported nothing for longer than their "
+        "stall threshold, per queue (store-wide).",
+        ((n, {"queue": queue}) for queue, n in sorted(snap.stalled.items())),
     )
     if snap.workers is not None:  # a backend with no worker registry has no such number.
         lines += _prom.family(

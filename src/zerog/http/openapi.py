@@ -30,6 +30,15 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths.update(_type_paths(prefix))
     paths.update(_queue_paths(prefix))
     paths[f"{prefix}/api/workers"] = _workers_path()
+    paths[f"{prefix}/api/stalled"] = {
+        "get": {
+            "operationId": "listStalled",
+            "summary": "Running jobs that reported nothing for longer than their stall "
+            "threshold, longest silent first",
+            "parameters": [_query_text("queue", "only jobs of this queue")],
+            "responses": _answers(("200", "the stalled jobs", "StalledJobs"), BAD),
+        }
+    }
     paths[f"{prefix}/api/recurring"] = {
         "get": {
             "operationId": "listRecurring",

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from zerog import config as configuration
 from zerog import settings
 from zerog.errors import BackendError
 from zerog.run_context import RunContext
@@ -67,6 +68,26 @@ class Heartbeat:
         with self._lock:
             self._contexts.discard(context)
 
+    def _log_stall(self, context: RunContext, now: float) -> None:
+        """Warn once when a run has reported nothing past its stall threshold: the lease is
+        alive (this thread renews it), so only a log, a metric or an operator notices."""
+        if context.stall_logged or context.lost:
+            return
+        silent = now - context.last_report
+        limit = context.stall_seconds
+        if limit is None:
+            limit = configuration.stall_for(self.store.config(), context.queue)
+        if silent < limit:
+            return
+        context.stall_logged = True
+        log.warning(
+            "job %s has reported nothing for %.0f s (stall threshold %g s): it may be stuck",
+            context.lease.uuid,
+            silent,
+            limit,
+            extra={"event": "job.stalled", "job_id": context.lease.uuid},
+        )
+
     def running(self) -> list[RunContext]:
         """The runs being watched now."""
         with self._lock:
@@ -91,6 +112,7 @@ class Heartbeat:
                 context.touch()
             else:
                 context.flush(force=False)
+            self._log_stall(context, now)
         if self.on_tick is not None:
             self.on_tick(running)
         if now - self._last_rescue >= self.rescue_interval:

@@ -79,7 +79,14 @@ class Runner:
             return self._settle_safely(
                 lambda: self.store.fail(lease, error, then_reserve=_queues(then)), "failed"
             )
-        context = RunContext(self.store, lease, job, float(record["ttr_seconds"]))
+        context = RunContext(
+            self.store,
+            lease,
+            job,
+            float(record["ttr_seconds"]),
+            queue=record["queue"],
+            stall_seconds=record.get("stall_seconds"),
+        )
         context.then = then
         context.defer = defer
         self._watch(context)
