@@ -19,14 +19,16 @@ help: ## list the targets
 # The stamp makes `make venv` idempotent; editing pyproject.toml or this file reinstalls.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev,beanstalk,cron]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install zerog with its dev tools (once)
 
-# System packages the tests need (Debian's; run as root): beanstalkd for the beanstalk backend.
-deps: ## install system packages the tests need (beanstalkd)
+# System packages the tests need (Debian's; run as root): beanstalkd for the beanstalk backend,
+# chromium for the dashboard tests (Playwright drives it; it never downloads a browser of its own).
+deps: ## install system packages the tests need (beanstalkd, chromium)
 	command -v beanstalkd || (apt-get update && apt-get install -y beanstalkd)
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 demo: venv ## run the quickstart: example long jobs with live progress
 	$(BIN)/zerog demo

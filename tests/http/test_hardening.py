@@ -33,9 +33,11 @@ EVERY_ROUTE = [
     ("GET", "/api/workers"),
     ("GET", "/api/openapi.json"),
     ("GET", "/metrics"),
-    ("GET", "/"),
+    ("GET", "/dashboard/no-such-file.js"),
     ("GET", "/no/such/route"),
 ]
+DASHBOARD_FILES = ["/", "/dashboard/app.js", "/dashboard/style.css", "/dashboard/views/job.js"]
+"""Open without the token: they hold no data (the page's scripts read it with the token)."""
 
 
 def raw(client: Client, data: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -242,15 +244,33 @@ def test_security_headers(serve: Serve) -> None:
         assert "Access-Control-Allow-Origin" not in reply.headers
 
 
-def test_index_page_escapes_what_it_shows(serve: Serve) -> None:
+@pytest.mark.parametrize("path", DASHBOARD_FILES)
+def test_dashboard_files_need_no_token_and_hold_no_data(serve: Serve, path: str) -> None:
+    # Given a server with a token and a job whose queue name would show if the page held data,
     store = memory_store()
-    api = serve(store)
-    put(store, queue='<script>alert("x")</script>')
-    reply = api.get("/")
+    api = serve(store, token=TOKEN)
+    put(store, queue="queue-name-that-must-not-show")
+    # When a dashboard file is read without the token,
+    reply = api.get(path)
+    # Then it is served, under the page's strict policy, and holds nothing of the store.
     assert reply.status == 200
-    assert reply.headers["Content-Type"].startswith("text/html")
-    assert "<script>" not in reply.text
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in reply.text
+    assert reply.headers["Content-Type"].split(";")[0] in (
+        "text/html",
+        "text/javascript",
+        "text/css",
+    )
+    assert "script-src 'self'" in reply.headers["Content-Security-Policy"]
+    assert "queue-name-that-must-not-show" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "path", ["/dashboard/../app.py", "/dashboard/%2e%2e/app.py", "/dashboard/x.py"]
+)
+def test_only_the_dashboard_files_are_served(serve: Serve, path: str) -> None:
+    api = serve(memory_store())
+    reply = api.get(path)
+    assert reply.status == 404
+    assert reply.json() == {"error": "no such route"}
 
 
 def snapshot(store: Store, uuids: list[str]) -> Any:

@@ -9,6 +9,7 @@ importable, so an application can mount the API under its own prefix (:func:`mak
 from zerog.http._base import ApiError, ApiHandler
 from zerog.http._context import ApiContext, Limits
 from zerog.http.app import ApiApplication, api_routes, make_app
+from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
 from zerog.http.jobs import JobActionHandler, JobHandler, JobListHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
@@ -16,13 +17,14 @@ from zerog.http.openapi import build as openapi_document
 from zerog.http.queues import QueueActionHandler, QueueHandler, QueueListHandler, WorkerListHandler
 from zerog.http.server import ServerThread, make_server
 from zerog.http.stream import JobStreamHandler
-from zerog.http.system import HealthHandler, IndexHandler, NotFoundHandler
+from zerog.http.system import HealthHandler, NotFoundHandler
 
 __all__ = [
     "ApiApplication",
     "ApiContext",
     "ApiError",
     "ApiHandler",
+    "DashboardAssetHandler",
     "HealthHandler",
     "IndexHandler",
     "JobActionHandler",

@@ -21,6 +21,7 @@ import tornado.web
 from tornado.routing import Rule
 
 from zerog.http._context import ApiContext, Limits
+from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
 from zerog.http.jobs import (
     JOB_ACTIONS,
     JobActionHandler,
@@ -39,7 +40,7 @@ from zerog.http.queues import (
     WorkerListHandler,
 )
 from zerog.http.stream import JobStreamHandler
-from zerog.http.system import HealthHandler, IndexHandler, NotFoundHandler
+from zerog.http.system import HealthHandler, NotFoundHandler
 from zerog.store import Store
 
 Route = tuple[Any, ...] | Rule
@@ -67,6 +68,7 @@ def api_routes(api: ApiContext) -> list[Route]:
         (r"/metrics", MetricsHandler),
         (r"/healthz", HealthHandler),
         (r"/", IndexHandler),
+        (r"/dashboard/(.+)", DashboardAssetHandler),
     ]
     return [(p + pattern, handler, {"api": api}) for pattern, handler in table]
 

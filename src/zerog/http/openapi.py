@@ -318,7 +318,8 @@ def _system_paths(prefix: str) -> dict[str, Any]:
                 ),
             }
         },
-        f"{prefix}/": {"get": plain("index", "The dashboard (a placeholder for now)", "text/html")},
+        # The page holds no data (its scripts read the API with the token), so it is open.
+        f"{prefix}/": {"get": plain("index", "The dashboard", "text/html", security=[])},
     }
 
 

@@ -1,16 +1,12 @@
-"""``/healthz``, the placeholder page at ``/``, and the JSON 404 for every other path."""
+"""``/healthz``, and the JSON 404 for every path no route matches."""
 
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 
-from zerog import __version__
 from zerog.http._base import ApiError, ApiHandler
-from zerog.http._stats import full_counts
 
-PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 HEALTH_TIMEOUT_SECONDS = 5.0  # a store slower than this to read one job is not healthy.
 log = logging.getLogger(__name__)
 
@@ -31,35 +27,6 @@ class HealthHandler(ApiHandler):
             self.send_json({"status": "unavailable"}, 503)
             return
         self.send_json({"status": "ok"})
-
-
-class IndexHandler(ApiHandler):
-    """``GET /``: a minimal page until the dashboard comes; every shown value is escaped."""
-
-    async def get(self) -> None:
-        counts = await self.call(lambda store: store.counts())
-        self.set_header("Content-Type", "text/html; charset=utf-8")
-        self.set_header("Content-Security-Policy", PAGE_CSP)
-        self.finish(page(counts, self.api.prefix))
-
-
-def page(counts: dict[str, dict[str, int]], prefix: str) -> str:
-    """The page's HTML: one row per queue, counts per state."""
-    rows = []
-    for queue, per_state in sorted(counts.items()):
-        cells = "".join(f"<td>{n}</td>" for n in full_counts(per_state).values())
-        rows.append(f"<tr><th>{html.escape(queue)}</th>{cells}</tr>")
-    header = "".join(f"<th>{html.escape(s)}</th>" for s in full_counts({}))
-    base = html.escape(prefix, quote=True)
-    return (
-        "<!doctype html><html lang=en><head><meta charset=utf-8><title>zerog</title>"
-        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.2em .6em}</style>"
-        f"</head><body><h1>zerog {html.escape(__version__)}</h1>"
-        "<p>The dashboard is coming. Meanwhile: "
-        f'<a href="{base}/api/openapi.json">the API document</a>, '
-        f'<a href="{base}/api/jobs">jobs</a>, <a href="{base}/metrics">metrics</a>.</p>'
-        f"<table><tr><th>queue</th>{header}</tr>{''.join(rows)}</table></body></html>"
-    )
 
 
 class NotFoundHandler(ApiHandler):

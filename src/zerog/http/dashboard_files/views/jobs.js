@@ -1,0 +1,7 @@
+// Jobs: every job, filtered by state, queue, type and tag; bulk retry and cancel.
+
+import { jobList } from "./joblist.js";
+
+export function jobsView(main, ctx) {
+  return jobList(main, ctx, { view: "jobs", title: "Jobs", actions: ["retry", "cancel"] });
+}

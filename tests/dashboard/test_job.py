@@ -1,0 +1,90 @@
+"""A job's page: values, history, live progress from the stream while a real worker runs
+the job, and the operator actions."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from tests.dashboard.conftest import StartWorker
+from tests.dashboard.helpers import TRACEBACK, failed, put, state_of
+from zerog.jobs import make_base_job
+from zerog.store import Store
+
+
+def progress_values(page: Page) -> list[int]:
+    """Each value the page's progress bar shows, read until the job is complete."""
+    seen: list[int] = []
+    bar = page.locator(".job-progress [role=progressbar]")
+    state = page.locator(".job-progress .badge")
+    while True:
+        value = int(bar.get_attribute("aria-valuenow") or 0)
+        if not seen or seen[-1] != value:
+            seen.append(value)
+        if state.text_content() == "complete":
+            return seen
+        page.wait_for_timeout(50)
+
+
+def test_progress_advances_live_until_complete(
+    page: Page, store: Store, dash: str, start_worker: StartWorker
+) -> None:
+    # Given a report job of 5 steps enqueued, and its page open before any worker runs,
+    job = make_base_job({"title": "quarterly", "steps": 5, "step_seconds": 0.4}, "example_report")
+    uuid = job.enqueue(store=store, tags=("finance",))
+    page.goto(f"{dash}#/job/{uuid}")
+    expect(page.locator(".job-progress .badge")).to_have_text("waiting")
+    expect(page.locator("pre.values").first).to_contain_text('"title": "quarterly"')
+    expect(page.locator("td[data-fact='tags']")).to_have_text("finance")
+    # When a real worker runs it,
+    start_worker(store, "examples")
+    # Then the bar advances through the steps as the stream reports them, to 100%,
+    seen = progress_values(page)
+    assert seen[-1] == 100
+    assert len([v for v in seen if 0 < v < 100]) >= 2, seen
+    assert seen == sorted(seen)
+    expect(page.locator(".job-progress .percent")).to_have_text("100%")
+    # with its log lines, its result, and a history from enqueue to complete.
+    expect(page.locator("ol.log li")).to_have_count(5)
+    expect(page.locator("ol.log li").last).to_contain_text("quarterly: step 5 of 5 done")
+    expect(page.locator("ol.timeline li").first).to_contain_text("waiting")
+    expect(page.locator("ol.timeline li").last).to_contain_text("complete")
+    result = page.locator("pre.values").nth(1).text_content() or ""
+    assert json.loads(result) == {"title": "quarterly", "steps": 5}
+    assert state_of(store, uuid) == "complete"
+
+
+def test_cancel_pause_resume_and_retry_from_the_job_page(
+    page: Page, store: Store, dash: str
+) -> None:
+    # Given a waiting job,
+    uuid = put(store, "alpha", values={"n": 1})
+    page.goto(f"{dash}#/job/{uuid}")
+    badge = page.locator(".job-progress .badge")
+    expect(badge).to_have_text("waiting")
+    expect(page.locator("button[data-action='retry']")).to_be_disabled()
+    # When it is paused, resumed, then cancelled from its page, the store follows each step;
+    for action, state in (("pause", "paused"), ("resume", "waiting"), ("cancel", "cancelled")):
+        page.locator(f"button[data-action='{action}']").click()
+        expect(badge).to_have_text(state)
+        assert state_of(store, uuid) == state
+    expect(page.locator("ol.timeline li").last).to_contain_text("cancelled")
+    # and a cancelled job can be retried: it waits again.
+    page.locator("button[data-action='retry']").click()
+    expect(badge).to_have_text("waiting")
+    assert state_of(store, uuid) == "waiting"
+
+
+def test_a_failed_job_shows_its_error_and_retries(page: Page, store: Store, dash: str) -> None:
+    uuid = failed(store, "alpha", msg="ValueError: boom", log=("fetching", "parsing"))
+    page.goto(f"{dash}#/job/{uuid}")
+    expect(page.locator(".job-progress .badge")).to_have_text("failed")
+    expect(page.locator(".errors .error-msg")).to_have_text("ValueError: boom")
+    expect(page.locator(".errors pre.traceback")).to_have_text(TRACEBACK)
+    expect(page.locator(".errors .error-head")).to_contain_text("code 7")
+    expect(page.locator("ol.log li")).to_have_count(2)
+    expect(page.locator("button[data-action='cancel']")).to_be_disabled()
+    page.locator("button[data-action='retry']").click()
+    expect(page.locator(".job-progress .badge")).to_have_text("waiting")
+    assert state_of(store, uuid) == "waiting"
