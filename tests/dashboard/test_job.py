@@ -88,3 +88,22 @@ def test_a_failed_job_shows_its_error_and_retries(page: Page, store: Store, dash
     page.locator("button[data-action='retry']").click()
     expect(page.locator(".job-progress .badge")).to_have_text("waiting")
     assert state_of(store, uuid) == "waiting"
+
+
+def test_a_stalled_job_is_flagged_on_its_page_and_in_the_list(
+    page: Page, store: Store, dash: str
+) -> None:
+    # Given a running job that has said nothing for longer than its stall threshold
+    store.set_config("stall-seconds", 0.2)
+    uuid = make_base_job({"title": "stuck", "steps": 1}, "example_report").enqueue(store=store)
+    assert store.reserve(["examples"], "w-stuck") is not None
+    page.wait_for_timeout(300)
+
+    # When its page is opened, Then it shows running, flagged stalled
+    page.goto(f"{dash}#/job/{uuid}")
+    expect(page.locator(".job-progress .badge")).to_have_text("running")
+    expect(page.locator(".job-progress .stalled-flag")).to_have_text("stalled")
+
+    # And the jobs list flags it too
+    page.goto(f"{dash}#/jobs")
+    expect(page.locator(f"tr[data-uuid='{uuid}'] .stalled-flag")).to_have_text("stalled")

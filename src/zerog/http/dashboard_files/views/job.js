@@ -3,7 +3,7 @@
 
 import { ApiFailure, enc, follow, get, post } from "../api.js";
 import { duration, json, percent, when } from "../format.js";
-import { fill, h, message, progressBar, route, section, stateBadge } from "../dom.js";
+import { fill, h, message, progressBar, route, section, stalledFlag, stateBadge } from "../dom.js";
 import { errorBlock } from "./failed.js";
 import { ALLOWED, FINAL } from "./states.js";
 
@@ -74,7 +74,8 @@ class JobPage {
     const known = !FINAL.has(state.state) && state.eta !== null && state.eta !== undefined;
     const eta = known ? ` · about ${duration(state.eta)} left` : "";
     fill(this.parts.progress,
-      h("div", { class: "progress-line" }, stateBadge(state.state), progressBar(state.completeness),
+      h("div", { class: "progress-line" }, stateBadge(state.state), stalledFlag(state),
+        progressBar(state.completeness),
         h("span", { class: "percent" }, percent(state.completeness)), h("span", { class: "eta" }, eta)),
       state.progress_message ? h("p", { class: "progress-message" }, state.progress_message) : null);
   }

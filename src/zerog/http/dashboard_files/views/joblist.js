@@ -3,7 +3,9 @@
 
 import { ApiFailure, enc, get, post } from "../api.js";
 import { ago, percent, shortId } from "../format.js";
-import { button, checkbox, fill, h, message, progressBar, route, stateBadge, table } from "../dom.js";
+import {
+  button, checkbox, fill, h, message, progressBar, route, stalledFlag, stateBadge, table,
+} from "../dom.js";
 import { STATES } from "./states.js";
 
 const FILTERS = ["state", "queue", "type", "tag"];
@@ -156,7 +158,7 @@ function row(job, box) {
     h("td", { class: "mono" }, h("a", { href: route("job", job.uuid), title: job.uuid }, shortId(job.uuid))),
     h("td", {}, job.type),
     h("td", {}, job.queue),
-    h("td", {}, stateBadge(job.state)),
+    h("td", {}, stateBadge(job.state), stalledFlag(job)),
     h("td", { class: "progress-cell" }, progressBar(job.completeness), " ", percent(job.completeness)),
     h("td", {}, `${job.attempts ?? 0}/${(job.max_retries ?? 0) + 1}`),
     h("td", {}, tags),
