@@ -19,7 +19,7 @@ help: ## list the targets
 # The stamp makes `make venv` idempotent; editing pyproject.toml or this file reinstalls.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron,postgres]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install zerog with its dev tools (once)

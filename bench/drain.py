@@ -3,6 +3,8 @@
     python bench/drain.py --url sqlite:///PATH.db --jobs 10000 [--runs 3] [--workers 2]
                           [--threads N]
 
+A ``postgresql://`` URL measures the PostgreSQL backend the same way (see drain_postgres.py).
+
 For each run, on a fresh database file:
 
 (a) enqueue rate: N no-op jobs put one by one with ``Store.enqueue``, and (on another fresh
@@ -58,6 +60,16 @@ def fresh(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def reset(url: str) -> None:
+    """Empty the store a URL names: a fresh SQLite file, or a dropped PostgreSQL schema."""
+    if parse_url(url).scheme == "postgresql":
+        import drain_postgres
+
+        drain_postgres.drop_schema(url)
+    else:
+        fresh(sqlite_path(url))
+
+
 def timed(action: Callable[[], object]) -> float:
     """Seconds the action took."""
     start = time.perf_counter()
@@ -71,14 +83,14 @@ def spec() -> JobSpec:
 
 def enqueue_one_by_one(url: str, jobs: int) -> float:
     """(a) jobs/s with one ``Store.enqueue`` call per job."""
-    fresh(sqlite_path(url))
+    reset(url)
     with closing(Store.from_url(url)) as store:
         return jobs / timed(lambda: [store.enqueue(spec()) for _ in range(jobs)])
 
 
 def enqueue_batches(url: str, jobs: int) -> float:
     """(a) jobs/s with ``Store.enqueue_many`` in batches of 500; leaves the jobs for (b)."""
-    fresh(sqlite_path(url))
+    reset(url)
 
     def put_all(store: Store) -> None:
         for start in range(0, jobs, BATCH):
@@ -194,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--url",
         required=True,
-        help="sqlite:///PATH.db (overwritten), or beanstalk://HOST:PORT?store=sqlite:///PATH.db",
+        help="sqlite:///PATH.db (overwritten), beanstalk://HOST:PORT?store=sqlite:///PATH.db, "
+        "or postgresql://USER@HOST/DB?schema=NAME (the schema is dropped)",
     )
     parser.add_argument("--jobs", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
@@ -205,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         import drain_beanstalk
 
         return drain_beanstalk.main(argv)
+    if parse_url(args.url).scheme == "postgresql":
+        import drain_postgres
+
+        return drain_postgres.run(args)
     header = f"{args.jobs:,} jobs, sqlite {sqlite3.sqlite_version}"
     return run_and_report(args, one_run, f"{header}, {sqlite_path(args.url).resolve().parent}")
 

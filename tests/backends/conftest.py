@@ -3,7 +3,8 @@
 A new backend adds one opener to :data:`OPENERS`: given the test's ``tmp_path`` and fake clock,
 it prepares a fresh, empty store (a file, a key prefix, a cloned database) and returns a
 function that opens a backend on it. An opener whose server is not there calls
-``pytest.skip``, or ``pytest.fail`` where the server is installed by ``make deps`` (beanstalkd).
+``pytest.skip``, or ``pytest.fail`` where the server is one the tests need (beanstalkd, installed
+by ``make deps``; PostgreSQL, see postgres_server.py).
 Every backend opened through the fixtures is closed after the test.
 """
 
@@ -20,7 +21,7 @@ from zerog.backends.memory import MemoryBackend
 from zerog.store import Store
 from zerog.testing import FakeClock
 
-from . import beanstalkd
+from . import beanstalkd, postgres_server
 
 START = 1_700_000_000.0  # the fake clock's first reading in every test.
 
@@ -43,10 +44,17 @@ def _beanstalk(tmp_path: Path, clock: FakeClock) -> Opener:
     return lambda: open_backend(url, clock=clock)
 
 
+def _postgres(tmp_path: Path, clock: FakeClock) -> Opener:
+    # The session's database, a fresh schema of the test's own.
+    url = postgres_server.url()
+    return lambda: open_backend(url, clock=clock)
+
+
 OPENERS: dict[str, Callable[[Path, FakeClock], Opener]] = {
     "memory": _memory,
     "sqlite": _sqlite,
     "beanstalk": _beanstalk,
+    "postgres": _postgres,
 }
 
 
@@ -55,6 +63,7 @@ def _stop_shared_servers() -> Iterator[None]:
     """Stop the servers the openers started for the session (started only when used)."""
     yield
     beanstalkd.stop_shared()
+    postgres_server.stop_shared()
 
 
 @pytest.fixture

@@ -10,16 +10,18 @@ from pathlib import Path
 import pytest
 
 import zerog
-from tests.backends import beanstalkd
+from tests.backends import beanstalkd, postgres_server
 from tests.worker import pool_jobs  # noqa: F401 - registers the pool's job classes here too.
 from zerog.store import Store
 
-STORES = ("sqlite", "beanstalk")
+STORES = ("sqlite", "beanstalk", "postgres")
 
 
 def _url(kind: str, tmp_path: Path) -> str:
     if kind == "beanstalk":  # the session's beanstalkd, tubes of the test's own.
         return beanstalkd.shared().url(tmp_path / "jobs.db")
+    if kind == "postgres":  # the session's database, a schema of the test's own.
+        return postgres_server.url()
     return f"sqlite:///{tmp_path / 'jobs.db'}"
 
 
@@ -37,6 +39,7 @@ def sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_shared_servers() -> Iterator[None]:
-    """Stop the beanstalkd the session started, if any."""
+    """Stop the beanstalkd the session started, and drop its PostgreSQL database, if any."""
     yield
     beanstalkd.stop_shared()
+    postgres_server.stop_shared()

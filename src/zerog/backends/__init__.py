@@ -33,6 +33,16 @@ def open_backend(url: str, clock: Callable[[], float] | None = None) -> Backend:
                 f"the beanstalk:// backend needs greenstalk: pip install 'zerog[beanstalk]' ({exc})"
             ) from exc
         return BeanstalkBackend.from_url(parsed, clock=clock)
+    if parsed.scheme == "postgresql":
+        try:
+            import psycopg  # noqa: F401 - only to tell a missing driver from other errors.
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"the postgresql:// backend needs psycopg 3: pip install 'zerog[postgres]' ({exc})"
+            ) from exc
+        from zerog.backends.postgres import PostgresBackend
+
+        return PostgresBackend.from_url(parsed, clock=clock)
     extra = EXTRAS[parsed.scheme]
     raise ConfigurationError(
         f"the {parsed.scheme}:// backend is not available in this version of zerog "

@@ -7,7 +7,6 @@ backend's tables and write only the ``beanstalk_*`` ones (``sql/schema.sql``).
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass, fields, replace
 from importlib import resources
@@ -15,7 +14,7 @@ from typing import Any, NamedTuple
 
 from zerog.backends.beanstalk._records import Enter, EntryInfo, Rank
 from zerog.backends.beanstalk._wire import whole_seconds
-from zerog.backends.sqlite._sql import parse_named
+from zerog.backends.sqlite._sql import Conn, parse_named
 from zerog.backends.sqlite._txn import Txn
 from zerog.states import State
 
@@ -113,15 +112,13 @@ def enter_readied(txn: Txn, enter: Enter) -> tuple[list[int], list[Rank]]:
     return stale, ranks
 
 
-def drop_entry(conn: sqlite3.Connection, seq: int) -> None:
+def drop_entry(conn: Conn, seq: int) -> None:
     """The job has no deliverable entry now (it left its tube): any entry naming it is
     stale, and it gets a new one when it is ready again."""
     set_entry(conn, seq, None, None, 0.0)
 
 
-def set_entry(
-    conn: sqlite3.Connection, seq: int, bid: int | None, due_at: float | None, delay: float
-) -> None:
+def set_entry(conn: Conn, seq: int, bid: int | None, due_at: float | None, delay: float) -> None:
     """Record the job's entry; with a delay, when it is due and until when beanstalkd (which
     counts whole seconds from now) keeps it back."""
     delayed = delay > 0 and due_at is not None

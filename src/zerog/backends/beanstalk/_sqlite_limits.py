@@ -12,7 +12,6 @@ by the reconciler, which kicks the buried entry of any ready job it checks.
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 
@@ -21,7 +20,7 @@ from zerog.backends.beanstalk._records import Rank, Verdict
 from zerog.backends.beanstalk._sqlite_entries import BQ, READY
 from zerog.backends.sqlite._reserve import Limits
 from zerog.backends.sqlite._rows import loads_list
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import Conn, Q
 from zerog.backends.sqlite._txn import Txn
 
 UNPARK_BATCH = 100  # parked jobs looked at per step that may have made room.
@@ -39,7 +38,7 @@ def refusal(txn: Txn, seq: int, queue: str, throttles: Sequence[str]) -> Verdict
     return None
 
 
-def queue_full(conn: sqlite3.Connection, queue: str) -> bool:
+def queue_full(conn: Conn, queue: str) -> bool:
     """Whether the queue's own limit is full."""
     return Limits(conn).full(_common.QUEUE_LIMIT + queue)
 
@@ -66,7 +65,7 @@ def unpark(txn: Txn, any_parked: bool = True) -> tuple[list[int], list[Rank]]:
 class Room:
     """How many more jobs each limit admits, as jobs are chosen to run."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self.maximums: dict[str, int] = dict(conn.execute(Q.limits).fetchall())
         self.used: Counter[str] = Counter()
         for queue, throttles in conn.execute(Q.running_throttles):

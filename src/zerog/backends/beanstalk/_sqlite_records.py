@@ -14,7 +14,6 @@ came first.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 
@@ -45,7 +44,7 @@ from zerog.backends.beanstalk._sqlite_entries import (
 from zerog.backends.beanstalk._sqlite_limits import queue_full, unpark
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import Conn, Q
 from zerog.backends.sqlite._steps import encoded_of, rescue_step
 from zerog.backends.sqlite._txn import Txn
 from zerog.errors import ReservationLost
@@ -187,9 +186,7 @@ class SqliteRecords:
     def replace_entry(self, uuid: str, bid: int | None, enter: Enter) -> int | None:
         return self._db.write(lambda conn: self._replace(conn, uuid, bid, enter))
 
-    def _replace(
-        self, conn: sqlite3.Connection, uuid: str, bid: int | None, enter: Enter
-    ) -> int | None:
+    def _replace(self, conn: Conn, uuid: str, bid: int | None, enter: Enter) -> int | None:
         row = conn.execute(BQ.entry_row, (uuid,)).fetchone()
         if row is None or row[2] not in READY or row[7] != bid:
             return None
@@ -263,7 +260,7 @@ def _rescue(txn: Txn, limit: int, enter: Enter) -> tuple[list[Moved], Effects]:
     return moved, Effects(kick=tuple(unpark(txn)[0]))
 
 
-def _take_due(conn: sqlite3.Connection, now: float, limit: int) -> tuple[list[int], float | None]:
+def _take_due(conn: Conn, now: float, limit: int) -> tuple[list[int], float | None]:
     rows = conn.execute(BQ.due, {"now": now, "limit": limit}).fetchall()
     wall = time.time()
     for job, _bid, _until in rows:

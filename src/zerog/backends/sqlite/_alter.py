@@ -6,7 +6,6 @@ from zerog.backends import _common
 from zerog.backends.base import Change
 from zerog.backends.sqlite._deps import Dependencies, dependencies, link, refuse_cycles, unlink
 from zerog.backends.sqlite._rows import record_of
-from zerog.backends.sqlite._sql import Q
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import InvalidTransition, JobNotFound
 from zerog.record import Record
@@ -19,7 +18,7 @@ DEPENDS = State.DEPENDS.value
 
 def alter_step(txn: Txn, uuid: str, change: Change, worker: str | None) -> Record:
     """Apply ``change`` to job ``uuid`` (see Backend.alter); returns the record after it."""
-    row = txn.conn.execute(Q.job, (uuid,)).fetchone()
+    row = txn.conn.execute(txn.q.job, (uuid,)).fetchone()
     if row is None:
         raise JobNotFound(uuid)
     seq, before = row[0], record_of(row)
@@ -39,7 +38,7 @@ def alter_step(txn: Txn, uuid: str, change: Change, worker: str | None) -> Recor
     write(txn.conn, seq, before, record)
     if before["state"] == DEPENDS and record["state"] != DEPENDS:
         txn.readied.append((seq, uuid))
-    return record_of(txn.conn.execute(Q.job_by_seq, (seq,)).fetchone())
+    return record_of(txn.conn.execute(txn.q.job_by_seq, (seq,)).fetchone())
 
 
 def _placement(txn: Txn, seq: int, record: Record, change: Change, worker: str | None) -> None:
@@ -60,11 +59,11 @@ def _placement(txn: Txn, seq: int, record: Record, change: Change, worker: str |
 def _labels(txn: Txn, seq: int, record: Record, change: Change) -> None:
     tags = [t for t in record["tags"] if t not in change.remove_tags]
     record["tags"] = list(dict.fromkeys([*tags, *change.add_tags]))
-    txn.conn.executemany(Q.remove_tag, [(tag, seq) for tag in change.remove_tags])
-    txn.conn.executemany(Q.add_tag, [(tag, seq) for tag in record["tags"]])
+    txn.conn.executemany(txn.q.remove_tag, [(tag, seq) for tag in change.remove_tags])
+    txn.conn.executemany(txn.q.add_tag, [(tag, seq) for tag in record["tags"]])
     if change.tracked is not None:
         record["tracked"] = change.tracked
-        txn.conn.execute(Q.track if change.tracked else Q.untrack, (seq,))
+        txn.conn.execute(txn.q.track if change.tracked else txn.q.untrack, (seq,))
 
 
 def _dependencies(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from zerog.backends.sqlite._gate import WriterGate
+from zerog.backends.sqlite._sql import Q, Queries
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError
 
 T = TypeVar("T")
@@ -47,7 +48,15 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 JOURNAL_SIZE_LIMIT_BYTES = 64 << 20
 _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
-_inherited: list[sqlite3.Connection] = []  # a parent's connections, kept so none is closed.
+
+class Connection(sqlite3.Connection):
+    """A SQLite connection carrying SQLite's statements: the steps run ``conn.q.<name>`` (see
+    _sql.Conn). A class attribute: ``execute`` stays sqlite3's own, at its own speed."""
+
+    q: Queries = Q
+
+
+_inherited: list[Connection] = []  # a parent's connections, kept so none is closed.
 _databases: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
@@ -69,22 +78,22 @@ class Database:
         self.busy_retries = 0  # transactions run again because the lock was busy (diagnostic).
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._connections: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._connections: list[tuple[threading.Thread, Connection]] = []
         self._closed = False
         self.gate = WriterGate(options.path, options.lock_wait_seconds)
         _databases.add(self)
 
     # --- connections -------------------------------------------------------------------------
 
-    def connection(self) -> sqlite3.Connection:
+    def connection(self) -> Connection:
         """This thread's connection in this process, opened on first use."""
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: Connection | None = getattr(local, "conn", None)
         if conn is not None and local.pid == os.getpid() and not self._closed:
             return conn
         return self._open_for_thread()
 
-    def _open_for_thread(self) -> sqlite3.Connection:
+    def _open_for_thread(self) -> Connection:
         with self._lock:
             if self._closed:
                 raise BackendUnavailable(f"the SQLite backend on {self.options.path} is closed")
@@ -94,7 +103,7 @@ class Database:
         self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self) -> Connection:
         conn = None
         try:
             conn = sqlite3.connect(
@@ -103,6 +112,7 @@ class Database:
                 isolation_level=None,  # autocommit: we write BEGIN IMMEDIATE / COMMIT ourselves.
                 check_same_thread=False,  # only close() touches another thread's connection.
                 cached_statements=CACHED_STATEMENTS,
+                factory=Connection,
             )
             conn.execute(f"PRAGMA synchronous = {self.options.synchronous}")
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
@@ -143,17 +153,17 @@ class Database:
 
     # --- transactions ------------------------------------------------------------------------
 
-    def write(self, body: Callable[[sqlite3.Connection], T]) -> T:
+    def write(self, body: Callable[[Connection], T]) -> T:
         """Run ``body`` in a write transaction (``BEGIN IMMEDIATE``), retried while busy;
         writers queue at the gate first, so the lock passes from one to the next at once."""
         with self.gate:
             return self.run(body, "BEGIN IMMEDIATE")
 
-    def read(self, body: Callable[[sqlite3.Connection], T], snapshot: bool = False) -> T:
+    def read(self, body: Callable[[Connection], T], snapshot: bool = False) -> T:
         """Run ``body`` as reads; with ``snapshot`` all of them see one state of the file."""
         return self.run(body, "BEGIN" if snapshot else None)
 
-    def run(self, body: Callable[[sqlite3.Connection], T], begin: str | None) -> T:
+    def run(self, body: Callable[[Connection], T], begin: str | None) -> T:
         """Run ``body`` (inside ``begin`` ... COMMIT when given), retried while busy."""
         deadline = time.monotonic() + self.options.lock_wait_seconds
         pause = FIRST_PAUSE_SECONDS
@@ -201,7 +211,7 @@ def is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def _rollback(conn: Connection) -> None:
     if conn.in_transaction:
         # SQLite may have rolled back already (e.g. after SQLITE_FULL); that is fine.
         with contextlib.suppress(sqlite3.Error):

@@ -6,13 +6,12 @@ A link is kept twice: as a ``deps`` row (job seqs, what the steps look up) and i
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from zerog.backends import _common
 from zerog.backends.sqlite._rows import dumps, loads_list
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import DependencyCycle, UnknownDependency
 from zerog.states import FINAL_STATES, State
@@ -34,14 +33,14 @@ NONE = Dependencies([], {}, {})
 """No dependency (the hot path's: a settlement or put without any builds nothing)."""
 
 
-def dependencies(conn: sqlite3.Connection, depends: Sequence[str]) -> Dependencies:
+def dependencies(conn: Conn, depends: Sequence[str]) -> Dependencies:
     """The unfinished ones of ``depends`` and those that block; UnknownDependency (before
     anything is written) when some do not exist."""
     if not depends:
         return NONE
     found = {
         uuid: (seq, state)
-        for uuid, seq, state in conn.execute(Q.jobs_by_uuids, (dumps(list(depends)),))
+        for uuid, seq, state in conn.execute(conn.q.jobs_by_uuids, (dumps(list(depends)),))
     }
     missing = [d for d in depends if d not in found]
     if missing:
@@ -59,28 +58,28 @@ def link(txn: Txn, deps: Dependencies, seq: int, uuid: str, once: bool = False) 
     already one is not listed again (as the memory backend does for a depend())."""
     for dependency in deps.pending:
         on = deps.seqs[dependency]
-        added = txn.conn.execute(Q.add_dependency, (on, seq)).rowcount
+        added = txn.conn.execute(txn.q.add_dependency, (on, seq)).rowcount
         if added or not once:
-            txn.conn.execute(Q.append_dependent, {"seq": on, "uuid": uuid})
+            txn.conn.execute(txn.q.append_dependent, {"seq": on, "uuid": uuid})
 
 
 def unlink(txn: Txn, dependency: str, seq: int, uuid: str) -> None:
     """Job ``seq`` no longer waits for ``dependency`` (which may be gone)."""
-    row = txn.conn.execute(Q.dependency_links, (dependency,)).fetchone()
+    row = txn.conn.execute(txn.q.dependency_links, (dependency,)).fetchone()
     if row is None:
         return
-    txn.conn.execute(Q.drop_dependency, (row[0], seq))
+    txn.conn.execute(txn.q.drop_dependency, (row[0], seq))
     dependents = loads_list(row[2])
     if uuid in dependents:
         dependents.remove(uuid)
         write(txn.conn, row[0], {}, {"dependents": dependents})
 
 
-def refuse_cycles(conn: sqlite3.Connection, uuid: str, pending: Sequence[str]) -> None:
+def refuse_cycles(conn: Conn, uuid: str, pending: Sequence[str]) -> None:
     """DependencyCycle if job ``uuid`` waiting for one of ``pending`` closes a loop."""
 
     def depends_of(other: str) -> list[str]:
-        row = conn.execute(Q.dependency_links, (other,)).fetchone()
+        row = conn.execute(conn.q.dependency_links, (other,)).fetchone()
         return [] if row is None else loads_list(row[1])
 
     for on in pending:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from zerog.backends import _common
 from zerog.backends.sqlite._rows import loads_dict, loads_list
-from zerog.backends.sqlite._sql import Q
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.record import Record
 from zerog.states import FINAL_STATES, State
@@ -37,9 +36,9 @@ def changed_state(
         return
     if after in FINAL:
         if holds_key is not False:
-            txn.conn.execute(Q.free_unique, (seq,))
+            txn.conn.execute(txn.q.free_unique, (seq,))
     elif before in FINAL:
-        txn.conn.execute(Q.hold_unique_again, (seq,))
+        txn.conn.execute(txn.q.hold_unique_again, (seq,))
     if has_dependents is False:
         return
     if after == COMPLETE:
@@ -51,7 +50,7 @@ def changed_state(
 def release_dependents(txn: Txn, seq: int, uuid: str | None) -> None:
     """Job ``seq`` completed: every job that waited for it stops waiting for it, and those
     left waiting for nothing become ``waiting`` (history ``dependencies-met``)."""
-    rows = txn.conn.execute(Q.dependents, (seq,)).fetchall()
+    rows = txn.conn.execute(txn.q.dependents, (seq,)).fetchall()
     if not rows:
         return
     done = uuid or _uuid_of(txn, seq)
@@ -69,13 +68,13 @@ def release_dependents(txn: Txn, seq: int, uuid: str | None) -> None:
             txn.log(dependent, "dependencies-met", record["state"], None, done)
             txn.readied.append((dependent, dependent_uuid))
     # A complete job never changes state again: its links are spent (its record keeps them).
-    txn.conn.execute(Q.drop_dependents, (seq,))
+    txn.conn.execute(txn.q.drop_dependents, (seq,))
 
 
 def block_dependents(txn: Txn, seq: int, uuid: str | None, state: str | None) -> None:
     """Job ``seq`` ended ``state`` (failed, cancelled, expired) or was retried out of it
     (None): the jobs waiting for it note it in ``blocked_by``, with a history entry."""
-    rows = txn.conn.execute(Q.waiting_dependents, (seq,)).fetchall()
+    rows = txn.conn.execute(txn.q.waiting_dependents, (seq,)).fetchall()
     if not rows:
         return
     blocker = uuid or _uuid_of(txn, seq)
@@ -89,5 +88,5 @@ def block_dependents(txn: Txn, seq: int, uuid: str | None, state: str | None) ->
 
 
 def _uuid_of(txn: Txn, seq: int) -> str:
-    (uuid,) = txn.conn.execute(Q.uuid_of, (seq,)).fetchone()
+    (uuid,) = txn.conn.execute(txn.q.uuid_of, (seq,)).fetchone()
     return str(uuid)

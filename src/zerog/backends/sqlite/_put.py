@@ -6,13 +6,12 @@ A job with none of those is one INSERT (plus its tags and its history entry), as
 from __future__ import annotations
 
 import json
-import sqlite3
 
 from zerog.backends import _common
 from zerog.backends.base import Placed
 from zerog.backends.sqlite._deps import NONE, Dependencies, dependencies, link
 from zerog.backends.sqlite._rows import dumps
-from zerog.backends.sqlite._sql import COLUMN_SET, Q
+from zerog.backends.sqlite._sql import COLUMN_SET, Conn
 from zerog.backends.sqlite._txn import Txn, log_entry
 from zerog.errors import DuplicateJob
 from zerog.record import Record
@@ -28,7 +27,7 @@ def put_row(txn: Txn, record: Record) -> tuple[Placed, int | None]:
     if not (record.get("depends") or record.get("unique_key") or record.get("_debounce")):
         return Placed(record["uuid"]), store_new(txn, record, NONE)
     uuid = record["uuid"]
-    if txn.conn.execute(Q.job_state, (uuid,)).fetchone() is not None:
+    if txn.conn.execute(txn.q.job_state, (uuid,)).fetchone() is not None:
         raise ValueError(f"a job with id {uuid!r} exists")
     deps = dependencies(txn.conn, record.get("depends") or ())
     held = holder(txn.conn, record.get("unique_key"))
@@ -44,11 +43,11 @@ def put_row(txn: Txn, record: Record) -> tuple[Placed, int | None]:
     return Placed(uuid, outcome), store_new(txn, record, deps)
 
 
-def holder(conn: sqlite3.Connection, key: str | None) -> str | None:
+def holder(conn: Conn, key: str | None) -> str | None:
     """The job holding a unique key now, if any."""
     if not key:
         return None
-    row = conn.execute(Q.unique_holder, (key,)).fetchone()
+    row = conn.execute(conn.q.unique_holder, (key,)).fetchone()
     return str(row[0]) if row is not None and row[1] in HOLDS_KEY else None
 
 
@@ -56,7 +55,7 @@ def _debounced(txn: Txn, record: Record) -> tuple[str, Record]:
     """Apply the debounce plan: (``skipped``, a record naming the pending job), or the outcome
     and the record to store (scheduled at the window's end when delayed)."""
     plan = record["_debounce"]
-    row = txn.conn.execute(Q.debounce_entry, (plan["key"],)).fetchone()
+    row = txn.conn.execute(txn.q.debounce_entry, (plan["key"],)).fetchone()
     outcome, delay, entry = _common.debounce_plan(
         None if row is None else json.loads(row[0]),
         txn.now,
@@ -65,7 +64,7 @@ def _debounced(txn: Txn, record: Record) -> tuple[str, Record]:
     )
     if outcome == "skipped":
         return outcome, {"uuid": entry["uuid"]}
-    txn.conn.execute(Q.set_debounce, (plan["key"], dumps({**entry, "uuid": record["uuid"]})))
+    txn.conn.execute(txn.q.set_debounce, (plan["key"], dumps({**entry, "uuid": record["uuid"]})))
     if delay > 0:
         record = {**record, "state": State.SCHEDULED.value, "ready_at": txn.now + delay}
     return outcome, record
@@ -85,15 +84,15 @@ def store_new(txn: Txn, record: Record, deps: Dependencies) -> int:
     seq = insert_row(txn.conn, stored, txn.now)
     link(txn, deps, seq, stored["uuid"])
     if stored.get("unique_key"):
-        txn.conn.execute(Q.hold_unique, (seq, stored["unique_key"]))
+        txn.conn.execute(txn.q.hold_unique, (seq, stored["unique_key"]))
     if stored.get("tracked"):
-        txn.conn.execute(Q.track, (seq,))
+        txn.conn.execute(txn.q.track, (seq,))
     if stored.get("recurrence"):
-        txn.conn.execute(Q.add_spawned, (seq, stored["recurrence"]))
+        txn.conn.execute(txn.q.add_spawned, (seq, stored["recurrence"]))
     return seq
 
 
-def insert_row(conn: sqlite3.Connection, record: Record, now: float) -> int:
+def insert_row(conn: Conn, record: Record, now: float) -> int:
     """INSERT a job as given, with its tags and its ``put`` history entry; returns its seq.
     ValueError if a job with its uuid exists or the record lacks a column's key."""
     missing = COLUMN_SET - record.keys()
@@ -101,13 +100,12 @@ def insert_row(conn: sqlite3.Connection, record: Record, now: float) -> int:
         raise ValueError(f"the record lacks {', '.join(sorted(missing))}")
     doc = {k: v for k, v in record.items() if k not in COLUMN_SET and not k.startswith("_")}
     try:
-        cursor = conn.execute(Q.insert_job, {**record, "doc": dumps(doc)})
-    except sqlite3.IntegrityError as exc:
-        if "jobs.uuid" in str(exc):
+        row = conn.execute(conn.q.insert_job, {**record, "doc": dumps(doc)}).fetchone()
+    except conn.IntegrityError as exc:
+        if "uuid" in str(exc):  # SQLite: jobs.uuid; PostgreSQL: jobs_uuid_key.
             raise ValueError(f"a job with id {record['uuid']!r} exists") from exc
         raise ValueError(f"the record of job {record['uuid']!r} is invalid: {exc}") from exc
-    seq = cursor.lastrowid
-    assert seq is not None, "an INSERT has a rowid"
-    conn.executemany(Q.add_tag, [(tag, seq) for tag in record.get("tags") or ()])
+    seq: int = row[0]  # RETURNING seq: a DB-API lastrowid is not on every engine.
+    conn.executemany(conn.q.add_tag, [(tag, seq) for tag in record.get("tags") or ()])
     log_entry(conn, seq, now, "put", record["state"])
     return seq

@@ -7,13 +7,12 @@ once exactly one spawns each tick's job: the next one finds the recurrence alrea
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from zerog import recurrence as recurrences
 from zerog.backends.sqlite._put import put_row
 from zerog.backends.sqlite._rows import dumps
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._txn import Txn
 from zerog.errors import JobNotFound
 
@@ -22,17 +21,17 @@ def spawn_due(txn: Txn, queue: str) -> None:
     """Spawn the jobs the queue's due recurrences owe and advance them; the spawned jobs are
     added to ``txn.readied``."""
     params = {"queue": queue, "now": txn.now}
-    for n, doc in txn.conn.execute(Q.due_recurrences, params).fetchall():
+    for n, doc in txn.conn.execute(txn.q.due_recurrences, params).fetchall():
         recurrence = json.loads(doc)
         for job in recurrences.spawn(recurrence, txn.now):
-            if txn.conn.execute(Q.job_state, (job["uuid"],)).fetchone() is None:
+            if txn.conn.execute(txn.q.job_state, (job["uuid"],)).fetchone() is None:
                 _placed, seq = put_row(txn, job)
                 if seq is not None:
                     txn.readied.append((seq, job["uuid"]))
         _save(txn.conn, n, recurrence)
 
 
-def recur(conn: sqlite3.Connection, recurrence: dict[str, Any]) -> None:
+def recur(conn: Conn, recurrence: dict[str, Any]) -> None:
     """Store a recurrence; one stored again under its id keeps its place and its count."""
     params = {
         "id": recurrence["id"],
@@ -40,14 +39,12 @@ def recur(conn: sqlite3.Connection, recurrence: dict[str, Any]) -> None:
         "next_at": recurrence["next_at"],
         "doc": dumps(recurrence),
     }
-    conn.execute(Q.recur, params)
+    conn.execute(conn.q.recur, params)
 
 
-def update(
-    conn: sqlite3.Connection, recurrence_id: str, changes: dict[str, Any], now: float
-) -> dict[str, Any]:
+def update(conn: Conn, recurrence_id: str, changes: dict[str, Any], now: float) -> dict[str, Any]:
     """Change some keys of a recurrence (see recurrence.apply_update); JobNotFound if none."""
-    row = conn.execute(Q.recurrence, (recurrence_id,)).fetchone()
+    row = conn.execute(conn.q.recurrence, (recurrence_id,)).fetchone()
     if row is None:
         raise JobNotFound(recurrence_id)
     recurrence: dict[str, Any] = json.loads(row[1])
@@ -56,11 +53,11 @@ def update(
     return recurrence
 
 
-def _save(conn: sqlite3.Connection, n: int, recurrence: dict[str, Any]) -> None:
+def _save(conn: Conn, n: int, recurrence: dict[str, Any]) -> None:
     params = {
         "n": n,
         "queue": recurrence["queue"],
         "next_at": recurrence["next_at"],
         "doc": dumps(recurrence),
     }
-    conn.execute(Q.save_recurrence, params)
+    conn.execute(conn.q.save_recurrence, params)

@@ -8,7 +8,6 @@ and only then are recurring jobs spawned or running jobs counted against the lim
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from zerog.backends import _common
 from zerog.backends.sqlite._recur import spawn_due
 from zerog.backends.sqlite._rows import columns_of, loads_list
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import expire_step
 from zerog.backends.sqlite._txn import Txn
 from zerog.record import Record
@@ -33,7 +32,7 @@ Taken = tuple[str, Record]
 def reserve_step(txn: Txn, queues: Sequence[str], worker: str) -> Taken | None:
     """Take the next ready job of the first queue in order that has one (see Backend.reserve)."""
     for queue in queues:
-        taken = _first_ready(txn, queue, worker, Q.next_ready)
+        taken = _first_ready(txn, queue, worker, txn.q.next_ready)
         if taken is None:
             taken = _take_closer(txn, queue, worker)
         if taken is not None:
@@ -49,7 +48,7 @@ def reserve_batch(txn: Txn, queues: Sequence[str], worker: str, count: int) -> l
     taken: list[Taken] = []
     if count > 1 and queues:
         params = {"queue": queues[0], "now": txn.now, "limit": count}
-        for row in txn.conn.execute(Q.next_ready, params).fetchall():
+        for row in txn.conn.execute(txn.q.next_ready, params).fetchall():
             columns = columns_of(row)
             if columns["expires_at"] is not None and columns["expires_at"] <= txn.now:
                 expire_step(txn, row[0], columns["state"])
@@ -80,13 +79,13 @@ def _first_ready(txn: Txn, queue: str, worker: str, sql: str) -> Taken | None:
 def _take_closer(txn: Txn, queue: str, worker: str) -> Taken | None:
     """The slow path: spawn the queue's due recurring jobs, then take a job its limits allow."""
     params = {"queue": queue, "now": txn.now}
-    paused, due, limited = txn.conn.execute(Q.flow_probe, params).fetchone()
+    paused, due, limited = txn.conn.execute(txn.q.flow_probe, params).fetchone()
     if paused or not (due or limited):
         return None
     if due:
         spawn_due(txn, queue)
     if not limited:
-        return _first_ready(txn, queue, worker, Q.next_ready_plain)
+        return _first_ready(txn, queue, worker, txn.q.next_ready_plain)
     limits = Limits(txn.conn)
     if limits.full(_common.QUEUE_LIMIT + queue):
         return None
@@ -99,14 +98,14 @@ def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken |
     after = {"priority": -(2**63), "seq": 0}
     for _ in range(SCAN_MAX // SCAN_BATCH):
         params = {"queue": queue, "now": txn.now, "limit": SCAN_BATCH, **after}
-        rows = txn.conn.execute(Q.ready_scan, params).fetchall()
+        rows = txn.conn.execute(txn.q.ready_scan, params).fetchall()
         for seq, _priority, expires_at, throttles in rows:
             if not limits.may_run(loads_list(throttles)):
                 continue
             if expires_at is not None and expires_at <= txn.now:
                 expire_step(txn, seq)
                 continue
-            row = txn.conn.execute(Q.job_by_seq, (seq,)).fetchone()
+            row = txn.conn.execute(txn.q.job_by_seq, (seq,)).fetchone()
             return start(txn, row, columns_of(row), worker)
         if len(rows) < SCAN_BATCH:
             return None
@@ -117,7 +116,7 @@ def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken |
 def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken:
     """Make a ready job (its ``SELECT *`` row and its columns) running under a new lease."""
     _common.start_run(columns, worker, txn.now)  # it changes columns only.
-    txn.conn.execute(Q.start_run, {**columns, "seq": row[0]})
+    txn.conn.execute(txn.q.start_run, {**columns, "seq": row[0]})
     txn.log(row[0], "reserved", RUNNING, worker, f"attempt {columns['attempts']}")
     return row[-1], columns
 
@@ -125,9 +124,9 @@ def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken
 class Limits:
     """The limits set, and how many running jobs count against each (read once, lazily)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Conn) -> None:
         self._conn = conn
-        self.maximums: dict[str, int] = dict(conn.execute(Q.limits).fetchall())
+        self.maximums: dict[str, int] = dict(conn.execute(conn.q.limits).fetchall())
         self._running: Counter[str] | None = None
 
     def full(self, name: str) -> bool:
@@ -142,7 +141,7 @@ class Limits:
     def _counts(self) -> Counter[str]:
         if self._running is None:
             self._running = Counter()
-            for queue, throttles in self._conn.execute(Q.running_throttles):
+            for queue, throttles in self._conn.execute(self._conn.q.running_throttles):
                 job = {"queue": queue, "throttles": loads_list(throttles)}
                 self._running.update(set(_common.limit_names(job)))
         return self._running

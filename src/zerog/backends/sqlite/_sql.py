@@ -1,14 +1,20 @@
 """The SQL of the SQLite backend: statements loaded from ``sql/*.sql``, and the two short
 statements whose shape depends on the call (which keys an update writes, which list filters
 are set), assembled from fixed fragments and cached by shape.
+
+The steps never name this module's :data:`Q`: they take their statements from the connection
+(``conn.q``), so that the same steps run on every SQL engine whose connection carries a
+:class:`Queries` of the same names (the PostgreSQL backend's does).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, fields
 from importlib import resources
+from typing import Any, Protocol
 
 SCHEMA_VERSION = "3"
 
@@ -37,12 +43,13 @@ COLUMNS = (
 COLUMN_SET = frozenset(COLUMNS)
 
 _NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
-_DOC_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DOC_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
 class Queries:
-    """The named statements of ``sql/queries.sql``."""
+    """The named statements of an engine's ``sql/queries.sql``, and its two builders of
+    statements shaped by the call (see :func:`update_sql` and :func:`list_sql`)."""
 
     schema_version: str
     insert_job: str
@@ -126,11 +133,46 @@ class Queries:
     delete_deps_on: str
     delete_history_of: str
     delete_jobs: str
+    update_sql: Callable[[tuple[str, ...], tuple[str, ...]], str] = field(repr=False)
+    list_sql: Callable[[tuple[str, ...]], str] = field(repr=False)
 
 
-def read_sql(filename: str) -> str:
-    """The text of one of the package's ``sql/`` files."""
-    return resources.files(__package__).joinpath("sql", filename).read_text(encoding="utf-8")
+BUILDERS = frozenset({"update_sql", "list_sql"})
+
+
+class Cursor(Protocol):
+    """What the steps read of an executed statement (a ``sqlite3.Cursor`` is one)."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Conn(Protocol):
+    """The connection a step runs on: the DB-API calls the steps make, and the engine's own
+    statements (``q``). The SQLite backend's connections are ``sqlite3.Connection``s with
+    ``q`` added; the PostgreSQL backend's are a thin adapter over psycopg."""
+
+    @property
+    def q(self) -> Queries: ...
+
+    @property
+    def IntegrityError(self) -> type[Exception]: ...  # the DB-API's name.
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any: ...
+
+
+def read_sql(filename: str, package: str | None = None) -> str:
+    """The text of one of a package's ``sql/`` files (this package's by default)."""
+    where = resources.files(package or __package__)
+    return where.joinpath("sql", filename).read_text(encoding="utf-8")
 
 
 def parse_named(text: str) -> dict[str, str]:
@@ -139,16 +181,20 @@ def parse_named(text: str) -> dict[str, str]:
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
-def load_queries() -> Queries:
-    """Every named statement; fails at import if the file and :class:`Queries` disagree."""
-    named = parse_named(read_sql("queries.sql"))
-    expected = {f.name for f in fields(Queries)}
+def load_queries(
+    text: str,
+    update: Callable[[tuple[str, ...], tuple[str, ...]], str],
+    listing: Callable[[tuple[str, ...]], str],
+) -> Queries:
+    """Every named statement of ``text``; fails at import if it and :class:`Queries`
+    disagree."""
+    named = parse_named(text)
+    expected = {f.name for f in fields(Queries)} - BUILDERS
     if set(named) != expected:
         raise RuntimeError(f"sql/queries.sql names {sorted(named)}, expected {sorted(expected)}")
-    return Queries(**named)
+    return Queries(**named, update_sql=update, list_sql=listing)
 
 
-Q = load_queries()
 SCHEMA = read_sql("schema.sql")
 MIGRATIONS = {"1": read_sql("migrate_2.sql"), "2": read_sql("migrate_3.sql")}
 """Scripts that turn a file of version <key> into the next version; applied in turn on open."""
@@ -162,7 +208,7 @@ def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
     are patched in place with ``json_set``, so the rest of the document is never sent back.
     """
     unknown = [c for c in columns if c not in COLUMN_SET]
-    bad = [k for k in doc_keys if k in COLUMN_SET or not _DOC_KEY.match(k)]
+    bad = [k for k in doc_keys if k in COLUMN_SET or not DOC_KEY.match(k)]
     if unknown or bad:
         raise ValueError(f"cannot update columns {unknown} / document keys {bad}")
     sets = [f"{column} = ?" for column in columns]
@@ -190,3 +236,7 @@ def list_sql(filters: tuple[str, ...]) -> str:
     """``SELECT`` of jobs matching the named :data:`LIST_FILTERS`, newest first."""
     where = " AND ".join(LIST_FILTERS[name] for name in filters) or "1"
     return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT :limit"
+
+
+Q = load_queries(read_sql("queries.sql"), update_sql, list_sql)
+"""SQLite's statements: on every connection of the SQLite backend as ``conn.q``."""

@@ -8,7 +8,6 @@ transaction. The beanstalk backend's record store runs these same steps.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -18,7 +17,7 @@ from zerog.backends.sqlite._deps import dependencies, link
 from zerog.backends.sqlite._effects import FINAL, changed_state
 from zerog.backends.sqlite._put import holder
 from zerog.backends.sqlite._rows import Encoded, loads_list
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import DuplicateJob, ReservationLost
 from zerog.record import Record
@@ -37,10 +36,10 @@ class Held(NamedTuple):
     has_dependents: bool
 
 
-def held(conn: sqlite3.Connection, lease: Lease, lists: bool) -> Held:
+def held(conn: Conn, lease: Lease, lists: bool) -> Held:
     """The job under ``lease``; ReservationLost if the lease is no longer held."""
     params = {"uuid": lease.uuid, "token": lease.token}
-    row = conn.execute(Q.held_with_lists if lists else Q.held, params).fetchone()
+    row = conn.execute(conn.q.held_with_lists if lists else conn.q.held, params).fetchone()
     if row is None:
         raise ReservationLost(lease.uuid, lease.token)
     record = {"attempts": row[1], "ttr_seconds": row[2], "control": row[3]}
@@ -113,7 +112,7 @@ def rescue_step(txn: Txn, limit: int) -> list[tuple[int, str, str]]:
     """Recover running jobs whose lease expired and expire ready jobs past their TTL (see
     Backend.rescue_expired); returns (seq, uuid, new state) of each job moved."""
     moved = []
-    rows = txn.conn.execute(Q.to_rescue, {"now": txn.now, "limit": limit}).fetchall()
+    rows = txn.conn.execute(txn.q.to_rescue, {"now": txn.now, "limit": limit}).fetchall()
     for seq, uuid, state, attempts, max_retries, errors in rows:
         if state == RUNNING:
             after = rescue_job(txn, seq, uuid, attempts, max_retries, loads_list(errors))[0]
@@ -155,9 +154,9 @@ def move_step(txn: Txn, seq: int, uuid: str, state: str, action: str, worker: st
     move = plan_action(uuid, state, action)
     if move.to is None:
         if move.expire_lease:
-            txn.conn.execute(Q.end_lease, (txn.now, seq))
+            txn.conn.execute(txn.q.end_lease, (txn.now, seq))
         else:
-            txn.conn.execute(Q.set_control, (action, seq))
+            txn.conn.execute(txn.q.set_control, (action, seq))
         txn.log(seq, move.event, state, worker)
         return State.RUNNING
     if state in FINAL:
@@ -170,8 +169,8 @@ def move_step(txn: Txn, seq: int, uuid: str, state: str, action: str, worker: st
     return move.to
 
 
-def _refuse_duplicate(conn: sqlite3.Connection, seq: int, uuid: str) -> None:
-    (key,) = conn.execute(Q.unique_key_of, (seq,)).fetchone()
+def _refuse_duplicate(conn: Conn, seq: int, uuid: str) -> None:
+    (key,) = conn.execute(conn.q.unique_key_of, (seq,)).fetchone()
     held_by = holder(conn, key)
     if held_by is not None and held_by != uuid:
         raise DuplicateJob(key, held_by)

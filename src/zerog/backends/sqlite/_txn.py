@@ -13,11 +13,10 @@ that connection keeps it, at no cost in statements.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from zerog.backends.sqlite._rows import Encoded, dumps
-from zerog.backends.sqlite._sql import COLUMN_SET, Q, update_sql
+from zerog.backends.sqlite._sql import COLUMN_SET, Conn
 from zerog.record import Record
 
 
@@ -26,10 +25,11 @@ class Txn:
     jobs its steps made ready besides their own. A plain class: one is made per transaction,
     on the hot path."""
 
-    __slots__ = ("conn", "now", "readied")
+    __slots__ = ("conn", "now", "q", "readied")
 
-    def __init__(self, conn: sqlite3.Connection, now: float) -> None:
+    def __init__(self, conn: Conn, now: float) -> None:
         self.conn = conn
+        self.q = conn.q  # the engine's statements (see _sql.Conn).
         self.now = now
         self.readied: list[tuple[int, str]] = []
 
@@ -43,11 +43,11 @@ class Txn:
     ) -> None:
         """Append a history entry to job ``seq`` at the transaction's time (log_entry's
         statement, run here: this is on the hot path, twice per job)."""
-        self.conn.execute(Q.add_history, (seq, self.now, event, state, worker, detail))
+        self.conn.execute(self.q.add_history, (seq, self.now, event, state, worker, detail))
 
 
 def log_entry(
-    conn: sqlite3.Connection,
+    conn: Conn,
     seq: int | None,
     at: float,
     event: str,
@@ -56,19 +56,19 @@ def log_entry(
     detail: str | None = None,
 ) -> None:
     """Append a history entry (the connection's history cap, if any, drops the oldest)."""
-    conn.execute(Q.add_history, (seq, at, event, state, worker, detail))
+    conn.execute(conn.q.add_history, (seq, at, event, state, worker, detail))
 
 
-def cap_history(conn: sqlite3.Connection, keep: int | None) -> None:
+def cap_history(conn: Conn, keep: int | None) -> None:
     """Keep at most ``keep`` history entries per job in what this connection writes from now
     on (None: all). Run it outside a transaction: a rollback would undo it."""
-    conn.execute(Q.drop_history_cap)
+    conn.execute(conn.q.drop_history_cap)
     if keep is not None:
-        conn.execute(Q.history_cap.format(keep=int(keep)))
+        conn.execute(conn.q.history_cap.format(keep=int(keep)))
 
 
 def write(
-    conn: sqlite3.Connection,
+    conn: Conn,
     seq: int,
     before: Record,
     after: Record,
@@ -93,4 +93,4 @@ def write(
             keys.append(key)
             texts.append(encoded.get(value) if encoded else dumps(value))
     if columns or keys:
-        conn.execute(update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
+        conn.execute(conn.q.update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])

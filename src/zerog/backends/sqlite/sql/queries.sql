@@ -13,7 +13,8 @@ INSERT INTO jobs (
     :uuid, :queue, :type, :state, :priority, :ready_at, :expires_at, :ttr_seconds, :max_retries,
     :attempts, :lease_token, :lease_expires_at, :worker, :control, :created_at, :updated_at,
     :started_at, :finished_at, :doc
-);
+)
+RETURNING seq;
 
 -- name: add_tag
 INSERT OR IGNORE INTO tags (tag, job) VALUES (?, ?);

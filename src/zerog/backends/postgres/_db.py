@@ -1,0 +1,320 @@
+"""PostgreSQL connections and transactions: one connection per thread and process, one writer
+at a time, and retries that no caller sees.
+
+Writes serialize on one advisory lock per schema (``pg_advisory_xact_lock``), taken as the
+transaction's first statement. The shared steps were written for SQLite's single writer: they
+read, decide in Python, then write (a history entry numbered max + 1, a unique key looked up
+then taken, a limit counted then used). Under the lock every statement of a write transaction
+sees every earlier writer's commit (READ COMMITTED, and the lock is released only after the
+commit is visible), so the steps' reasoning holds verbatim and no serialization failure can
+occur. Reads take no lock: each statement sees a committed state (MVCC), a snapshot read sees
+one. A write transaction costs its statements plus two round trips: the first one begins, takes
+the lock, reads the server's clock and sets the history cap, in one simple-protocol message;
+the last commits.
+
+Times come from the server, not the worker: with several worker hosts, one whose clock is off
+would otherwise expire its peers' leases early or hold its own too long. The write
+transaction's time is the server's ``clock_timestamp()`` read under the lock (so times also grow
+in commit order); between transactions :meth:`Database.server_time` is the local clock plus the
+offset last measured, which costs no round trip (progress samples and event times use it).
+
+Transient failures (a lost connection, a deadlock, a serialization failure) roll back and run
+the whole body again, on a fresh connection if need be, for up to ``retry_seconds``; then
+:class:`~zerog.errors.BackendUnavailable` says what failed. Bodies must therefore have no effect
+outside the database. A connection lost during COMMIT is not retried: the commit may have
+happened, so running the body again could apply it twice; the caller gets BackendUnavailable.
+
+A connection never crosses a ``fork()``: a child that finds its parent's connections opens its
+own and keeps the parent's referenced, never used and never closed (closing one would end the
+parent's session on the shared socket).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg.errors
+from psycopg.types.string import TextLoader
+
+from zerog.backends.postgres._sql import PQ
+from zerog.backends.sqlite._sql import Queries
+from zerog.errors import BackendError, BackendUnavailable
+
+T = TypeVar("T")
+
+RETRY_SECONDS = 10.0  # transient failures are retried this long, then BackendUnavailable.
+FIRST_PAUSE_SECONDS = 0.02
+PAUSE_CAP_SECONDS = 1.0
+LOCK_WAIT_SECONDS = 60  # lock_timeout: a writer waits this long for the lock, then gives up.
+# A transaction left open this long (its process stopped or hung) is ended by the server, so a
+# SIGSTOPped worker cannot hold the write lock, and every writer, for ever.
+IDLE_IN_TRANSACTION_SECONDS = 30
+_TRANSIENT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
+
+_inherited: list[psycopg.Connection[Any]] = []  # a parent's connections, kept so none closes.
+_databases: weakref.WeakSet[Database] = weakref.WeakSet()
+
+
+@dataclass(frozen=True)
+class Options:
+    """How connections are opened: libpq's parameters, the schema, the lock's key."""
+
+    conninfo: dict[str, Any]
+    schema: str
+    lock_key: int
+    where: str  # the URL without its password, for messages.
+    connect_timeout: int = 10
+    retry_seconds: float = RETRY_SECONDS
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+class PgConn:
+    """A psycopg connection with the surface the shared steps use (see ``_sql.Conn``):
+    ``execute`` returns psycopg's cursor, which fetches and iterates as sqlite3's does."""
+
+    __slots__ = ("now", "raw")
+    q: Queries = PQ
+    IntegrityError: type[Exception] = psycopg.errors.IntegrityError
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+        self.now = 0.0  # the server's time, read when the current write transaction began.
+
+    def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor[Any]:
+        return self.raw.execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
+        rows = list(parameters)
+        if rows:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(sql, rows)
+
+
+class Database:
+    """The connections of one backend to one schema of one PostgreSQL database."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.offset = 0.0  # the server's clock minus this host's, as last measured.
+        self.retries = 0  # transactions run again after a transient failure (diagnostic).
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[tuple[threading.Thread, PgConn]] = []
+        self._closed = False
+        _databases.add(self)
+
+    # --- connections -------------------------------------------------------------------------
+
+    def connection(self) -> PgConn:
+        """This thread's connection in this process, opened on first use."""
+        local = self._local
+        conn: PgConn | None = getattr(local, "conn", None)
+        if conn is not None and local.pid == os.getpid() and not self._closed:
+            return conn
+        return self._open_for_thread()
+
+    def _open_for_thread(self) -> PgConn:
+        with self._lock:
+            if self._closed:
+                raise BackendUnavailable(f"the PostgreSQL store {self.options.where} is closed")
+            self._close_dead_threads()
+        conn = PgConn(self._connect())
+        with self._lock:
+            self._connections.append((threading.current_thread(), conn))
+        self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        options = self.options
+        try:
+            raw = psycopg.connect(
+                autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
+                connect_timeout=options.connect_timeout,
+                **options.conninfo,
+            )
+        except psycopg.Error as exc:
+            raise BackendUnavailable(
+                f"cannot connect to PostgreSQL at {options.where}: {str(exc).strip()}; is the "
+                f"server running and the URL right (postgresql://user@host:port/database)?"
+            ) from exc
+        # jsonb arrives as JSON text, as SQLite's documents do: the shared steps parse it.
+        raw.adapters.register_loader("jsonb", TextLoader)
+        raw.adapters.register_loader("json", TextLoader)
+        settings = {
+            "search_path": f'"{options.schema}"',
+            "lock_timeout": f"'{LOCK_WAIT_SECONDS}s'",
+            "idle_in_transaction_session_timeout": f"'{IDLE_IN_TRANSACTION_SECONDS}s'",
+            **options.settings,
+        }
+        try:
+            raw.execute("; ".join(f"SET {name} = {value}" for name, value in settings.items()))
+        except psycopg.Error:
+            raw.close()
+            raise
+        return raw
+
+    def _discard(self, conn: PgConn) -> None:
+        """Forget this thread's connection after it broke; the next call opens another."""
+        with contextlib.suppress(psycopg.Error):
+            conn.raw.close()
+        with self._lock:
+            self._connections = [(t, c) for t, c in self._connections if c is not conn]
+        if getattr(self._local, "conn", None) is conn:
+            self._local.conn = None
+
+    def _close_dead_threads(self) -> None:
+        """Close the connections of threads that ended (caller holds the lock)."""
+        alive = []
+        for thread, conn in self._connections:
+            if thread.is_alive():
+                alive.append((thread, conn))
+            else:
+                with contextlib.suppress(psycopg.Error):
+                    conn.raw.close()
+        self._connections = alive
+
+    def close(self) -> None:
+        """Close every connection this process opened; the database is unusable afterwards."""
+        with self._lock:
+            self._closed = True
+            for _, conn in self._connections:
+                with contextlib.suppress(psycopg.Error):
+                    conn.raw.close()
+            self._connections = []
+
+    def _after_fork_in_child(self) -> None:
+        self._lock = threading.Lock()  # the parent's lock may have been held by another thread.
+        _inherited.extend(conn.raw for _, conn in self._connections)
+        self._connections = []
+
+    # --- time --------------------------------------------------------------------------------
+
+    def server_time(self) -> float:
+        """The server's clock, as this host's clock plus the offset last measured."""
+        return time.time() + self.offset
+
+    def measure_offset(self) -> None:
+        """Read the server's clock once (at open)."""
+        row = self.read(lambda conn: conn.execute(SERVER_TIME).fetchone())
+        now = float(row[0]) if row else time.time()
+        self.offset = now - time.time()
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def write(self, body: Callable[[PgConn], T], keep: int | None = None) -> T:
+        """Run ``body`` in a write transaction under the schema's lock; ``conn.now`` is the
+        server's time then. ``keep``: the history cap (entries per job) in force."""
+        cap = "" if keep is None else str(int(keep))
+        begin = (
+            f"BEGIN; SELECT pg_advisory_xact_lock({self.options.lock_key}), "
+            f"{SERVER_TIME_EXPR}, set_config('zerog.history_keep', '{cap}', true)"
+        )
+        return self._run(body, begin)
+
+    def read(self, body: Callable[[PgConn], T], snapshot: bool = False) -> T:
+        """Run ``body`` as reads; with ``snapshot`` all of them see one state."""
+        return self._run(body, SNAPSHOT if snapshot else None)
+
+    def _run(self, body: Callable[[PgConn], T], begin: str | None) -> T:
+        deadline = time.monotonic() + self.options.retry_seconds
+        pause = FIRST_PAUSE_SECONDS
+        while True:
+            try:
+                conn = self.connection()
+            except BackendUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(PAUSE_CAP_SECONDS, pause * 2)
+                continue
+            committing = False
+            try:
+                if begin is None:
+                    return body(conn)
+                self._begin(conn, begin)
+                result = body(conn)
+                committing = True
+                conn.raw.execute("COMMIT")
+                return result
+            except psycopg.Error as exc:
+                if not self._retryable(conn, exc, committing):
+                    raise self._failed(exc, committing) from exc
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise self._gave_up(exc) from exc
+                self.retries += 1
+                time.sleep(min(left, pause * random.uniform(0.5, 1.5)))
+                pause = min(PAUSE_CAP_SECONDS, pause * 2)
+            except BaseException:
+                self._rollback(conn)
+                raise
+
+    def _begin(self, conn: PgConn, begin: str) -> None:
+        cursor = conn.raw.execute(begin)
+        if cursor.nextset():  # BEGIN's result first, then the lock's and the clock's row.
+            row = cursor.fetchone()
+            assert row is not None
+            conn.now = float(row[1])
+            self.offset = conn.now - time.time()
+
+    def _retryable(self, conn: PgConn, exc: psycopg.Error, committing: bool) -> bool:
+        """Roll back (or drop a broken connection); whether running the body again is safe."""
+        if conn.raw.broken or conn.raw.closed:
+            self._discard(conn)
+            return not committing and isinstance(exc, psycopg.OperationalError)
+        self._rollback(conn)
+        return isinstance(exc, _TRANSIENT)
+
+    def _rollback(self, conn: PgConn) -> None:
+        if conn.raw.broken or conn.raw.closed:
+            self._discard(conn)
+            return
+        if conn.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            try:
+                conn.raw.execute("ROLLBACK")
+            except psycopg.Error:
+                self._discard(conn)
+
+    def _failed(self, exc: psycopg.Error, committing: bool) -> BackendError:
+        where = self.options.where
+        if committing:
+            return BackendUnavailable(
+                f"the connection to PostgreSQL at {where} was lost while committing; the last "
+                f"change may or may not have been stored: {str(exc).strip()}"
+            )
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            return BackendUnavailable(
+                f"the zerog write lock of schema {self.options.schema!r} at {where} stayed "
+                f"taken for {LOCK_WAIT_SECONDS} s; is a process holding a transaction open?"
+            )
+        if isinstance(exc, psycopg.OperationalError):
+            return BackendUnavailable(f"PostgreSQL at {where} failed: {str(exc).strip()}")
+        return BackendError(f"PostgreSQL error at {where}: {str(exc).strip()}")
+
+    def _gave_up(self, exc: psycopg.Error) -> BackendUnavailable:
+        return BackendUnavailable(
+            f"PostgreSQL at {self.options.where} kept failing for "
+            f"{self.options.retry_seconds:g} s ({str(exc).strip()}); is the server up?"
+        )
+
+
+SERVER_TIME_EXPR = "extract(epoch FROM clock_timestamp())::float8"
+SERVER_TIME = f"SELECT {SERVER_TIME_EXPR}"
+SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+
+
+def _after_fork_in_child() -> None:
+    for database in list(_databases):
+        database._after_fork_in_child()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

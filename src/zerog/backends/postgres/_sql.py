@@ -1,0 +1,59 @@
+"""The SQL of the PostgreSQL backend: the SQLite backend's statement names over PostgreSQL's
+SQL (``sql/queries.sql``), and PostgreSQL's versions of the two statements shaped by the call.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from zerog.backends.sqlite._sql import COLUMN_SET, DOC_KEY, Queries, load_queries, read_sql
+
+SCHEMA_VERSION = "1"
+SCHEMA = read_sql("schema.sql", __package__)
+MAX_PAIRS = 40  # key/value pairs per jsonb_build_object call (a function takes 100 arguments).
+
+
+@functools.lru_cache(maxsize=256)
+def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
+    """``UPDATE jobs`` setting these columns and these top-level keys of ``doc``, by seq.
+
+    Parameters as SQLite's (column values, each doc value as JSON text, the seq). Doc keys are
+    merged with jsonb's ``||``, so the rest of the document is never sent back."""
+    unknown = [c for c in columns if c not in COLUMN_SET]
+    bad = [k for k in doc_keys if k in COLUMN_SET or not DOC_KEY.match(k)]
+    if unknown or bad:
+        raise ValueError(f"cannot update columns {unknown} / document keys {bad}")
+    sets = [f"{column} = %s" for column in columns]
+    if doc_keys:
+        objects = [
+            "jsonb_build_object("
+            + ", ".join(f"'{key}', %s::jsonb" for key in doc_keys[i : i + MAX_PAIRS])
+            + ")"
+            for i in range(0, len(doc_keys), MAX_PAIRS)
+        ]
+        sets.append(f"doc = doc || {' || '.join(objects)}")
+    return f"UPDATE jobs SET {', '.join(sets)} WHERE seq = %s"
+
+
+LIST_FILTERS = {
+    "state": "state = %(state)s",
+    "queue": "queue = %(queue)s",
+    "type": "type = %(type)s",
+    "tag": "seq IN (SELECT job FROM tags WHERE tag = %(tag)s)",
+    "tracked": "seq IN (SELECT job FROM tracked)",
+    "untracked": "seq NOT IN (SELECT job FROM tracked)",
+    "recurrence": "seq IN (SELECT job FROM spawned WHERE recurrence = %(recurrence)s)",
+    "worker": "worker = %(worker)s",
+    "before": "seq < %(before)s",
+}
+
+
+@functools.lru_cache(maxsize=64)
+def list_sql(filters: tuple[str, ...]) -> str:
+    """``SELECT`` of jobs matching the named :data:`LIST_FILTERS`, newest first."""
+    where = " AND ".join(LIST_FILTERS[name] for name in filters) or "TRUE"
+    return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT %(limit)s"
+
+
+PQ: Queries = load_queries(read_sql("queries.sql", __package__), update_sql, list_sql)
+"""PostgreSQL's statements: on every connection of the PostgreSQL backend as ``conn.q``."""

@@ -1,0 +1,72 @@
+"""``postgresql://``: jobs in one schema of a PostgreSQL database, shared by worker processes
+on any number of hosts.
+
+The job logic is the SQLite backend's, not written again: :class:`SqlBackend` runs the same
+steps, which take PostgreSQL's statements from the connection (``sql/queries.sql`` names them
+as SQLite's are named). This module opens the schema and gives each write transaction its time
+(see :mod:`._db` for the lock that makes the steps' one-writer reasoning hold, and for why times
+come from the server's clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from zerog.backends._sql_backend import SqlBackend
+from zerog.backends.base import Capability
+from zerog.backends.postgres import _open
+from zerog.backends.postgres._db import Database, Options
+from zerog.backends.sqlite._txn import Txn
+from zerog.urls import BackendURL, parse_url
+
+T = TypeVar("T")
+
+
+class PostgresBackend(SqlBackend):
+    """Jobs in PostgreSQL; safe for many threads, processes and hosts at once."""
+
+    capabilities = frozenset({Capability.MULTI_PROCESS, Capability.FAKE_CLOCK})
+    _db: Database
+
+    def __init__(self, options: Options, clock: Callable[[], float] | None = None) -> None:
+        database = Database(options)
+        super().__init__(clock or database.server_time)
+        self._db = database
+        self._server_clock = clock is None
+        try:
+            _open.open_schema(database)
+            if self._server_clock:
+                database.measure_offset()
+        except BaseException:
+            database.close()
+            raise
+
+    @classmethod
+    def from_url(
+        cls, parsed: BackendURL | str, clock: Callable[[], float] | None = None
+    ) -> PostgresBackend:
+        """``postgresql://user[:password]@host[:port]/database`` with options ``?schema=<name>``
+        (default ``zerog``; created with its tables if missing), ``?connect_timeout=<seconds>``
+        (default 10); any other option is a libpq connection parameter (``sslmode=require``)."""
+        if isinstance(parsed, str):
+            parsed = parse_url(parsed)
+        return cls(_open.options_of(parsed), clock)
+
+    @property
+    def schema(self) -> str:
+        """The schema holding this store's tables."""
+        return self._db.options.schema
+
+    @property
+    def retries(self) -> int:
+        """How many transactions were run again after a transient failure."""
+        return self._db.retries
+
+    def transact(self, body: Callable[[Txn], T]) -> T:
+        """Run ``body`` in a write transaction under the schema's lock, at the server's time
+        (the fake clock's in tests), with the history cap in force."""
+        keep = self.history_limit
+        if self._server_clock:
+            return self._db.write(lambda conn: body(Txn(conn, conn.now)), keep)
+        return self._db.write(lambda conn: body(Txn(conn, self.clock())), keep)
