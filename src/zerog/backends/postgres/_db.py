@@ -109,6 +109,7 @@ class Database:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[tuple[threading.Thread, PgConn]] = []
+        self._busy: dict[PgConn, int] = {}  # connections inside a call, and how deep.
         self._closed = False
         _databases.add(self)
 
@@ -183,18 +184,42 @@ class Database:
         self._connections = alive
 
     def close(self) -> None:
-        """Close every connection this process opened; the database is unusable afterwards."""
+        """Close every connection this process opened; the database is unusable afterwards.
+        A connection another thread is using right now is closed by that thread as its call
+        ends (libpq must not free a connection under a call); later calls are refused."""
         with self._lock:
             self._closed = True
             for _, conn in self._connections:
-                with contextlib.suppress(psycopg.Error):
-                    conn.raw.close()
+                if conn not in self._busy:
+                    with contextlib.suppress(psycopg.Error):
+                        conn.raw.close()
             self._connections = []
+
+    def _enter(self) -> PgConn:
+        """This thread's connection, marked in use until :meth:`_leave`."""
+        conn = self.connection()
+        with self._lock:
+            if self._closed:
+                raise BackendUnavailable(f"the PostgreSQL store {self.options.where} is closed")
+            self._busy[conn] = self._busy.get(conn, 0) + 1
+        return conn
+
+    def _leave(self, conn: PgConn) -> None:
+        with self._lock:
+            depth = self._busy.pop(conn) - 1
+            if depth:
+                self._busy[conn] = depth
+                return
+            if not self._closed:
+                return
+        with contextlib.suppress(psycopg.Error):
+            conn.raw.close()  # close() left it to this thread.
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()  # the parent's lock may have been held by another thread.
         _inherited.extend(conn.raw for _, conn in self._connections)
         self._connections = []
+        self._busy = {}
 
     # --- time --------------------------------------------------------------------------------
 
@@ -229,9 +254,9 @@ class Database:
         pause = FIRST_PAUSE_SECONDS
         while True:
             try:
-                conn = self.connection()
+                conn = self._enter()
             except BackendUnavailable:
-                if time.monotonic() >= deadline:
+                if self._closed or time.monotonic() >= deadline:
                     raise
                 time.sleep(pause)
                 pause = min(PAUSE_CAP_SECONDS, pause * 2)
@@ -257,6 +282,8 @@ class Database:
             except BaseException:
                 self._rollback(conn)
                 raise
+            finally:
+                self._leave(conn)
 
     def _begin(self, conn: PgConn, begin: str) -> None:
         cursor = conn.raw.execute(begin)

@@ -79,6 +79,7 @@ class Database:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[tuple[threading.Thread, Connection]] = []
+        self._busy: dict[Connection, int] = {}  # connections inside run(), and how deep.
         self._closed = False
         self.gate = WriterGate(options.path, options.lock_wait_seconds)
         _databases.add(self)
@@ -96,7 +97,7 @@ class Database:
     def _open_for_thread(self) -> Connection:
         with self._lock:
             if self._closed:
-                raise BackendUnavailable(f"the SQLite backend on {self.options.path} is closed")
+                raise self._closed_error()
             self._close_dead_threads()
             conn = self._connect()
             self._connections.append((threading.current_thread(), conn))
@@ -136,26 +137,52 @@ class Database:
         self._connections = alive
 
     def close(self) -> None:
-        """Close every connection this process opened, those of other threads too (so call
-        it once no thread uses the backend); the database is unusable afterwards."""
+        """Close every connection this process opened, those of other threads too; the
+        database is unusable afterwards. A connection another thread is using right now is
+        closed by that thread as its call ends (closing it under the call would crash the
+        process in SQLite's C code); the call itself finishes, later ones are refused."""
         with self._lock:
             self._closed = True
             for _, conn in self._connections:
-                conn.close()
+                if conn not in self._busy:
+                    conn.close()
             self._connections = []
-            self.gate.close()
+        self.gate.close()  # outside the lock: it waits for a writer that needs the lock.
+
+    def _closed_error(self) -> BackendUnavailable:
+        return BackendUnavailable(f"the SQLite backend on {self.options.path} is closed")
+
+    def _enter(self) -> Connection:
+        """This thread's connection, marked in use until :meth:`_leave`."""
+        conn = self.connection()
+        with self._lock:
+            if self._closed:
+                raise self._closed_error()
+            self._busy[conn] = self._busy.get(conn, 0) + 1
+        return conn
+
+    def _leave(self, conn: Connection) -> None:
+        with self._lock:
+            depth = self._busy.pop(conn) - 1
+            if depth:
+                self._busy[conn] = depth
+            elif self._closed:
+                conn.close()  # close() left it to this thread.
 
     def _after_fork_in_child(self) -> None:
         self._lock = threading.Lock()  # the parent's lock may have been held by another thread.
         self.gate.after_fork_in_child()
         _inherited.extend(conn for _, conn in self._connections)
         self._connections = []
+        self._busy = {}
 
     # --- transactions ------------------------------------------------------------------------
 
     def write(self, body: Callable[[Connection], T]) -> T:
         """Run ``body`` in a write transaction (``BEGIN IMMEDIATE``), retried while busy;
         writers queue at the gate first, so the lock passes from one to the next at once."""
+        if self._closed:
+            raise self._closed_error()
         with self.gate:
             return self.run(body, "BEGIN IMMEDIATE")
 
@@ -165,10 +192,16 @@ class Database:
 
     def run(self, body: Callable[[Connection], T], begin: str | None) -> T:
         """Run ``body`` (inside ``begin`` ... COMMIT when given), retried while busy."""
+        conn = self._enter()
+        try:
+            return self._retried(conn, body, begin)
+        finally:
+            self._leave(conn)
+
+    def _retried(self, conn: Connection, body: Callable[[Connection], T], begin: str | None) -> T:
         deadline = time.monotonic() + self.options.lock_wait_seconds
         pause = FIRST_PAUSE_SECONDS
         while True:
-            conn = self.connection()
             try:
                 if begin is None:
                     return body(conn)

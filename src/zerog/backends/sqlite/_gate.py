@@ -37,11 +37,14 @@ class WriterGate:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._pid = 0
+        self._closed = False
 
     def __enter__(self) -> WriterGate:
         if not self._lock.acquire(timeout=self.wait_seconds):
             raise self._stuck()
         try:
+            if self._closed:
+                raise BackendUnavailable(f"the write gate {self.path} is closed")
             self._take(self._descriptor())
         except BaseException:
             self._lock.release()
@@ -93,7 +96,15 @@ class WriterGate:
         self._fd = None
 
     def close(self) -> None:
-        """Close this process's descriptor."""
-        if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)
-        self._fd = None
+        """Close this process's descriptor, once the writer of this process that is inside
+        the gate (if any) has left it: closing it under that writer's flock() would fail it.
+        Writers that come later are refused."""
+        taken = self._lock.acquire(timeout=self.wait_seconds)
+        try:
+            self._closed = True
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+        finally:
+            if taken:
+                self._lock.release()
