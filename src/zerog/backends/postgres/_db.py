@@ -32,11 +32,8 @@ parent's session on the shared socket).
 from __future__ import annotations
 
 import contextlib
-import os
 import random
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -45,6 +42,7 @@ import psycopg
 import psycopg.errors
 from psycopg.types.string import TextLoader
 
+from zerog.backends._connections import ThreadConnections
 from zerog.backends.postgres._sql import PQ
 from zerog.backends.sqlite._sql import Queries
 from zerog.errors import BackendError, BackendUnavailable
@@ -59,9 +57,6 @@ LOCK_WAIT_SECONDS = 60  # lock_timeout: a writer waits this long for the lock, t
 # SIGSTOPped worker cannot hold the write lock, and every writer, for ever.
 IDLE_IN_TRANSACTION_SECONDS = 30
 _TRANSIENT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
-
-_inherited: list[psycopg.Connection[Any]] = []  # a parent's connections, kept so none closes.
-_databases: weakref.WeakSet[Database] = weakref.WeakSet()
 
 
 @dataclass(frozen=True)
@@ -99,42 +94,19 @@ class PgConn:
                 cursor.executemany(sql, rows)
 
 
-class Database:
+class Database(ThreadConnections[PgConn]):
     """The connections of one backend to one schema of one PostgreSQL database."""
 
     def __init__(self, options: Options) -> None:
+        super().__init__()
         self.options = options
         self.offset = 0.0  # the server's clock minus this host's, as last measured.
         self.retries = 0  # transactions run again after a transient failure (diagnostic).
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[tuple[threading.Thread, PgConn]] = []
-        self._busy: dict[PgConn, int] = {}  # connections inside a call, and how deep.
-        self._closed = False
-        _databases.add(self)
 
-    # --- connections -------------------------------------------------------------------------
+    def _connect(self) -> PgConn:
+        return PgConn(self._connect_raw())
 
-    def connection(self) -> PgConn:
-        """This thread's connection in this process, opened on first use."""
-        local = self._local
-        conn: PgConn | None = getattr(local, "conn", None)
-        if conn is not None and local.pid == os.getpid() and not self._closed:
-            return conn
-        return self._open_for_thread()
-
-    def _open_for_thread(self) -> PgConn:
-        with self._lock:
-            if self._closed:
-                raise BackendUnavailable(f"the PostgreSQL store {self.options.where} is closed")
-            self._close_dead_threads()
-        conn = PgConn(self._connect())
-        with self._lock:
-            self._connections.append((threading.current_thread(), conn))
-        self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
-
-    def _connect(self) -> psycopg.Connection[Any]:
+    def _connect_raw(self) -> psycopg.Connection[Any]:
         options = self.options
         try:
             raw = psycopg.connect(
@@ -163,63 +135,16 @@ class Database:
             raise
         return raw
 
-    def _discard(self, conn: PgConn) -> None:
-        """Forget this thread's connection after it broke; the next call opens another."""
+    def _close_one(self, conn: PgConn) -> None:
         with contextlib.suppress(psycopg.Error):
             conn.raw.close()
-        with self._lock:
-            self._connections = [(t, c) for t, c in self._connections if c is not conn]
-        if getattr(self._local, "conn", None) is conn:
-            self._local.conn = None
 
-    def _close_dead_threads(self) -> None:
-        """Close the connections of threads that ended (caller holds the lock)."""
-        alive = []
-        for thread, conn in self._connections:
-            if thread.is_alive():
-                alive.append((thread, conn))
-            else:
-                with contextlib.suppress(psycopg.Error):
-                    conn.raw.close()
-        self._connections = alive
+    def _closed_error(self) -> BackendUnavailable:
+        return BackendUnavailable(f"the PostgreSQL store {self.options.where} is closed")
 
     def close(self) -> None:
-        """Close every connection this process opened; the database is unusable afterwards.
-        A connection another thread is using right now is closed by that thread as its call
-        ends (libpq must not free a connection under a call); later calls are refused."""
-        with self._lock:
-            self._closed = True
-            for _, conn in self._connections:
-                if conn not in self._busy:
-                    with contextlib.suppress(psycopg.Error):
-                        conn.raw.close()
-            self._connections = []
-
-    def _enter(self) -> PgConn:
-        """This thread's connection, marked in use until :meth:`_leave`."""
-        conn = self.connection()
-        with self._lock:
-            if self._closed:
-                raise BackendUnavailable(f"the PostgreSQL store {self.options.where} is closed")
-            self._busy[conn] = self._busy.get(conn, 0) + 1
-        return conn
-
-    def _leave(self, conn: PgConn) -> None:
-        with self._lock:
-            depth = self._busy.pop(conn) - 1
-            if depth:
-                self._busy[conn] = depth
-                return
-            if not self._closed:
-                return
-        with contextlib.suppress(psycopg.Error):
-            conn.raw.close()  # close() left it to this thread.
-
-    def _after_fork_in_child(self) -> None:
-        self._lock = threading.Lock()  # the parent's lock may have been held by another thread.
-        _inherited.extend(conn.raw for _, conn in self._connections)
-        self._connections = []
-        self._busy = {}
+        """Close every connection (see ThreadConnections.close_connections)."""
+        self.close_connections()
 
     # --- time --------------------------------------------------------------------------------
 
@@ -254,7 +179,7 @@ class Database:
         pause = FIRST_PAUSE_SECONDS
         while True:
             try:
-                conn = self._enter()
+                conn = self.enter()
             except BackendUnavailable:
                 if self._closed or time.monotonic() >= deadline:
                     raise
@@ -283,7 +208,7 @@ class Database:
                 self._rollback(conn)
                 raise
             finally:
-                self._leave(conn)
+                self.leave(conn)
 
     def _begin(self, conn: PgConn, begin: str) -> None:
         cursor = conn.raw.execute(begin)
@@ -296,20 +221,20 @@ class Database:
     def _retryable(self, conn: PgConn, exc: psycopg.Error, committing: bool) -> bool:
         """Roll back (or drop a broken connection); whether running the body again is safe."""
         if conn.raw.broken or conn.raw.closed:
-            self._discard(conn)
+            self.forget(conn)
             return not committing and isinstance(exc, psycopg.OperationalError)
         self._rollback(conn)
         return isinstance(exc, _TRANSIENT)
 
     def _rollback(self, conn: PgConn) -> None:
         if conn.raw.broken or conn.raw.closed:
-            self._discard(conn)
+            self.forget(conn)
             return
         if conn.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             try:
                 conn.raw.execute("ROLLBACK")
             except psycopg.Error:
-                self._discard(conn)
+                self.forget(conn)
 
     def _failed(self, exc: psycopg.Error, committing: bool) -> BackendError:
         where = self.options.where
@@ -337,11 +262,3 @@ class Database:
 SERVER_TIME_EXPR = "extract(epoch FROM clock_timestamp())::float8"
 SERVER_TIME = f"SELECT {SERVER_TIME_EXPR}"
 SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-
-
-def _after_fork_in_child() -> None:
-    for database in list(_databases):
-        database._after_fork_in_child()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)

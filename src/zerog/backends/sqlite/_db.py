@@ -10,23 +10,21 @@ in all, and only then :class:`~zerog.errors.BackendUnavailable` is raised. Trans
 must therefore have no effect outside the database: they may run more than once.
 
 A connection must never cross a ``fork()``: SQLite's locks belong to the process that took
-them. A child that finds its parent's connection opens its own and leaves the parent's alone:
-never used, never closed (closing it in the child could drop locks the child holds).
+them. :mod:`zerog.backends._connections` keeps one connection per thread and process, and a
+child leaves its parent's connections alone: never used, never closed.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import sqlite3
-import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from zerog.backends._connections import ThreadConnections
 from zerog.backends.sqlite._gate import WriterGate
 from zerog.backends.sqlite._sql import Q, Queries
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError
@@ -56,10 +54,6 @@ class Connection(sqlite3.Connection):
     q: Queries = Q
 
 
-_inherited: list[Connection] = []  # a parent's connections, kept so none is closed.
-_databases: weakref.WeakSet[Database] = weakref.WeakSet()
-
-
 @dataclass(frozen=True)
 class Options:
     """How connections are opened."""
@@ -70,39 +64,14 @@ class Options:
     lock_wait_seconds: float = LOCK_WAIT_SECONDS
 
 
-class Database:
+class Database(ThreadConnections["Connection"]):
     """The connections of one backend to one SQLite file."""
 
     def __init__(self, options: Options) -> None:
+        super().__init__()
         self.options = options
         self.busy_retries = 0  # transactions run again because the lock was busy (diagnostic).
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[tuple[threading.Thread, Connection]] = []
-        self._busy: dict[Connection, int] = {}  # connections inside run(), and how deep.
-        self._closed = False
         self.gate = WriterGate(options.path, options.lock_wait_seconds)
-        _databases.add(self)
-
-    # --- connections -------------------------------------------------------------------------
-
-    def connection(self) -> Connection:
-        """This thread's connection in this process, opened on first use."""
-        local = self._local
-        conn: Connection | None = getattr(local, "conn", None)
-        if conn is not None and local.pid == os.getpid() and not self._closed:
-            return conn
-        return self._open_for_thread()
-
-    def _open_for_thread(self) -> Connection:
-        with self._lock:
-            if self._closed:
-                raise self._closed_error()
-            self._close_dead_threads()
-            conn = self._connect()
-            self._connections.append((threading.current_thread(), conn))
-        self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
 
     def _connect(self) -> Connection:
         conn = None
@@ -126,55 +95,21 @@ class Database:
             ) from exc
         return conn
 
-    def _close_dead_threads(self) -> None:
-        """Close the connections of threads that ended (caller holds the lock)."""
-        alive = []
-        for thread, conn in self._connections:
-            if thread.is_alive():
-                alive.append((thread, conn))
-            else:
-                conn.close()
-        self._connections = alive
-
-    def close(self) -> None:
-        """Close every connection this process opened, those of other threads too; the
-        database is unusable afterwards. A connection another thread is using right now is
-        closed by that thread as its call ends (closing it under the call would crash the
-        process in SQLite's C code); the call itself finishes, later ones are refused."""
-        with self._lock:
-            self._closed = True
-            for _, conn in self._connections:
-                if conn not in self._busy:
-                    conn.close()
-            self._connections = []
-        self.gate.close()  # outside the lock: it waits for a writer that needs the lock.
+    def _close_one(self, conn: Connection) -> None:
+        conn.close()
 
     def _closed_error(self) -> BackendUnavailable:
         return BackendUnavailable(f"the SQLite backend on {self.options.path} is closed")
 
-    def _enter(self) -> Connection:
-        """This thread's connection, marked in use until :meth:`_leave`."""
-        conn = self.connection()
-        with self._lock:
-            if self._closed:
-                raise self._closed_error()
-            self._busy[conn] = self._busy.get(conn, 0) + 1
-        return conn
-
-    def _leave(self, conn: Connection) -> None:
-        with self._lock:
-            depth = self._busy.pop(conn) - 1
-            if depth:
-                self._busy[conn] = depth
-            elif self._closed:
-                conn.close()  # close() left it to this thread.
+    def close(self) -> None:
+        """Close every connection (see ThreadConnections.close_connections), then the write
+        gate, which waits for this process's writer inside it, if any."""
+        self.close_connections()
+        self.gate.close()
 
     def _after_fork_in_child(self) -> None:
-        self._lock = threading.Lock()  # the parent's lock may have been held by another thread.
+        super()._after_fork_in_child()
         self.gate.after_fork_in_child()
-        _inherited.extend(conn for _, conn in self._connections)
-        self._connections = []
-        self._busy = {}
 
     # --- transactions ------------------------------------------------------------------------
 
@@ -192,11 +127,11 @@ class Database:
 
     def run(self, body: Callable[[Connection], T], begin: str | None) -> T:
         """Run ``body`` (inside ``begin`` ... COMMIT when given), retried while busy."""
-        conn = self._enter()
+        conn = self.enter()
         try:
             return self._retried(conn, body, begin)
         finally:
-            self._leave(conn)
+            self.leave(conn)
 
     def _retried(self, conn: Connection, body: Callable[[Connection], T], begin: str | None) -> T:
         deadline = time.monotonic() + self.options.lock_wait_seconds
@@ -249,11 +184,3 @@ def _rollback(conn: Connection) -> None:
         # SQLite may have rolled back already (e.g. after SQLITE_FULL); that is fine.
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-
-
-def _after_fork_in_child() -> None:
-    for database in list(_databases):
-        database._after_fork_in_child()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
