@@ -4,7 +4,8 @@
                           --jobs 10000 [--runs 3] [--workers 2] [--threads N]
 
 (bench/drain.py hands beanstalk:// URLs to this script.) For each run, on a fresh store file
-and tubes of the run's own (a fresh tube prefix):
+(``store=postgresql%3A%2F%2FUSER%40HOST%2FDB%3Fschema%3DNAME``: fresh schemas named after NAME,
+dropped first) and tubes of the run's own (a fresh tube prefix):
 
 (a) enqueue rate: N no-op jobs put one by one with ``Store.enqueue``, and (on another fresh
     store) in batches of 500 with ``Store.enqueue_many``;
@@ -62,18 +63,31 @@ def store_path(url: str) -> Path:
     store = parse_url(url).options.get("store", "")
     parsed = parse_url(store)
     if parsed.scheme != "sqlite":
-        raise SystemExit(f"give the beanstalk URL a store=sqlite:///... option, not {store!r}")
+        raise SystemExit(
+            f"give the beanstalk URL a store=sqlite:///... or store=postgresql://... option, "
+            f"not {store!r}"
+        )
     return Path(parsed.path[1:])
 
 
 def fresh(url: str, name: str) -> str:
-    """The URL on a new store file (the given one's name plus ``name``) and new tubes."""
+    """The URL on a new store (a file: the given one's name plus ``name``; on PostgreSQL a
+    schema so named, dropped first) and new tubes."""
+    prefix = f"bench{uuid.uuid4().hex[:8]}."
+    store = parse_url(url).options.get("store", "")
+    if parse_url(store).scheme == "postgresql":
+        import drain_postgres
+
+        schema = parse_url(store).options.get("schema", "zerog")
+        target = with_options(store, schema=f"{schema}_{name.replace('-', '_')}")
+        drain_postgres.drop_schema(target)
+        return with_options(url, store=target, prefix=prefix)
     given = store_path(url)
     path = given.with_name(f"{given.stem}.{name}{given.suffix}")
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm", "-journal", "-writer"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return with_options(url, store=f"sqlite:///{path}", prefix=f"bench{uuid.uuid4().hex[:8]}.")
+    return with_options(url, store=f"sqlite:///{path}", prefix=prefix)
 
 
 def enqueue_one_by_one(url: str, jobs: int) -> float:
@@ -154,7 +168,11 @@ def one_run(args: argparse.Namespace) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", required=True, help="beanstalk://...?store=sqlite:///PATH.db")
+    parser.add_argument(
+        "--url",
+        required=True,
+        help="beanstalk://...?store=sqlite:///PATH.db (or a percent-encoded postgresql:// URL)",
+    )
     parser.add_argument("--jobs", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)

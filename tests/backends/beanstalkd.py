@@ -1,10 +1,10 @@
 """A beanstalkd of the tests' own: on a free port of 127.0.0.1, with a binlog directory.
 
-The conformance suite shares one server per test session (:func:`shared`), each test using
-tube names of its own (a random ``prefix``) and a fresh SQLite store, so that tests never see
-each other's entries. Tests that stop, kill or restart beanstalkd start their own
-:class:`Beanstalkd`. A machine without beanstalkd fails these tests (never skips them): the
-message says to run ``make deps``.
+The conformance suite shares one server per test session (:func:`shared`), each test using tube
+names of its own (a random ``prefix``) and a fresh store (a SQLite file, or a PostgreSQL
+schema), so that tests never see each other's entries. Tests that stop, kill or restart
+beanstalkd start their own :class:`Beanstalkd`. A machine without beanstalkd fails these tests
+(never skips them): the message says to run ``make deps``.
 """
 
 from __future__ import annotations
@@ -95,13 +95,15 @@ class Beanstalkd:
         self.stop(kill)
         self.start()
 
-    def url(self, store: Path, prefix: str | None = None) -> str:
-        """A beanstalk:// URL on this server with a SQLite store at ``store``; a random tube
+    def url(self, store: Path | str, prefix: str | None = None) -> str:
+        """A beanstalk:// URL on this server with its records in a SQLite file at ``store``
+        (a path) or in the store a URL names (a str, percent-encoded here); a random tube
         prefix unless one is given."""
         prefix = f"t{uuid.uuid4().hex[:10]}." if prefix is None else prefix
+        store_url = store if isinstance(store, str) else f"sqlite:///{store}"
         return (
             f"beanstalk://127.0.0.1:{self.port}"
-            f"?store={quote(f'sqlite:///{store}', safe='')}&prefix={quote(prefix, safe='')}"
+            f"?store={quote(store_url, safe='')}&prefix={quote(prefix, safe='')}"
         )
 
 

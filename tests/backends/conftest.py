@@ -44,6 +44,12 @@ def _beanstalk(tmp_path: Path, clock: FakeClock) -> Opener:
     return lambda: open_backend(url, clock=clock)
 
 
+def _beanstalk_postgres(tmp_path: Path, clock: FakeClock) -> Opener:
+    # The session's beanstalkd and PostgreSQL database; tubes and a schema of the test's own.
+    url = beanstalkd.shared().url(postgres_server.url())
+    return lambda: open_backend(url, clock=clock)
+
+
 def _postgres(tmp_path: Path, clock: FakeClock) -> Opener:
     # The session's database, a fresh schema of the test's own.
     url = postgres_server.url()
@@ -55,6 +61,7 @@ OPENERS: dict[str, Callable[[Path, FakeClock], Opener]] = {
     "sqlite": _sqlite,
     "beanstalk": _beanstalk,
     "postgres": _postgres,
+    "beanstalk-postgres": _beanstalk_postgres,
 }
 
 

@@ -14,7 +14,7 @@ from tests.backends import beanstalkd, postgres_server
 from tests.worker import pool_jobs  # noqa: F401 - registers the pool's job classes here too.
 from zerog.store import Store
 
-STORES = ("sqlite", "beanstalk", "postgres")
+STORES = ("sqlite", "beanstalk", "postgres", "beanstalk-postgres")
 
 
 def _url(kind: str, tmp_path: Path) -> str:
@@ -22,6 +22,8 @@ def _url(kind: str, tmp_path: Path) -> str:
         return beanstalkd.shared().url(tmp_path / "jobs.db")
     if kind == "postgres":  # the session's database, a schema of the test's own.
         return postgres_server.url()
+    if kind == "beanstalk-postgres":  # both of the session's servers, tubes and a schema.
+        return beanstalkd.shared().url(postgres_server.url())
     return f"sqlite:///{tmp_path / 'jobs.db'}"
 
 

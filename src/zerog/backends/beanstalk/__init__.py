@@ -2,23 +2,24 @@
 job uuids through one tube per queue; a record store decides everything else.
 
 **Who holds what.** A job's record (values, progress, history, lease) lives in the store
-(``store=sqlite:///...``). Its tube entry, in the tube named after its queue, carries only
-``{"uuid": ...}``. beanstalkd does the queueing: priority order then put order, delays,
-TTR, reserve, release, bury, kick, touch, delete. The store is the authority on the rest:
-the job's state, the lease (tokens fence late writers as on every backend) and which entry
-is the job's own (its beanstalkd id, ``bid``). A reserved entry is only a candidate: the
-store's *claim* says what it is for (``_records.Verdict``): run it now; release it until it
-is due, or until another worker's live lease could have expired; bury it (failed, paused);
-delete it (finished, or stale: not the job's own entry, or no such job).
+(``store=sqlite:///...`` or ``store=postgresql://...``: that backend's job store). Its tube
+entry, in the tube named after its queue, carries only ``{"uuid": ...}``. beanstalkd does the
+queueing: priority order then put order, delays, TTR, reserve, release, bury, kick, touch,
+delete. The store is the authority on the rest: the job's state, the lease (tokens fence late
+writers as on every backend) and which entry is the job's own (its beanstalkd id, ``bid``). A
+reserved entry is only a candidate: the store's *claim* says what it is for
+(``_records.Verdict``): run it now; release it until it is due, or until another worker's live
+lease could have expired; bury it (failed, paused); delete it (finished, or stale: not the
+job's own entry, or no such job).
 
 Dependencies, unique keys, debounce, recurrences, limits, config, statistics and retention
-are the store's alone (the SQLite backend's own steps). A job gets an entry only when the
+are the store's alone (the SQL backends' own steps). A job gets an entry only when the
 store has it ready (waiting or scheduled); one in ``depends`` has a *held-back* entry in its
 tube, delayed for good, which is kicked when the job is released, so that it keeps its place.
 Limits: a queue whose own limit is full is not reserved from (the claim gives back an entry
 of it, QUEUE_FULL); a job one of whose throttles is full is *parked* (THROTTLED: its entry
 buried, noted in the store), and when a run ends or a limit changes, the parked jobs that
-now have room are kicked (``_sqlite_limits``). Recurring jobs spawn in a store step that a
+now have room are kicked (``_sql_limits``). Recurring jobs spawn in a store step that a
 reserve runs before it reads a queue's tube, at most when the store says one is due
 (``_flow``).
 
@@ -51,8 +52,9 @@ reconciler repairs:
    resume or kick, a rescue. A crash before the commit leaves an entry no record names
    (stale on delivery, deleted), or a ready entry of a job still in depends (deleted on
    delivery; the release, done again, puts a new one). Inside, because a worker that
-   reserves the new entry at once must wait for the store's write lock before it reads the
-   record, so it never takes a new entry for stale. A settlement is never refused for
+   reserves the new entry at once must wait for the store's write lock (SQLite's, or the
+   PostgreSQL schema's advisory lock, released once the commit is visible) before it reads
+   the record, so it never takes a new entry for stale. A settlement is never refused for
    beanstalkd: if it cannot be reached, the jobs the settlement readies keep their held-back
    entry (or get none) and the reconciler gives them a deliverable one.
 2. A step that ends a run (settle) commits the store first, then releases, buries or deletes

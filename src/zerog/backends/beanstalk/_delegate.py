@@ -56,7 +56,7 @@ class StoreOwn:
 
     @property
     def history_limit(self) -> int | None:
-        """The record store's: its steps keep the cap (see SqliteBackend.transact)."""
+        """The record store's: its steps keep the cap (see SqlBackend.transact)."""
         return self.store.history_limit
 
     @history_limit.setter

@@ -263,14 +263,16 @@ class RecordStore(Protocol):
         """Release the store's connections."""
 
 
-STORES = ("sqlite",)  # record stores available now (postgresql and redis are planned).
+STORES = ("sqlite", "postgresql")  # record stores available now (redis is planned).
 
 
 def open_records(store: str, where: str, clock: Callable[[], float] | None) -> RecordStore:
-    """The record store a ``store=`` URL names."""
+    """The record store a ``store=`` URL names: the job store of the SQLite or the
+    PostgreSQL backend, with the beanstalk backend's tables beside its own."""
     if not store:
         raise ConfigurationError(
-            f"{where!r} names no record store; add ?store=sqlite:///path/to/jobs.db"
+            f"{where!r} names no record store; add ?store=sqlite:///path/to/jobs.db or "
+            f"?store=postgresql://user@host/database (percent-encoded if it has options)"
         )
     parsed = parse_url(store)
     if parsed.scheme not in STORES:
@@ -278,6 +280,6 @@ def open_records(store: str, where: str, clock: Callable[[], float] | None) -> R
             f"store={parsed.masked!r} in {where!r}: the beanstalk backend keeps its records in "
             f"{', '.join(f'{s}://' for s in STORES)} for now"
         )
-    from zerog.backends.beanstalk._sqlite_records import SqliteRecords
+    from zerog.backends.beanstalk._sql_records import open_sql_records
 
-    return SqliteRecords(store, clock)
+    return open_sql_records(store, clock)

@@ -102,8 +102,11 @@ class BeanstalkBackend(StoreOwn, Backend):
     ) -> BeanstalkBackend:
         """``beanstalk://host[:port]?store=<record store URL>[&prefix=<tube prefix>]``.
 
-        ``store`` is where the records live (``sqlite:///path.db`` now); percent-encode it
-        when it has options of its own (``store=sqlite%3A%2F%2F%2Fj.db%3Fsynchronous%3Dfull``).
+        ``store`` is where the records live: ``sqlite:///path.db`` or
+        ``postgresql://user@host/database`` (a schema of its own per installation, as those
+        backends' URLs say); percent-encode it when it has options of its own
+        (``store=sqlite%3A%2F%2F%2Fj.db%3Fsynchronous%3Dfull``,
+        ``store=postgresql%3A%2F%2Fzerog%40db%2Fjobs%3Fschema%3Dbeanstalk``).
         ``prefix`` goes before every queue's tube name, so that several zerog installations
         (or test runs) can share one beanstalkd. The host defaults to 127.0.0.1, the port to
         11300. A beanstalkd that cannot be reached now is only a warning: every command will

@@ -1,9 +1,9 @@
-"""The SQLite record store's steps that change jobs, each inside the caller's transaction.
+"""The SQL record store's steps that change jobs, each inside the caller's transaction.
 
-Each runs the SQLite backend's own step (:mod:`zerog.backends.sqlite._steps` and its
-siblings, so a record changes here exactly as on ``sqlite://``), then the entry bookkeeping:
-the job's own entry, new entries for the jobs the step made ready (``txn.readied``), and the
-:class:`~._records.Effects` left for beanstalkd after the commit.
+Each runs the SQL backends' own step (:mod:`zerog.backends.sqlite._steps` and its siblings,
+so a record changes here exactly as on ``sqlite://`` or ``postgresql://``), then the entry
+bookkeeping: the job's own entry, new entries for the jobs the step made ready
+(``txn.readied``), and the :class:`~._records.Effects` left for beanstalkd after the commit.
 """
 
 from __future__ import annotations
@@ -21,22 +21,21 @@ from zerog.backends.beanstalk._records import (
     Rank,
     Settled,
 )
-from zerog.backends.beanstalk._sqlite_entries import (
-    BQ,
+from zerog.backends.beanstalk._sql_entries import (
     READY,
+    bq,
     drop_entry,
     enter_new,
     enter_readied,
     info_of,
     set_entry,
 )
-from zerog.backends.beanstalk._sqlite_limits import unpark
+from zerog.backends.beanstalk._sql_limits import unpark
 from zerog.backends.sqlite._alter import alter_step
 from zerog.backends.sqlite._prune import prune_step
 from zerog.backends.sqlite._put import put_row
 from zerog.backends.sqlite._recur import spawn_due
 from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._sql import Q
 from zerog.backends.sqlite._steps import move_step, settle_step
 from zerog.backends.sqlite._txn import Txn
 from zerog.errors import DuplicateJob, JobNotFound
@@ -91,7 +90,7 @@ def settle(
     queue's tube (or none while it waits in depends); released dependents get theirs."""
     seq, record = settle_step(txn, lease, settlement, encoded)
     state = record["state"]
-    row = txn.conn.execute(BQ.settled_row, (seq,)).fetchone()
+    row = txn.conn.execute(bq(txn.conn).settled_row, (seq,)).fetchone()
     info = info_of(row)
     delay = max(0.0, record["ready_at"] - txn.now)
     bid, replaced = info.bid, None
@@ -120,7 +119,7 @@ def settle(
 def outranked(txn: Txn, ready: Sequence[Rank], uuid: str, queues: Sequence[str]) -> bool:
     """Whether a reserve from ``queues`` would take one of the ``ready`` jobs before job
     ``uuid`` (an entry reserved before the settlement that made them ready)."""
-    row = txn.conn.execute(BQ.entry_row, (uuid,)).fetchone() if ready else None
+    row = txn.conn.execute(bq(txn.conn).entry_row, (uuid,)).fetchone() if ready else None
     if row is None or row[3] not in queues:
         return False
     order = {queue: index for index, queue in enumerate(queues)}
@@ -136,19 +135,19 @@ def after_move(txn: Txn, seq: int, state: State, enter: Enter) -> Moved:
     """A job an operator or the rescue moved to ``state``: one sent back to waiting gets a
     deliverable entry (ready now; ``enter`` may revive its old one); any other forgets a
     delay, and keeps its old entry's id for the caller to dispose of."""
-    info = info_of(txn.conn.execute(BQ.entry_row_by_seq, (seq,)).fetchone())
+    info = info_of(txn.conn.execute(bq(txn.conn).entry_row_by_seq, (seq,)).fetchone())
     new_bid = info.bid
     if state == State.WAITING:
         new_bid = enter(info)
         set_entry(txn.conn, seq, new_bid, None, 0.0)
     elif state != State.RUNNING:
-        txn.conn.execute(BQ.forget_delay, (seq,))
+        txn.conn.execute(bq(txn.conn).forget_delay, (seq,))
     return Moved(info.uuid, state, info.bid, new_bid, info.priority)
 
 
 def act(txn: Txn, uuid: str, action: str, worker: str | None, enter: Enter) -> Moved:
     """Backend.act (a timeout only ends the lease: the rescue gives the job its entry)."""
-    row = txn.conn.execute(BQ.entry_row, (uuid,)).fetchone()
+    row = txn.conn.execute(bq(txn.conn).entry_row, (uuid,)).fetchone()
     if row is None:
         raise JobNotFound(uuid)
     state = move_step(txn, row[0], uuid, row[2], action, worker)
@@ -177,7 +176,7 @@ def alter(txn: Txn, uuid: str, change: Change, worker: str | None, enter: Enter)
     in depends); so does a job made to depend (its ready entry would be delivered); one made
     ready by an undepend has its held-back entry kicked. A paused job that moved keeps none:
     resume gives it one. Every entry left behind is stale."""
-    before = txn.conn.execute(BQ.entry_row, (uuid,)).fetchone()
+    before = txn.conn.execute(bq(txn.conn).entry_row, (uuid,)).fetchone()
     record = alter_step(txn, uuid, change, worker)  # JobNotFound when before is None.
     seq, old_bid = before[0], before[7]
     readied = any(s == seq for s, _uuid in txn.readied)
@@ -197,7 +196,7 @@ def alter(txn: Txn, uuid: str, change: Change, worker: str | None, enter: Enter)
 def spawn(txn: Txn, queue: str, enter: Enter) -> tuple[dict[str, float], Effects]:
     """Spawn the due recurring jobs of ``queue`` unless it is paused (as a reserve would not
     look at it), each with an entry; returns when each queue's next recurrence is due."""
-    if queue not in {name for (name,) in txn.conn.execute(Q.paused_queues)}:
+    if queue not in {name for (name,) in txn.conn.execute(txn.q.paused_queues)}:
         spawn_due(txn, queue)
     stale = enter_readied(txn, enter)[0]
     return recurrences_due(txn), Effects(tuple(stale))
@@ -205,11 +204,11 @@ def spawn(txn: Txn, queue: str, enter: Enter) -> tuple[dict[str, float], Effects
 
 def recurrences_due(txn: Txn) -> dict[str, float]:
     """When each queue's next recurrence is due."""
-    return dict(txn.conn.execute(BQ.recurrences_due).fetchall())
+    return dict(txn.conn.execute(bq(txn.conn).recurrences_due).fetchall())
 
 
 def prune(txn: Txn, retention: Retention, limit: int) -> tuple[int, list[tuple[int, str]]]:
     """Backend.prune; the pruned jobs' entries (id, uuid), which a trigger collected as their
     rows went, are taken for the caller to delete from beanstalkd."""
     count = prune_step(txn.conn, retention, limit, txn.now)
-    return count, [(bid, uuid) for bid, uuid in txn.conn.execute(BQ.take_gone).fetchall()]
+    return count, [(bid, uuid) for bid, uuid in txn.conn.execute(bq(txn.conn).take_gone).fetchall()]

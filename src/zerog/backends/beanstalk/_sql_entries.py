@@ -1,8 +1,11 @@
-"""The SQLite record store's bookkeeping of tube entries: which entry is each job's own, and
+"""The SQL record store's bookkeeping of tube entries: which entry is each job's own, and
 giving a job that became ready a new one inside the step's transaction.
 
-The statements are the beanstalk package's own (``sql/queries.sql``); they read the SQLite
-backend's tables and write only the ``beanstalk_*`` ones (``sql/schema.sql``).
+The statements are the beanstalk package's own, one file per engine with the same names
+(``sql/sqlite/queries.sql``, ``sql/postgres/queries.sql``); they read the job store's tables
+and write only the ``beanstalk_*`` ones (each engine's ``schema.sql``). As the job steps take
+the engine's statements from the connection (``conn.q``), these steps take theirs from
+:func:`bq`, which looks them up by the connection's engine.
 """
 
 from __future__ import annotations
@@ -14,16 +17,19 @@ from typing import Any, NamedTuple
 
 from zerog.backends.beanstalk._records import Enter, EntryInfo, Rank
 from zerog.backends.beanstalk._wire import whole_seconds
-from zerog.backends.sqlite._sql import Conn, parse_named
+from zerog.backends.sqlite._sql import Conn, Q, parse_named
 from zerog.backends.sqlite._txn import Txn
 from zerog.states import State
 
 READY = (State.WAITING.value, State.SCHEDULED.value)
 DEPENDS = State.DEPENDS.value
+ENGINES = ("sqlite", "postgres")  # the folders of sql/, one per engine.
 
 
 @dataclass(frozen=True)
-class _Queries:
+class BeanstalkQueries:
+    """The named statements of an engine's ``sql/<engine>/queries.sql``."""
+
     claim_row: str
     entry_row: str
     entry_row_by_seq: str
@@ -43,16 +49,35 @@ class _Queries:
     take_gone: str
 
 
-def _load() -> tuple[str, _Queries]:
-    folder = resources.files(__package__).joinpath("sql")
-    named = parse_named(folder.joinpath("queries.sql").read_text(encoding="utf-8"))
-    expected = {f.name for f in fields(_Queries)}
+def read_sql(engine: str, filename: str) -> str:
+    """One of the beanstalk package's SQL files for ``engine``."""
+    folder = resources.files(__package__).joinpath("sql", engine)
+    return folder.joinpath(filename).read_text(encoding="utf-8")
+
+
+def _load(engine: str) -> BeanstalkQueries:
+    named = parse_named(read_sql(engine, "queries.sql"))
+    expected = {f.name for f in fields(BeanstalkQueries)}
     if set(named) != expected:
-        raise RuntimeError(f"beanstalk sql/queries.sql names {sorted(named)}, not {expected}")
-    return folder.joinpath("schema.sql").read_text(encoding="utf-8"), _Queries(**named)
+        raise RuntimeError(
+            f"beanstalk sql/{engine}/queries.sql names {sorted(named)}, not {sorted(expected)}"
+        )
+    return BeanstalkQueries(**named)
 
 
-SCHEMA, BQ = _load()
+SCHEMAS = {engine: read_sql(engine, "schema.sql") for engine in ENGINES}
+"""Each engine's ``beanstalk_*`` tables (every statement idempotent)."""
+
+SQLITE_BQ = _load("sqlite")
+POSTGRES_BQ = _load("postgres")
+
+
+def bq(conn: Conn) -> BeanstalkQueries:
+    """The beanstalk statements of the engine ``conn`` belongs to, told by the job statements
+    it carries: SQLite's (one object for the process) or else PostgreSQL's, the only other
+    SQL engine (whose module is not imported here: it needs psycopg, which a SQLite store
+    does not)."""
+    return SQLITE_BQ if conn.q is Q else POSTGRES_BQ
 
 
 HOLD_SECONDS = float(2**31)
@@ -76,7 +101,7 @@ def enter_new(txn: Txn, seq: int, enter: Enter) -> Entered:
     """Give job ``seq`` a new entry in its queue's tube: delayed until it is due if it is
     ready, held back if it is in depends. Its old entry, if any, turns stale (the caller
     deletes it after the commit, or its delivery does)."""
-    row = txn.conn.execute(BQ.entry_row_by_seq, (seq,)).fetchone()
+    row = txn.conn.execute(bq(txn.conn).entry_row_by_seq, (seq,)).fetchone()
     info, state, ready_at = info_of(row), row[2], row[6]
     if state in READY:
         delay, due_at = ready_at - txn.now, ready_at
@@ -96,7 +121,7 @@ def enter_readied(txn: Txn, enter: Enter) -> tuple[list[int], list[Rank]]:
     Returns the old entries that turned stale, and the rank of each job ready now."""
     stale, ranks = [], []
     for seq, _uuid in txn.readied:
-        row = txn.conn.execute(BQ.entry_row_by_seq, (seq,)).fetchone()
+        row = txn.conn.execute(bq(txn.conn).entry_row_by_seq, (seq,)).fetchone()
         if row[2] not in READY:
             continue
         info, ready_at = info_of(row), row[6]
@@ -123,7 +148,7 @@ def set_entry(conn: Conn, seq: int, bid: int | None, due_at: float | None, delay
     counts whole seconds from now) keeps it back."""
     delayed = delay > 0 and due_at is not None
     conn.execute(
-        BQ.set_entry,
+        bq(conn).set_entry,
         {
             "job": seq,
             "bid": bid,

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 
 from zerog.backends import _common
 from zerog.backends.beanstalk._records import Rank, Verdict
-from zerog.backends.beanstalk._sqlite_entries import BQ, READY
+from zerog.backends.beanstalk._sql_entries import READY, bq
 from zerog.backends.sqlite._reserve import Limits
 from zerog.backends.sqlite._rows import loads_list
-from zerog.backends.sqlite._sql import Conn, Q
+from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._txn import Txn
 
 UNPARK_BATCH = 100  # parked jobs looked at per step that may have made room.
@@ -33,7 +33,7 @@ def refusal(txn: Txn, seq: int, queue: str, throttles: Sequence[str]) -> Verdict
     if limits.full(_common.QUEUE_LIMIT + queue):
         return Verdict.QUEUE_FULL
     if not limits.may_run(throttles):
-        txn.conn.execute(BQ.park, (seq,))
+        txn.conn.execute(bq(txn.conn).park, (seq,))
         return Verdict.THROTTLED
     return None
 
@@ -47,15 +47,15 @@ def unpark(txn: Txn, any_parked: bool = True) -> tuple[list[int], list[Rank]]:
     """The entries of the parked jobs that may run now, and their ranks, counting each one
     chosen as running (so a throttle with room for one gets one); jobs no longer ready are
     forgotten. ``any_parked`` False: the caller knows there is none."""
-    if not (any_parked and txn.conn.execute(BQ.any_parked).fetchone()[0]):
+    if not (any_parked and txn.conn.execute(bq(txn.conn).any_parked).fetchone()[0]):
         return [], []
     room = Room(txn.conn)
     kick, ranks = [], []
     for seq, bid, state, queue, priority, throttles in txn.conn.execute(
-        BQ.parked, {"limit": UNPARK_BATCH}
+        bq(txn.conn).parked, {"limit": UNPARK_BATCH}
     ).fetchall():
         if state not in READY or bid is None:
-            txn.conn.execute(BQ.unpark_job, (seq,))
+            txn.conn.execute(bq(txn.conn).unpark_job, (seq,))
         elif room.take(_common.limit_names({"queue": queue, "throttles": loads_list(throttles)})):
             kick.append(bid)
             ranks.append((queue, priority, seq))
@@ -66,9 +66,9 @@ class Room:
     """How many more jobs each limit admits, as jobs are chosen to run."""
 
     def __init__(self, conn: Conn) -> None:
-        self.maximums: dict[str, int] = dict(conn.execute(Q.limits).fetchall())
+        self.maximums: dict[str, int] = dict(conn.execute(conn.q.limits).fetchall())
         self.used: Counter[str] = Counter()
-        for queue, throttles in conn.execute(Q.running_throttles):
+        for queue, throttles in conn.execute(conn.q.running_throttles):
             job = {"queue": queue, "throttles": loads_list(throttles)}
             self.used.update(set(_common.limit_names(job)))
 

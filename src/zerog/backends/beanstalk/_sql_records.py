@@ -1,15 +1,32 @@
-"""The record store on SQLite (``store=sqlite:///...``): the SQLite backend's own file,
-tables and transaction steps, plus the tables saying which beanstalkd entry is each job's.
+"""The record store in SQL (``store=sqlite:///...``, ``store=postgresql://...``): the job store
+of the SQLite or the PostgreSQL backend, its tables and its transaction steps, plus the tables
+saying which beanstalkd entry is each job's.
 
-Every job row is written by the SQLite backend's own steps (imported by
-:mod:`._sqlite_steps` and :mod:`._sqlite_claim`, so that a record changes here exactly as it
-does on ``sqlite://``); this package adds only the ``beanstalk_*`` tables
-(``sql/schema.sql``) and runs each step in one ``BEGIN IMMEDIATE`` transaction of the SQLite
-backend (:meth:`SqliteBackend.transact`, which also keeps its history cap) together with its
-entry bookkeeping. While a step's :data:`~._records.Enter` callback talks to beanstalkd, the
-transaction holds SQLite's write lock: a worker that reserved the new entry meanwhile waits
-for the commit before it reads the record, so it never mistakes an entry for stale because it
-came first.
+Every job row is written by the SQL backends' own steps (imported by :mod:`._sql_steps` and
+:mod:`._sql_claim`, so that a record changes here exactly as it does on ``sqlite://`` and
+``postgresql://``); this package adds only the ``beanstalk_*`` tables
+(``sql/<engine>/schema.sql``) and runs each step in one write transaction of the backend
+(:meth:`SqlBackend.transact`, which gives it its time and keeps the history cap) together with
+its entry bookkeeping. The engines' statements have the same names and each step takes its
+engine's from the connection (``conn.q``, :func:`._sql_entries.bq`), so one class serves both.
+
+**One writer while beanstalkd is told.** While a step's :data:`~._records.Enter` callback talks
+to beanstalkd, the transaction holds the store's write lock: SQLite's (``BEGIN IMMEDIATE``),
+or PostgreSQL's advisory lock of the schema, which every write transaction takes as its first
+statement and which is released only once its commit is visible. A worker that reserved the
+new entry meanwhile claims it in a write transaction of its own, so it waits for the commit,
+then reads the record as committed (on PostgreSQL each statement after the lock sees every
+commit made before it: READ COMMITTED); it never mistakes an entry for stale because it came
+first.
+
+**A step run again.** The PostgreSQL backend runs a transaction's body again after a transient
+failure (a lost connection, a deadlock), and the step's Enter calls run again with it: as a
+crash before the commit and the step done again, the entries the first run put are named by no
+record (stale on delivery, deleted), and an entry it kicked or released is found deliverable
+and kept. PostgreSQL ends a session left idle in a transaction for 30 s
+(``IDLE_IN_TRANSACTION_SECONDS``), which a step may reach when beanstalkd stops answering (a
+command waits up to ``COMMAND_TIMEOUT_SECONDS``): the connection is then lost past the
+backend's time for reruns, and the step fails (BackendUnavailable) with nothing stored.
 """
 
 from __future__ import annotations
@@ -17,8 +34,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from zerog.backends import open_backend
+from zerog.backends._sql_backend import SqlBackend
 from zerog.backends.base import Backend, Change, Lease, Retention, Settlement
-from zerog.backends.beanstalk import _sqlite_steps as steps
+from zerog.backends.beanstalk import _sql_steps as steps
 from zerog.backends.beanstalk._records import (
     Altered,
     Claim,
@@ -32,59 +51,87 @@ from zerog.backends.beanstalk._records import (
     SettledBatch,
     Verdict,
 )
-from zerog.backends.beanstalk._sqlite_claim import claim_step
-from zerog.backends.beanstalk._sqlite_entries import (
-    BQ,
+from zerog.backends.beanstalk._sql_claim import claim_step
+from zerog.backends.beanstalk._sql_entries import (
     READY,
-    SCHEMA,
+    SCHEMAS,
+    bq,
     delayed_by,
     info_of,
     set_entry,
 )
-from zerog.backends.beanstalk._sqlite_limits import queue_full, unpark
+from zerog.backends.beanstalk._sql_limits import queue_full, unpark
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._sql import Conn, Q
+from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import encoded_of, rescue_step
 from zerog.backends.sqlite._txn import Txn
-from zerog.errors import ReservationLost
+from zerog.errors import ConfigurationError, ReservationLost
 from zerog.record import Record
 from zerog.states import State
-from zerog.urls import parse_url
+
+TABLES_KEY = "beanstalk_tables"  # PostgreSQL: the key in `meta` saying the tables are made.
 
 
-class SqliteRecords:
-    """A :class:`~._records.RecordStore` in one SQLite file."""
+def open_sql_records(url: str, clock: Callable[[], float] | None = None) -> SqlRecords:
+    """The record store a ``sqlite://`` or ``postgresql://`` URL names (opened as that
+    backend would be), with the ``beanstalk_*`` tables made if missing."""
+    backend = open_backend(url, clock)
+    if not isinstance(backend, SqlBackend):
+        backend.close()
+        raise ConfigurationError(f"{url!r} is no SQL job store")
+    try:
+        make_tables(backend)
+    except BaseException:
+        backend.close()
+        raise
+    return SqlRecords(backend)
 
-    def __init__(self, url: str, clock: Callable[[], float] | None = None) -> None:
-        parsed = parse_url(url)
-        self._sqlite = SqliteBackend.from_url(parsed, clock=clock)
-        self._db = self._sqlite._db
-        self.clock = self._sqlite.clock
-        try:
-            self._db.run(
-                lambda conn: conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;"), None
-            )
-        except BaseException:
-            self._sqlite.close()
-            raise
+
+def make_tables(backend: SqlBackend) -> None:
+    """Make the ``beanstalk_*`` tables, one process at a time (every statement is
+    idempotent, so processes opening a fresh store at once make them once). PostgreSQL's are
+    made only when missing: its script replaces a trigger on ``jobs``, not worth doing at
+    every open."""
+    if isinstance(backend, SqliteBackend):
+        script = f"BEGIN IMMEDIATE;\n{SCHEMAS['sqlite']}\nCOMMIT;"
+        backend._db.run(lambda conn: conn.executescript(script), None)
+        return
+    database = backend._db
+    if database.read(_tables_made) is None:
+        database.write(lambda conn: conn.execute(SCHEMAS["postgres"]))
+
+
+def _tables_made(conn: Conn) -> str | None:
+    row = conn.execute(f"SELECT value FROM meta WHERE key = '{TABLES_KEY}'").fetchone()
+    return None if row is None else str(row[0])
+
+
+class SqlRecords:
+    """A :class:`~._records.RecordStore` in the job store of a SQL backend (SQLite or
+    PostgreSQL)."""
+
+    def __init__(self, backend: SqlBackend) -> None:
+        self._sql = backend
+        self._db = backend._db
+        self.clock = backend.clock
 
     @property
     def backend(self) -> Backend:
-        return self._sqlite
+        return self._sql
 
     def close(self) -> None:
-        self._sqlite.close()
+        self._sql.close()
 
     # --- new jobs --------------------------------------------------------------------------
 
     def insert(self, records: Sequence[Record], enter: Enter) -> Inserted:
-        return self._sqlite.transact(lambda txn: steps.insert(txn, records, enter))
+        return self._sql.transact(lambda txn: steps.insert(txn, records, enter))
 
     # --- delivered entries -------------------------------------------------------------------
 
     def claim(self, uuid: str, bid: int, worker: str) -> Claim:
-        return self._sqlite.transact(lambda txn: claim_step(txn, uuid, bid, worker))
+        return self._sql.transact(lambda txn: claim_step(txn, uuid, bid, worker))
 
     def queue_full(self, queue: str) -> bool:
         return self._db.read(lambda conn: queue_full(conn, queue))
@@ -93,9 +140,7 @@ class SqliteRecords:
 
     def settle(self, lease: Lease, settlement: Settlement, enter: Enter) -> Settled:
         encoded = encoded_of(settlement)
-        return self._sqlite.transact(
-            lambda txn: steps.settle(txn, lease, settlement, encoded, enter)
-        )
+        return self._sql.transact(lambda txn: steps.settle(txn, lease, settlement, encoded, enter))
 
     def settle_and_claim(
         self,
@@ -112,7 +157,7 @@ class SqliteRecords:
             settled = steps.settle(txn, lease, settlement, encoded, enter)
             return settled, _claim_unless_outranked(txn, taken, settled.ready, queues)
 
-        return self._sqlite.transact(both)
+        return self._sql.transact(both)
 
     def settle_batch(
         self,
@@ -133,7 +178,7 @@ class SqliteRecords:
             claims = [_claim_unless_outranked(txn, item, ready, queues) for item in taken]
             return SettledBatch(settled, claims)
 
-        return self._sqlite.transact(batch)
+        return self._sql.transact(batch)
 
     # --- rescue and operators ----------------------------------------------------------------
 
@@ -142,52 +187,54 @@ class SqliteRecords:
             return [], Effects()
         # Every worker calls this every few seconds: look first without taking the write lock.
         found = self._db.read(
-            lambda conn: conn.execute(Q.any_to_rescue, {"now": self.clock()}).fetchone()
+            lambda conn: conn.execute(conn.q.any_to_rescue, {"now": self.clock()}).fetchone()
         )
         if found is None:
             return [], Effects()
-        return self._sqlite.transact(lambda txn: _rescue(txn, limit, enter))
+        return self._sql.transact(lambda txn: _rescue(txn, limit, enter))
 
     def act(self, uuid: str, action: str, worker: str | None, enter: Enter) -> Moved:
-        return self._sqlite.transact(lambda txn: steps.act(txn, uuid, action, worker, enter))
+        return self._sql.transact(lambda txn: steps.act(txn, uuid, action, worker, enter))
 
     def kick(self, queue: str, limit: int, enter: Enter) -> list[Moved]:
         params = {"queue": queue, "limit": max(0, limit)}
-        moved, refused = self._sqlite.transact(
-            lambda txn: steps.kick(txn, txn.conn.execute(Q.oldest_failed, params).fetchall(), enter)
+        moved, refused = self._sql.transact(
+            lambda txn: steps.kick(
+                txn, txn.conn.execute(txn.q.oldest_failed, params).fetchall(), enter
+            )
         )
         if refused is not None:
             raise refused
         return moved
 
     def alter(self, uuid: str, change: Change, worker: str | None, enter: Enter) -> Altered:
-        return self._sqlite.transact(lambda txn: steps.alter(txn, uuid, change, worker, enter))
+        return self._sql.transact(lambda txn: steps.alter(txn, uuid, change, worker, enter))
 
     # --- flow ----------------------------------------------------------------------------------
 
     def spawn(self, queue: str, enter: Enter) -> tuple[dict[str, float], Effects]:
-        return self._sqlite.transact(lambda txn: steps.spawn(txn, queue, enter))
+        return self._sql.transact(lambda txn: steps.spawn(txn, queue, enter))
 
     def recurrences_due(self) -> dict[str, float]:
-        return dict(self._db.read(lambda conn: conn.execute(BQ.recurrences_due).fetchall()))
+        return dict(self._db.read(lambda conn: conn.execute(bq(conn).recurrences_due).fetchall()))
 
     def unpark(self) -> Effects:
-        return Effects(kick=tuple(self._sqlite.transact(unpark)[0]))
+        return Effects(kick=tuple(self._sql.transact(unpark)[0]))
 
     def prune(self, retention: Retention, limit: int) -> tuple[int, list[tuple[int, str]]]:
-        return self._sqlite.transact(lambda txn: steps.prune(txn, retention, limit))
+        return self._sql.transact(lambda txn: steps.prune(txn, retention, limit))
 
     # --- the reconciler's reads and repairs ------------------------------------------------
 
     def entry_of(self, uuid: str) -> tuple[State, int | None] | None:
-        row = self._db.read(lambda conn: conn.execute(BQ.entry_row, (uuid,)).fetchone())
+        row = self._db.read(lambda conn: conn.execute(bq(conn).entry_row, (uuid,)).fetchone())
         return None if row is None else (State(row[2]), row[7])
 
     def replace_entry(self, uuid: str, bid: int | None, enter: Enter) -> int | None:
         return self._db.write(lambda conn: self._replace(conn, uuid, bid, enter))
 
     def _replace(self, conn: Conn, uuid: str, bid: int | None, enter: Enter) -> int | None:
-        row = conn.execute(BQ.entry_row, (uuid,)).fetchone()
+        row = conn.execute(bq(conn).entry_row, (uuid,)).fetchone()
         if row is None or row[2] not in READY or row[7] != bid:
             return None
         delay = row[6] - self.clock()
@@ -197,13 +244,12 @@ class SqliteRecords:
 
     def ready_after(self, seq: int, limit: int) -> list[Ready]:
         now = self.clock()
-        rows = self._db.read(
-            lambda conn: conn.execute(BQ.ready_after, {"after": seq, "limit": limit}).fetchall()
-        )
+        params = {"after": seq, "limit": limit}
+        rows = self._db.read(lambda conn: conn.execute(bq(conn).ready_after, params).fetchall())
         return [Ready(row[0], delayed_by(info_of(row), row[6] - now)) for row in rows]
 
     def next_due(self) -> float | None:
-        row = self._db.read(lambda conn: conn.execute(BQ.next_due).fetchone())
+        row = self._db.read(lambda conn: conn.execute(bq(conn).next_due).fetchone())
         return None if row is None else row[0]
 
     def take_due(self, limit: int) -> tuple[list[int], float | None]:
@@ -214,11 +260,11 @@ class SqliteRecords:
         return self._db.write(lambda conn: _take_due(conn, now, limit))
 
     def get_meta(self, key: str) -> str | None:
-        row = self._db.read(lambda conn: conn.execute(BQ.get_meta, (key,)).fetchone())
+        row = self._db.read(lambda conn: conn.execute(bq(conn).get_meta, (key,)).fetchone())
         return None if row is None else str(row[0])
 
     def set_meta(self, key: str, value: str) -> None:
-        self._db.write(lambda conn: conn.execute(BQ.set_meta, (key, value)))
+        self._db.write(lambda conn: conn.execute(bq(conn).set_meta, (key, value)))
 
 
 # --- steps inside a transaction ----------------------------------------------------------------
@@ -226,7 +272,7 @@ class SqliteRecords:
 
 def _priority(txn: Txn, uuid: str) -> int:
     """A job's (zerog) priority."""
-    return int(txn.conn.execute(BQ.entry_row, (uuid,)).fetchone()[4])
+    return int(txn.conn.execute(bq(txn.conn).entry_row, (uuid,)).fetchone()[4])
 
 
 def _settled_or_lost(
@@ -261,10 +307,10 @@ def _rescue(txn: Txn, limit: int, enter: Enter) -> tuple[list[Moved], Effects]:
 
 
 def _take_due(conn: Conn, now: float, limit: int) -> tuple[list[int], float | None]:
-    rows = conn.execute(BQ.due, {"now": now, "limit": limit}).fetchall()
+    rows = conn.execute(bq(conn).due, {"now": now, "limit": limit}).fetchall()
     wall = time.time()
     for job, _bid, _until in rows:
-        conn.execute(BQ.forget_delay, (job,))
+        conn.execute(bq(conn).forget_delay, (job,))
     kick = [bid for _job, bid, until in rows if bid is not None and until and until > wall]
-    (following,) = conn.execute(BQ.next_due).fetchone()
+    (following,) = conn.execute(bq(conn).next_due).fetchone()
     return kick, following

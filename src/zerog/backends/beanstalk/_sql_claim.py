@@ -1,9 +1,10 @@
-"""The claim of a delivered entry on the SQLite record store: what the entry is for, and the
+"""The claim of a delivered entry on the SQL record store: what the entry is for, and the
 start of the job's run when it may run (see :meth:`._records.RecordStore.claim`).
 
 One statement reads the job, its entry and what else decides (its queue paused, any limit
-set, the job parked), so that a busy worker's claim costs what the reserve of ``sqlite://``
-costs; the limits are counted only when some limit is set.
+set, the job parked), so that a busy worker's claim costs what the reserve of the store's own
+backend (``sqlite://``, ``postgresql://``) costs; the limits are counted only when some limit
+is set.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import json
 from typing import Any
 
 from zerog.backends.beanstalk._records import Claim, Verdict
-from zerog.backends.beanstalk._sqlite_entries import BQ, READY, set_entry
-from zerog.backends.beanstalk._sqlite_limits import refusal
+from zerog.backends.beanstalk._sql_entries import READY, bq, set_entry
+from zerog.backends.beanstalk._sql_limits import refusal
 from zerog.backends.sqlite._reserve import start
 from zerog.backends.sqlite._rows import columns_of, with_flow_keys
 from zerog.backends.sqlite._steps import expire_step, rescue_job
@@ -28,7 +29,7 @@ EXTRA = 5  # columns claim_row adds after the job's: bid, due_at, paused, limite
 
 def claim_step(txn: Txn, uuid: str, bid: int, worker: str) -> Claim:
     """Decide what entry ``bid`` of job ``uuid`` is for, starting the job's run if it may."""
-    row = txn.conn.execute(BQ.claim_row, (uuid,)).fetchone()
+    row = txn.conn.execute(bq(txn.conn).claim_row, (uuid,)).fetchone()
     if row is None or row[-EXTRA] not in (None, bid):
         return Claim(Verdict.STALE)
     columns = columns_of(row[:-EXTRA])
@@ -77,6 +78,6 @@ def _claim_ready(txn: Txn, row: tuple[Any, ...], columns: Record, bid: int, work
     if known_bid is None or due_at is not None:  # adopt the entry; it is no longer delayed.
         set_entry(txn.conn, seq, bid, None, 0.0)
     if parked:
-        txn.conn.execute(BQ.unpark_job, (seq,))
+        txn.conn.execute(bq(txn.conn).unpark_job, (seq,))
     record.update(columns)
     return Claim(Verdict.CLAIMED, record=with_flow_keys(record), priority=priority)
