@@ -1,4 +1,5 @@
-"""beanstalk: a process killed between the two writes of a step, and what repairs the gap.
+"""beanstalk: a process killed between the two writes of a step, and what repairs the gap,
+with each record store (SQLite, PostgreSQL).
 
 Each test runs one step in a child process that dies at a crash point (see
 ``zerog.backends.beanstalk._crash``), leaving beanstalkd and the store disagreeing, then checks
@@ -26,7 +27,7 @@ from zerog.record import error_entry
 from zerog.states import State
 from zerog.store import Store
 
-from . import beanstalkd
+from . import beanstalkd, postgres_server
 from .helpers import completed, events, put_job, reserve, take
 
 SCRIPT = Path(__file__).with_name("_beanstalk_process.py")
@@ -36,11 +37,12 @@ PREFIX = "crash."
 LEASE = 2.0
 
 
-@pytest.fixture
-def url(tmp_path: Path) -> str:
-    """A fresh store on the session's beanstalkd, with tubes of this test's own."""
-    server = beanstalkd.shared()
-    return server.url(tmp_path / "zerog.db", prefix=f"{tmp_path.name}.{PREFIX}")
+@pytest.fixture(params=["sqlite", "postgres"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store of each kind (a SQLite file, a PostgreSQL schema) on the session's
+    beanstalkd, with tubes of this test's own."""
+    store = tmp_path / "zerog.db" if request.param == "sqlite" else postgres_server.url()
+    return beanstalkd.shared().url(store, prefix=f"{tmp_path.name}.{PREFIX}")
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """beanstalk with its records in PostgreSQL (``store=postgresql://...``).
 
-The conformance and reliability suites run on this store as ``beanstalk-postgres``; these tests
-add what they do not show: the store's URL percent-encoded with an option of its own (the
-schema), the ``beanstalk_*`` tables made in that schema, and a process killed between the two
-writes of a step (see test_beanstalk_crashes.py) repaired by the reconciler as with the SQLite
-store. The clock is real here (the child is another process).
+The conformance and reliability suites run on this store as ``beanstalk-postgres``, and the
+crash tests (a process killed between the two writes of a step) in
+test_beanstalk_crashes.py; these tests add the store's URL percent-encoded with an option of
+its own (the schema), the ``beanstalk_*`` tables made in that schema, and an entry beanstalkd
+lost made again.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.states import State
 
 from . import beanstalkd, postgres_server
-from .helpers import completed, events, put_job, reserve, take
-from .test_beanstalk_crashes import LEASE, _wait_for_expiry, child, entries
+from .helpers import completed, put_job, reserve, take
+from .test_beanstalk_crashes import entries
 
 TABLES = {"jobs", "beanstalk_entries", "beanstalk_meta", "beanstalk_parked", "beanstalk_gone"}
 
@@ -89,36 +89,6 @@ def test_a_second_opening_finds_the_tables_made(url: str, backend: BeanstalkBack
         assert take(other).lease.uuid == uuid_
     finally:
         other.close()
-
-
-def test_rescue_killed_before_the_store_committed_is_done_again_by_the_reconciler(
-    url: str, backend: BeanstalkBackend
-) -> None:
-    # Given a dead worker's job with an expired lease, and a rescue that gave the job an
-    # entry, under the schema's write lock, and died before PostgreSQL committed
-    uuid_ = put_job(backend, ttr_seconds=LEASE)
-    child(url, "none", "hold")
-    _wait_for_expiry(backend, uuid_)
-    child(url, "rescue:entered", "rescue")
-    assert backend.get(uuid_)["state"] == State.RUNNING
-    # When the reconciler runs / Then the job is rescued once and runs once
-    assert backend.rescue_expired() == [uuid_]
-    assert take(backend).lease.uuid == uuid_
-    assert reserve(backend) is None
-    assert events(backend, uuid_).count("lease-expired") == 1
-
-
-def test_settlement_stored_before_the_entry_followed_is_put_right_on_delivery(
-    url: str, backend: BeanstalkBackend, tube: greenstalk.Client[str]
-) -> None:
-    # Given a worker that committed its job's completion and died before deleting the entry
-    uuid_ = put_job(backend)
-    child(url, "settle:stored", "complete")
-    assert backend.get(uuid_)["state"] == State.COMPLETE
-    assert entries(tube) == {"ready": 1}
-    # When a worker reserves / Then the job does not run again, and the entry is gone
-    assert reserve(backend) is None
-    assert entries(tube) == {}
 
 
 def test_an_entry_lost_by_beanstalkd_is_made_again_by_the_reconciler(
