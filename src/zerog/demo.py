@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -108,6 +109,7 @@ def run_demo(options: DemoOptions | None = None, out: Console | None = None) -> 
     """Run the demo; returns the exit code (0: every job ended as expected)."""
     options = options or DemoOptions()
     out = out or console()
+    _exit_cleanly_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="zerog-demo-"))
     url = options.url or sqlite_url(workdir / "demo.db")
     try:
@@ -137,6 +139,14 @@ def _run(store: Store, url: str, workdir: Path, options: DemoOptions, out: Conso
         if options.stay:
             demo_dashboard.stay(out, server)
     return code
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the demo as Ctrl-C does, through its ``finally`` blocks, so its worker
+    processes are stopped rather than left running (Python's default for SIGTERM is to die
+    on the spot)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
 
 def _check_shared(store: Store, url: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 from typing import IO
@@ -72,9 +73,13 @@ def test_demo_serves_its_jobs_on_the_dashboard_and_stays_up_when_asked(tmp_path:
         demo.send_signal(signal.SIGTERM)
         assert demo.wait(timeout=30) == EXIT_OK
     finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
+        if demo.poll() is None:  # SIGTERM first: the demo stops its workers; a kill orphans them.
+            demo.terminate()
+            try:
+                demo.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                demo.kill()
+                demo.wait()
         if demo.stdout is not None:
             demo.stdout.close()
 
@@ -93,3 +98,44 @@ def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:
         body: bytes = response.read()
     return body.decode()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_demo_and_its_workers(tmp_path: Path) -> None:
+    # Given a demo under way, its worker processes started
+    demo = subprocess.Popen(
+        command("demo", "--port", "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+        cwd=tmp_path,
+    )
+    assert demo.stdout is not None
+    try:
+        _line_after(demo.stdout, "zerog demo: ")
+        deadline = time.monotonic() + 20
+        while len(workers := _children(demo.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(workers) == 2, workers
+        time.sleep(1.0)  # the workers are running jobs now.
+
+        # When it gets SIGTERM
+        demo.send_signal(signal.SIGTERM)
+
+        # Then it exits as terminated, and stopped its workers first
+        assert demo.wait(timeout=60) == 128 + signal.SIGTERM
+        assert [pid for pid in workers if Path(f"/proc/{pid}").exists()] == []
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        demo.stdout.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux: /proc/<pid>/task/*/children)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
