@@ -476,12 +476,16 @@ class Store:
     def config(self, fresh: bool = False) -> dict[str, Any]:
         """The config keys that were set (cached for a few seconds unless ``fresh``); see
         :mod:`zerog.config` for the keys and defaults."""
+        return dict(self._cached_config(fresh))
+
+    def _cached_config(self, fresh: bool = False) -> dict[str, Any]:
+        """The cached config itself, read again when old: for readers that only look."""
         now = self.clock()
         if fresh or self._config is None or now - self._config_read_at > CONFIG_CACHE_SECONDS:
             self._config = self.backend.config()
             self._config_read_at = now
             self.backend.history_limit = configuration.history_limit(self._config)
-        return dict(self._config)
+        return self._config
 
     def set_config(self, key: str, value: Any) -> None:
         """Set (or, with None, unset) a config key for every process sharing the store."""
@@ -570,7 +574,7 @@ class Store:
         ``stalled`` (see :mod:`zerog.stalls`)."""
         now = self.clock()
         record["eta"] = eta_seconds(record, now)
-        return stalls.annotate(record, now, self.config())
+        return stalls.annotate(record, now, self._cached_config())
 
     def stalled(self, queue: str | None = None) -> list[Record]:
         """The running jobs that stalled, longest silent first. Running jobs are as many

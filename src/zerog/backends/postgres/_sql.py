@@ -5,7 +5,9 @@ SQL (``sql/queries.sql``), and PostgreSQL's versions of the two statements shape
 from __future__ import annotations
 
 import functools
+import re
 
+from zerog.backends.sqlite import _sql as sqlite_sql
 from zerog.backends.sqlite._sql import COLUMN_SET, DOC_KEY, Queries, load_queries, read_sql
 
 SCHEMA_VERSION = "1"
@@ -36,16 +38,9 @@ def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
 
 
 LIST_FILTERS = {
-    "state": "state = %(state)s",
-    "queue": "queue = %(queue)s",
-    "type": "type = %(type)s",
-    "tag": "seq IN (SELECT job FROM tags WHERE tag = %(tag)s)",
-    "tracked": "seq IN (SELECT job FROM tracked)",
-    "untracked": "seq NOT IN (SELECT job FROM tracked)",
-    "recurrence": "seq IN (SELECT job FROM spawned WHERE recurrence = %(recurrence)s)",
-    "worker": "worker = %(worker)s",
-    "before": "seq < %(before)s",
+    name: re.sub(r":(\w+)", r"%(\1)s", text) for name, text in sqlite_sql.LIST_FILTERS.items()
 }
+"""SQLite's list filters with psycopg's placeholders (``%(name)s`` for ``:name``)."""
 
 
 @functools.lru_cache(maxsize=64)
