@@ -18,8 +18,8 @@ from zerog.errors import (
     ZerogError,
 )
 from zerog.jobs import BaseJob, BaseJobSchema, get_base_job, make_base_job, wait_for
+from zerog.model import State
 from zerog.settings import Settings
-from zerog.states import State
 from zerog.store import Store, default_store, use
 
 if TYPE_CHECKING:

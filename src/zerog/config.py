@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerog.backends.base import Retention
 from zerog.errors import InvalidOptions
+from zerog.model import Retention
 
 DEFAULTS: dict[str, Any] = {
     "heartbeat": 60,  # seconds a lease lasts (the default TTR of a put that names none).

@@ -35,8 +35,7 @@ from zerog import demo_dashboard
 from zerog.backends.base import Capability
 from zerog.cli._output import STATE_STYLES, console, duration, short, state_text
 from zerog.errors import ConfigurationError
-from zerog.record import Record
-from zerog.states import FINAL_STATES
+from zerog.model import FINAL_STATES, Record
 from zerog.store import Store
 from zerog.urls import mask
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerog.record import Record
-from zerog.states import FINAL_STATES
+from zerog.model import FINAL_STATES, Record
 
 WATCHED = ("state", "completeness", "eta", "progress_message", "attempts", "stalled")
 

@@ -16,7 +16,8 @@ import marshmallow
 
 from zerog import registry, settings
 from zerog.errors import JobValidationError, ZerogError
-from zerog.record import JobSpec, Record, new_uuid
+from zerog.model import Record
+from zerog.record import JobSpec, new_uuid
 from zerog.store import Store, default_store
 
 
@@ -215,7 +216,7 @@ def wait_for(
     uuid: str, timeout: float = 60.0, store: Store | None = None, poll_seconds: float = 0.1
 ) -> BaseJob:
     """Wait until a job reaches a final state; returns it (raises ZerogError on timeout)."""
-    from zerog.states import FINAL_STATES
+    from zerog.model import FINAL_STATES
 
     store = store or default_store()
     deadline = time.monotonic() + timeout

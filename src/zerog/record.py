@@ -17,10 +17,7 @@ from typing import Any
 
 from zerog import settings as defaults
 from zerog.errors import NotSerializable, PayloadTooLarge
-from zerog.states import State
-
-Record = dict[str, Any]
-"""A job as stored: see :func:`new_record` for its keys."""
+from zerog.model import Record, State
 
 MAX_SAMPLES = 20  # completeness samples kept for the ETA.
 
@@ -64,7 +61,7 @@ class JobSpec:
 @dataclass(frozen=True, kw_only=True)
 class Debounce:
     """deferrable's debounce: at most one push per ``seconds`` for one key (see
-    :func:`zerog.backends._common.debounce_plan`)."""
+    :func:`zerog.flow.debounce_plan`)."""
 
     key: str
     seconds: float
@@ -209,3 +206,8 @@ def eta_seconds(record: Record, now: float) -> float | None:
 def clamp_completeness(value: float) -> float:
     """Completeness lives in 0..1."""
     return min(1.0, max(0.0, float(value)))
+
+
+def public(record: Record) -> Record:
+    """A copy of the record without its internal keys (those starting with ``_``)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}

@@ -19,7 +19,8 @@ from typing import Any
 
 from zerog import settings as defaults
 from zerog.errors import InvalidOptions
-from zerog.record import JobSpec, Record, new_record, new_uuid
+from zerog.model import Record
+from zerog.record import JobSpec, new_record, new_uuid
 
 MAX_SPAWN = 1000  # one reserve spawns at most this many jobs of one recurrence.
 UPDATABLE = (

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zerog import settings
-from zerog.backends.base import Control, Lease, Progress
 from zerog.errors import JobCancelled, JobPaused, LeaseLost, ReservationLost
+from zerog.model import Control, Lease, Progress
 from zerog.record import clamp_completeness, event_entry
 
 if TYPE_CHECKING:

@@ -20,8 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from zerog import config as configuration
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Record, State
 
 
 def threshold(record: Record, stored_config: dict[str, Any]) -> float:

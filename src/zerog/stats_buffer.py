@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from zerog import stats
 from zerog.errors import ZerogError
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Record, State
 
 if TYPE_CHECKING:
-    from zerog.backends.base import Settlement
+    from zerog.model import Settlement
     from zerog.store import Store
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,10 @@ from zerog import config as configuration
 from zerog import stalls
 from zerog import stats as statistics
 from zerog.backends import open_backend
-from zerog.backends.base import (
+from zerog.backends.base import Backend
+from zerog.errors import InvalidOptions, JobNotFound
+from zerog.model import (
     Attempts,
-    Backend,
     Change,
     Control,
     Lease,
@@ -28,15 +29,15 @@ from zerog.backends.base import (
     Page,
     Placed,
     Progress,
+    Record,
     Reservation,
     ReserveRequest,
     Settlement,
+    State,
 )
-from zerog.errors import InvalidOptions, JobNotFound
-from zerog.record import JobSpec, Record, eta_seconds, new_record, to_json
+from zerog.record import JobSpec, eta_seconds, new_record, to_json
 from zerog.recurrence import RecurSpec, new_recurrence
 from zerog.settings import Settings
-from zerog.states import State
 from zerog.stats_buffer import StatsBuffer
 
 log = logging.getLogger(__name__)

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 
 from zerog import store as store_module
 from zerog.backends.memory import MemoryBackend
+from zerog.model import State
 from zerog.record import JobSpec
 from zerog.run_context import RunContext
 from zerog.settings import Settings
-from zerog.states import State
 from zerog.store import Store, default_store
 from zerog.worker.runner import Runner
 

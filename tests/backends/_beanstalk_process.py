@@ -36,7 +36,7 @@ def run(store: Store, action: str, args: list[str]) -> None:
 
 def settle(store: Store, action: str, lease: object) -> None:
     """End the reserved run as ``action`` says (``hold``: die while it runs)."""
-    from zerog.backends.base import Lease
+    from zerog.model import Lease
 
     assert isinstance(lease, Lease)
     if action == "hold":

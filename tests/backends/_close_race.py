@@ -12,8 +12,8 @@ import threading
 import time
 
 from zerog.backends import open_backend
-from zerog.backends.base import ListQuery
 from zerog.errors import BackendUnavailable
+from zerog.model import ListQuery
 from zerog.record import JobSpec, new_record
 
 THREADS = 4

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from zerog.backends.base import Backend, Reservation, ReserveRequest, Settlement
+from zerog.backends.base import Backend
+from zerog.model import Reservation, ReserveRequest, Settlement, State
 from zerog.record import JobSpec, Record, new_record
-from zerog.states import State
 
 
 def job_record(backend: Backend, queue: str = "q", **spec: Any) -> Record:

@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from zerog.backends.base import Backend, ListQuery
+from zerog.backends.base import Backend
+from zerog.model import ListQuery
 from zerog.recurrence import RecurSpec, new_recurrence
 
 INTERVAL = 0.1  # seconds between ticks
@@ -25,8 +26,7 @@ backend = open_backend(sys.argv[1])
 print("ready", flush=True)
 sys.stdin.readline()
 done, deadline = [], time.time() + float(sys.argv[2])
-from zerog.backends.base import ReserveRequest, Settlement
-from zerog.states import State
+from zerog.model import ReserveRequest, Settlement, State
 while time.time() < deadline:
     reservation = backend.reserve(ReserveRequest(queues=["tick"], worker="w"))
     if reservation is None:

@@ -15,10 +15,9 @@ import greenstalk
 import pytest
 
 from zerog.backends import open_backend
-from zerog.backends.base import Lease, Reservation, ReserveRequest, Settlement
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.errors import UnknownDependency
-from zerog.states import State
+from zerog.model import Lease, Reservation, ReserveRequest, Settlement, State
 from zerog.testing import FakeClock
 
 from . import beanstalkd

@@ -23,8 +23,8 @@ import pytest
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend, _crash
 from zerog.errors import JobNotFound
+from zerog.model import State
 from zerog.record import error_entry
-from zerog.states import State
 from zerog.store import Store
 
 from . import beanstalkd, postgres_server

@@ -15,19 +15,12 @@ import greenstalk
 import pytest
 
 from zerog.backends import open_backend
-from zerog.backends.base import (
-    Attempts,
-    Backend,
-    Change,
-    ReserveRequest,
-    Retention,
-    Settlement,
-)
+from zerog.backends.base import Backend
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.backends.beanstalk._wire import priority_of
 from zerog.backends.memory import MemoryBackend
 from zerog.errors import ReservationLost
-from zerog.states import State
+from zerog.model import Attempts, Change, ReserveRequest, Retention, Settlement, State
 from zerog.testing import FakeClock
 
 from . import beanstalkd, recurrence_race

@@ -20,7 +20,7 @@ import pytest
 
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend
-from zerog.states import State
+from zerog.model import State
 
 from . import beanstalkd, postgres_server
 from .helpers import completed, put_job, reserve, take

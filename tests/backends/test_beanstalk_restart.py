@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tests.worker import pool_jobs
 from tests.worker.pool import pool, wait_until
-from zerog.backends.base import ListQuery
+from zerog.model import ListQuery
 from zerog.record import JobSpec
 from zerog.store import Store
 

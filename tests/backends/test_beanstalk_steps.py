@@ -10,10 +10,9 @@ import greenstalk
 import pytest
 
 from zerog.backends import open_backend
-from zerog.backends.base import ReserveRequest, Settlement
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.errors import BackendUnavailable, ReservationLost
-from zerog.states import State
+from zerog.model import ReserveRequest, Settlement, State
 from zerog.testing import FakeClock
 
 from . import beanstalkd

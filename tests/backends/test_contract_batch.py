@@ -7,8 +7,8 @@ that many ``reserve`` calls would.
 
 from __future__ import annotations
 
-from zerog.backends.base import Backend, Lease, ListQuery, ReserveRequest
-from zerog.states import State
+from zerog.backends.base import Backend
+from zerog.model import Lease, ListQuery, ReserveRequest, State
 from zerog.testing import FakeClock
 
 from .helpers import completed, events, put_job, take

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend, Change, Settlement
+from zerog.backends.base import Backend
 from zerog.errors import DependencyCycle, InvalidTransition, UnknownDependency
+from zerog.model import Change, Settlement, State
 from zerog.record import error_entry
-from zerog.states import State
 from zerog.store import Store
 from zerog.testing import FakeClock
 
@@ -144,7 +144,7 @@ def test_complete_with_next_moves_the_job_with_its_values_to_the_next_queue(
     uuid = put_job(backend, "underpants", values={"collected": 0})
     lease = take(backend, "underpants").lease
     # When it completes this step and goes on to the next
-    from zerog.backends.base import Progress
+    from zerog.model import Progress
 
     store.advance(lease, "unknown", progress=Progress(values={"collected": 3}))
     # Then it waits in the next queue with its values, its attempts starting afresh

@@ -8,7 +8,7 @@ import pytest
 
 from zerog.backends.base import Backend
 from zerog.errors import JobNotFound, UnknownDependency
-from zerog.states import State
+from zerog.model import State
 from zerog.testing import FakeClock
 
 from .helpers import events, job_record, put_job, reserve, take

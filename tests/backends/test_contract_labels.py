@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend, Change, ListQuery
+from zerog.backends.base import Backend
 from zerog.errors import DuplicateJob, InvalidTransition
+from zerog.model import Change, ListQuery, State
 from zerog.record import Debounce, JobSpec
-from zerog.states import State
 from zerog.store import Store
 from zerog.testing import FakeClock
 

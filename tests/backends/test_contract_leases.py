@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends._common import WORKER_LOST
-from zerog.backends.base import (
-    Attempts,
-    Backend,
-    Control,
-    Lease,
-    Progress,
-    Settlement,
-)
+from zerog.backends.base import Backend
 from zerog.errors import ReservationLost
+from zerog.lifecycle import WORKER_LOST
+from zerog.model import Attempts, Control, Lease, Progress, Settlement, State
 from zerog.record import error_entry
-from zerog.states import State
 from zerog.store import Store
 from zerog.testing import FakeClock
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend, Control, ListQuery, Progress
+from zerog.backends.base import Backend
 from zerog.errors import InvalidTransition, JobNotFound
+from zerog.model import Control, ListQuery, Progress, State
 from zerog.record import error_entry
-from zerog.states import State
 from zerog.store import Store
 from zerog.testing import FakeClock
 

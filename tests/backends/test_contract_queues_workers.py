@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from zerog.backends.base import STALE_WORKER_SECONDS, Backend, ReserveRequest
-from zerog.states import State
+from zerog.backends.base import STALE_WORKER_SECONDS, Backend
+from zerog.model import ReserveRequest, State
 from zerog.store import Store
 from zerog.testing import FakeClock
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from zerog import stats
-from zerog.backends.base import Backend, Retention
+from zerog.backends.base import Backend
 from zerog.errors import InvalidOptions, JobNotFound
+from zerog.model import Retention
 from zerog.record import JobSpec, error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock

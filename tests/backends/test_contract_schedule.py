@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend, ListQuery
+from zerog.backends.base import Backend
 from zerog.errors import InvalidOptions, JobNotFound
+from zerog.model import ListQuery
 from zerog.recurrence import RecurSpec
 from zerog.store import Store
 from zerog.testing import FakeClock
@@ -147,7 +148,7 @@ def test_a_throttle_caps_jobs_sharing_it_across_queues_and_others_pass(
 
 
 def take_lease(backend: Backend, uuid: str):  # type: ignore[no-untyped-def]
-    from zerog.backends.base import Lease
+    from zerog.model import Lease
 
     record = backend.get(uuid)
     return Lease(uuid, record["lease_token"], record["worker"])

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from zerog.backends.base import Backend, ListQuery, Progress
+from zerog.backends.base import Backend
 from zerog.errors import InvalidOptions, NotSerializable, PayloadTooLarge
+from zerog.model import ListQuery, Progress, State
 from zerog.record import JobSpec
 from zerog.settings import Settings
-from zerog.states import State
 from zerog.store import Store
 
 from .helpers import take

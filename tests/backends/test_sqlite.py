@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from zerog.backends import open_backend
-from zerog.backends.base import Backend, Capability, Lease, ListQuery, Progress
+from zerog.backends.base import Backend, Capability
 from zerog.backends.memory import MemoryBackend
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._sql import Q
 from zerog.errors import BackendUnavailable, ConfigurationError
+from zerog.model import Lease, ListQuery, Progress
 from zerog.record import error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock

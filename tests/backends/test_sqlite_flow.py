@@ -19,16 +19,7 @@ from typing import Any
 import pytest
 
 from zerog import stats
-from zerog.backends.base import (
-    Attempts,
-    Backend,
-    Change,
-    Lease,
-    ListQuery,
-    ReserveRequest,
-    Retention,
-    Settlement,
-)
+from zerog.backends.base import Backend
 from zerog.backends.memory import MemoryBackend
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._reserve import SCAN_BATCH
@@ -36,9 +27,18 @@ from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Q
 from zerog.backends.sqlite._txn import Txn
 from zerog.backends.sqlite.backend import settle_row
+from zerog.model import (
+    Attempts,
+    Change,
+    Lease,
+    ListQuery,
+    ReserveRequest,
+    Retention,
+    Settlement,
+    State,
+)
 from zerog.record import Debounce, JobSpec, Record, error_entry, new_record
 from zerog.recurrence import RecurSpec, new_recurrence
-from zerog.states import State
 from zerog.store import Store
 from zerog.testing import FakeClock
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from zerog.backends.base import ListQuery
 from zerog.backends.sqlite import SqliteBackend
+from zerog.model import ListQuery
 from zerog.record import JobSpec, new_record
 
 SCRIPT = Path(__file__).with_name("_sqlite_process.py")

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from zerog.backends.base import Change, ListQuery, Retention
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._sql import COLUMNS, SCHEMA_VERSION
+from zerog.model import Change, ListQuery, Retention
 from zerog.record import JobSpec, new_record
 from zerog.testing import FakeClock
 

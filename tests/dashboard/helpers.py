@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from tests.http.http_jobs import FIRST
-from zerog.backends.base import Progress
+from zerog.model import Progress
 from zerog.record import JobSpec, error_entry
 from zerog.store import Store
 

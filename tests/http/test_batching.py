@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from tests.http.conftest import Reply, Serve
 from tests.http.http_jobs import RICH_TYPE
-from zerog.backends.base import Placed
 from zerog.backends.memory import MemoryBackend
+from zerog.model import Placed
 from zerog.record import Record
 from zerog.settings import Settings
 from zerog.store import Store

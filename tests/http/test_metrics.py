@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.http.conftest import Client, Serve, memory_store
 from tests.http.http_jobs import QUEUE, RICH_TYPE, make_failed, make_running, put
-from zerog.backends.base import Lease
+from zerog.model import Lease
 from zerog.store import Store
 
 

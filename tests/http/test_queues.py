@@ -7,11 +7,10 @@ from typing import Any
 
 from tests.http.conftest import Client, Serve
 from tests.http.http_jobs import QUEUE, make_failed, make_running, put
-from zerog.backends.base import Lease
 from zerog.backends.memory import MemoryBackend
 from zerog.errors import NotSupported
+from zerog.model import ALL_STATES, Lease
 from zerog.settings import Settings
-from zerog.states import ALL_STATES
 from zerog.store import Store
 
 

@@ -8,9 +8,9 @@ import pytest
 
 import zerog
 from tests.jobs import sample_jobs
-from zerog.backends.base import Lease, Progress
 from zerog.backends.memory import MemoryBackend
 from zerog.errors import InvalidOptions
+from zerog.model import Lease, Progress
 from zerog.record import JobSpec
 from zerog.settings import Settings
 from zerog.store import Store

@@ -28,8 +28,8 @@ from typing import Any
 
 from tests.reliability.chaos_jobs import CHAOS_QUEUE, CHAOS_TYPE
 from tests.worker.pool import Pool
+from zerog.model import FINAL_STATES
 from zerog.record import JobSpec, Record
-from zerog.states import FINAL_STATES
 from zerog.store import Store
 
 TTR_SECONDS = 2.0  # short, so that leases of killed runs expire (and are rescued) quickly.

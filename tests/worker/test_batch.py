@@ -14,8 +14,7 @@ import pytest
 import zerog
 from tests.jobs import sample_jobs  # noqa: F401 - registers the job classes.
 from tests.worker.pool import wait_until
-from zerog.backends.base import Lease, Reservation, Settlement
-from zerog.states import State
+from zerog.model import Lease, Reservation, Settlement, State
 from zerog.store import Store
 from zerog.worker import Worker, batch, reports
 from zerog.worker.batch import DEFAULT_BATCH, SPILL_SECONDS

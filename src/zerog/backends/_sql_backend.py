@@ -17,24 +17,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
-from zerog.backends import _common
-from zerog.backends.base import (
-    STALE_WORKER_SECONDS,
-    Backend,
-    Batch,
-    Change,
-    Control,
-    Lease,
-    ListQuery,
-    Page,
-    Placed,
-    Progress,
-    Reservation,
-    ReserveRequest,
-    Retention,
-    Settlement,
-    history_entry,
-)
+from zerog import lifecycle
+from zerog.backends.base import STALE_WORKER_SECONDS, Backend
 from zerog.backends.sqlite import _recur
 from zerog.backends.sqlite._alter import alter_step
 from zerog.backends.sqlite._prune import prune_step
@@ -53,8 +37,23 @@ from zerog.backends.sqlite._steps import (
 )
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
-from zerog.record import Record
-from zerog.states import State
+from zerog.lifecycle import history_entry
+from zerog.model import (
+    Batch,
+    Change,
+    Control,
+    Lease,
+    ListQuery,
+    Page,
+    Placed,
+    Progress,
+    Record,
+    Reservation,
+    ReserveRequest,
+    Retention,
+    Settlement,
+    State,
+)
 from zerog.stats import empty as empty_stats
 from zerog.stats import merge as merge_stats
 
@@ -146,7 +145,7 @@ class SqlBackend(Backend):
         now, conn = txn.now, txn.conn
         job = held(conn, lease, appends(progress))
         record = dict(job.record)
-        _common.apply_progress(record, progress)
+        lifecycle.apply_progress(record, progress)
         record["lease_expires_at"] = now + record["ttr_seconds"]
         record["updated_at"] = now
         write(conn, job.seq, job.record, record, encoded)

@@ -18,13 +18,26 @@ from __future__ import annotations
 import abc
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from zerog.errors import InvalidTransition, NotSupported, ReservationLost
-from zerog.record import Record
-from zerog.states import State
+from zerog.errors import NotSupported, ReservationLost
+from zerog.model import (
+    Batch,
+    Change,
+    Control,
+    Lease,
+    ListQuery,
+    Page,
+    Placed,
+    Progress,
+    Record,
+    Reservation,
+    ReserveRequest,
+    Retention,
+    Settlement,
+    State,
+)
 
 STALE_WORKER_SECONDS = 3600.0  # registry entries unseen this long are deleted at registration.
 
@@ -35,245 +48,6 @@ class Capability(StrEnum):
     BLOCKING_RESERVE = "blocking_reserve"  # reserve() can wait for work without polling.
     MULTI_PROCESS = "multi_process"  # several processes may share the store.
     FAKE_CLOCK = "fake_clock"  # the clock can be replaced (tests, zerog.testing).
-
-
-class Control(StrEnum):
-    """What an operator asked of a running job; the answer to every heartbeat."""
-
-    NONE = ""
-    CANCEL = "cancel"
-    PAUSE = "pause"
-
-
-class Attempts(StrEnum):
-    """What a settlement does to the job's attempt count (counted up at reserve)."""
-
-    KEEP = "keep"  # a retry: the attempt was used.
-    RESET = "reset"  # a requeue asked by run(): the attempt succeeded, start afresh.
-    REFUND = "refund"  # a release at shutdown: the attempt was not the job's fault.
-
-
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """A worker's hold on a running job."""
-
-    uuid: str
-    token: int
-    worker: str
-
-
-@dataclass(frozen=True, slots=True)
-class Reservation:
-    """A reserved job: its lease and its record at the time of reservation."""
-
-    lease: Lease
-    record: Record
-
-
-@dataclass(frozen=True, kw_only=True)
-class ReserveRequest:
-    """Ask for the next job of the first queue (in order) that has one ready."""
-
-    queues: Sequence[str]
-    worker: str
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Batch:
-    """What :meth:`Backend.settle_batch` did: the uuids whose lease was lost (not settled)
-    and the jobs it reserved, in order."""
-
-    lost: list[str]
-    reservations: list[Reservation]
-
-
-@dataclass(frozen=True, kw_only=True)
-class Progress:
-    """What a running job reports; every field is optional and only set ones are written.
-
-    ``events`` and ``errors`` are appended (the oldest dropped past ``max_events`` /
-    ``max_errors``); ``values`` replaces the job's values (its checkpoint); ``sample`` is a
-    ``[time, completeness]`` pair kept for the ETA (at most 20 are kept).
-    """
-
-    completeness: float | None = None
-    message: str | None = None
-    sample: tuple[float, float] | None = None
-    events: Sequence[dict[str, Any]] = ()
-    errors: Sequence[dict[str, Any]] = ()
-    values: dict[str, Any] | None = None
-    max_events: int = 1000
-    max_errors: int = 100
-
-    @property
-    def empty(self) -> bool:
-        """True when there is nothing to write."""
-        return (
-            self.completeness is None
-            and self.message is None
-            and self.values is None
-            and not self.events
-            and not self.errors
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Settlement:
-    """How a running job ends its run: the target state and what to record.
-
-    ``state`` is one of complete, waiting (``delay_seconds`` > 0 makes it scheduled), failed,
-    cancelled or paused. ``event`` names the history entry (``completed``, ``requeued``,
-    ``retried``, ``failed``, ``cancelled``, ``paused``, ``released``).
-    """
-
-    state: State
-    event: str
-    delay_seconds: float = 0.0
-    attempts: Attempts = Attempts.KEEP
-    progress: Progress | None = None
-    result: Any = None
-    result_code: int | None = None
-    error: dict[str, Any] | None = None
-    queue: str | None = None  # a pipeline: complete here and go on in this queue (event advanced)
-    depends: Sequence[str] = ()  # with ``queue``: wait in it for these jobs to complete.
-
-
-@dataclass(frozen=True, kw_only=True)
-class ListQuery:
-    """Filters and paging for :meth:`Backend.list`; newest jobs first."""
-
-    state: str | None = None
-    queue: str | None = None
-    type: str | None = None
-    tag: str | None = None
-    tracked: bool | None = None
-    recurrence: str | None = None
-    worker: str | None = None  # the worker holding (or last holding) the job's lease.
-    limit: int = 50
-    cursor: str | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    """One page of records and the cursor of the next (None on the last page)."""
-
-    records: list[Record]
-    cursor: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Move:
-    """One allowed operator action: the state it turns a job into, and its history event."""
-
-    to: State | None  # None: the job is running; the action is only requested of it.
-    event: str
-    fresh_start: bool = False  # a retry: full retries again, no finish time, no TTL deadline.
-    expire_lease: bool = False  # a timeout: the lease ends now; the rescue takes the job.
-
-
-OPERATOR_ACTIONS: dict[str, dict[State, Move]] = {
-    "cancel": {
-        State.WAITING: Move(State.CANCELLED, "cancelled"),
-        State.SCHEDULED: Move(State.CANCELLED, "cancelled"),
-        State.DEPENDS: Move(State.CANCELLED, "cancelled"),
-        State.PAUSED: Move(State.CANCELLED, "cancelled"),
-        State.RUNNING: Move(None, "cancel-requested"),
-    },
-    "pause": {
-        State.WAITING: Move(State.PAUSED, "paused"),
-        State.SCHEDULED: Move(State.PAUSED, "paused"),
-        State.RUNNING: Move(None, "pause-requested"),
-    },
-    "resume": {State.PAUSED: Move(State.WAITING, "resumed")},
-    "timeout": {State.RUNNING: Move(None, "timed-out", expire_lease=True)},
-    "retry": {
-        State.FAILED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
-        State.CANCELLED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
-        State.EXPIRED: Move(State.WAITING, "retried-by-operator", fresh_start=True),
-    },
-}
-"""Which operator action is allowed from which state; every backend applies this one table.
-
-A retry (beanstalkd's kick) is a fresh start: the attempt count is reset, so the job gets its
-full retries again, and a TTL deadline is dropped (an operator asked for this run).
-Cancel and pause of a running job set its ``control``; the worker learns it at its next
-heartbeat and settles the job itself. A timeout (qless's) sets a running job's lease to expire
-now: the next :meth:`Backend.rescue_expired` takes the job back (or fails it), after which the
-worker's writes are refused; a heartbeat that comes first renews the lease.
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class Placed:
-    """What a put did with a new job.
-
-    ``outcome`` is ``put`` (stored as asked), ``merged`` (a unique job with the same key was
-    waiting or running: ``uuid`` is that job's and nothing was stored), ``delayed`` (debounced:
-    stored, due at the end of the debounce window) or ``skipped`` (debounced: a push of the
-    same call is already pending; ``uuid`` is that job's and nothing was stored).
-    """
-
-    uuid: str
-    outcome: str = "put"
-
-
-@dataclass(frozen=True, kw_only=True)
-class Change:
-    """What :meth:`Backend.alter` changes in a job; fields left at their default are kept.
-
-    ``priority``, ``queue`` (a move) and the dependencies may change only while the job is
-    not running and not finished (waiting, scheduled, depends or paused); tags and tracking
-    may change in any state. ``delay_seconds`` reschedules a waiting or scheduled job (0:
-    ready now), history ``rescheduled``; a job in depends or paused has no due time to move.
-    """
-
-    priority: int | None = None
-    queue: str | None = None
-    delay_seconds: float | None = None  # a waiting or scheduled job is due this long from now.
-    add_tags: Sequence[str] = ()
-    remove_tags: Sequence[str] = ()
-    tracked: bool | None = None
-    depend: Sequence[str] = ()
-    undepend: Sequence[str] = ()
-    undepend_all: bool = False
-
-    @property
-    def moves_job(self) -> bool:
-        """Whether the change needs a job that is queued (not running, not finished)."""
-        return (
-            self.priority is not None
-            or self.queue is not None
-            or self.delay_seconds is not None
-            or bool(self.depend or self.undepend or self.undepend_all)
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
-class Retention:
-    """How long finished jobs and statistics are kept (qless's config keys)."""
-
-    jobs_seconds: float  # jobs-history: complete, cancelled and expired jobs older go.
-    jobs_count: int  # jobs-history-count: at most this many of them are kept.
-    stats_days: int  # stats-history
-    histogram_days: int  # histogram-history
-
-
-def plan_action(uuid: str, state: str, action: str) -> Move:
-    """The move an operator action makes from ``state``, or InvalidTransition."""
-    moves = OPERATOR_ACTIONS.get(action)
-    if moves is None:
-        raise ValueError(f"unknown action {action!r}; known: {', '.join(OPERATOR_ACTIONS)}")
-    move = moves.get(State(state))
-    if move is None:
-        raise InvalidTransition(uuid, state, action)
-    return move
-
-
-def history_entry(
-    at: float, event: str, state: str, worker: str | None = None, detail: str | None = None
-) -> dict[str, Any]:
-    """One line of a job's history: when, what happened, the state after, and who did it."""
-    return {"at": at, "event": event, "state": state, "worker": worker, "detail": detail}
 
 
 class Backend(abc.ABC):
@@ -298,7 +72,7 @@ class Backend(abc.ABC):
         - ``unique_key``: while a job with that key is waiting, scheduled, depends, running
           or paused, a put with ``_on_duplicate`` ``merge`` stores nothing and returns that
           job (``merged``); ``refuse`` raises DuplicateJob.
-        - ``_debounce`` (key, seconds, always_delay): see :func:`_common.debounce_plan`.
+        - ``_debounce`` (key, seconds, always_delay): see :func:`zerog.flow.debounce_plan`.
 
         Keys starting with ``_`` are never stored. Raises ValueError if a job with that uuid
         exists."""

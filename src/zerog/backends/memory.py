@@ -16,27 +16,9 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from zerog import flow, lifecycle, stats
 from zerog import recurrence as recurrences
-from zerog import stats
-from zerog.backends import _common
-from zerog.backends.base import (
-    STALE_WORKER_SECONDS,
-    Backend,
-    Capability,
-    Change,
-    Control,
-    Lease,
-    ListQuery,
-    Page,
-    Placed,
-    Progress,
-    Reservation,
-    ReserveRequest,
-    Retention,
-    Settlement,
-    history_entry,
-    plan_action,
-)
+from zerog.backends.base import STALE_WORKER_SECONDS, Backend, Capability
 from zerog.errors import (
     DependencyCycle,
     DuplicateJob,
@@ -45,8 +27,25 @@ from zerog.errors import (
     ReservationLost,
     UnknownDependency,
 )
-from zerog.record import Record
-from zerog.states import FINAL_STATES, QUEUED_STATES, State
+from zerog.lifecycle import history_entry, plan_action
+from zerog.model import (
+    FINAL_STATES,
+    QUEUED_STATES,
+    Change,
+    Control,
+    Lease,
+    ListQuery,
+    Page,
+    Placed,
+    Progress,
+    Record,
+    Reservation,
+    ReserveRequest,
+    Retention,
+    Settlement,
+    State,
+)
+from zerog.record import public as record_public
 
 READY = (State.WAITING.value, State.SCHEDULED.value)
 FINAL = frozenset(s.value for s in FINAL_STATES)
@@ -132,10 +131,10 @@ class MemoryBackend(Backend):
             if record.get("_on_duplicate") == "refuse":
                 raise DuplicateJob(record["unique_key"], held)
             return Placed(held, "merged")
-        outcome, stored = "put", json.loads(json.dumps(_common.public(record)))
+        outcome, stored = "put", json.loads(json.dumps(record_public(record)))
         plan = record.get("_debounce")
         if plan is not None:
-            outcome, delay, entry = _common.debounce_plan(
+            outcome, delay, entry = flow.debounce_plan(
                 self._debounce.get(plan["key"]), now, plan["seconds"], plan["always_delay"]
             )
             if outcome == "skipped":
@@ -155,7 +154,7 @@ class MemoryBackend(Backend):
         self._seq += 1
         stored["_seq"] = self._seq
         stored["blocked_by"] = blocked
-        _common.wait_for(stored, pending, now)
+        flow.wait_for(stored, pending, now)
         self._jobs[uuid] = stored
         self._history[uuid] = []
         self._log(uuid, now, "put", stored["state"])
@@ -180,7 +179,7 @@ class MemoryBackend(Backend):
         if not key:
             return None
         uuid = self._uniques.get(key)
-        if uuid is not None and self._jobs.get(uuid, {}).get("state") in _common.HOLDS_KEY:
+        if uuid is not None and self._jobs.get(uuid, {}).get("state") in flow.HOLDS_KEY:
             return uuid
         return None
 
@@ -218,7 +217,7 @@ class MemoryBackend(Backend):
     def _release_dependents(self, record: Record, now: float) -> None:
         for uuid in record.get("dependents") or ():
             dependent = self._jobs.get(uuid)
-            if dependent is not None and _common.dependency_done(dependent, record["uuid"], now):
+            if dependent is not None and flow.dependency_done(dependent, record["uuid"], now):
                 self._log(uuid, now, "dependencies-met", dependent["state"], None, record["uuid"])
                 self._enqueue(dependent)
 
@@ -227,7 +226,7 @@ class MemoryBackend(Backend):
             dependent = self._jobs.get(uuid)
             if dependent is None or dependent["state"] != State.DEPENDS.value:
                 continue
-            _common.dependency_blocked(dependent, record["uuid"], state, now)
+            flow.dependency_blocked(dependent, record["uuid"], state, now)
             event = f"dependency-{state}" if state else "dependency-retried"
             self._log(uuid, now, event, dependent["state"], None, record["uuid"])
 
@@ -242,11 +241,11 @@ class MemoryBackend(Backend):
             if queue in self._paused:
                 continue
             self._spawn(queue, now)
-            if self._full(_common.QUEUE_LIMIT + queue):
+            if self._full(flow.QUEUE_LIMIT + queue):
                 continue
             record = self._take(queue, now)
             if record is not None:
-                _common.start_run(record, request.worker, now)
+                lifecycle.start_run(record, request.worker, now)
                 self._running.add(record["uuid"])
                 self._log(
                     record["uuid"],
@@ -273,7 +272,7 @@ class MemoryBackend(Backend):
         maximum = self._limits.get(name)
         if maximum is None:
             return False
-        running = sum(1 for uuid in self._running if name in _common.limit_names(self._jobs[uuid]))
+        running = sum(1 for uuid in self._running if name in flow.limit_names(self._jobs[uuid]))
         return running >= maximum
 
     def _may_run(self, record: Record) -> bool:
@@ -299,7 +298,7 @@ class MemoryBackend(Backend):
                 later.append(entry)
                 continue
             if record["expires_at"] is not None and record["expires_at"] <= now:
-                _common.expire(record, now)
+                lifecycle.expire(record, now)
                 self._log(record["uuid"], now, "expired", State.EXPIRED.value)
                 self._changed_state(record, State.WAITING.value, now)
                 continue
@@ -328,7 +327,7 @@ class MemoryBackend(Backend):
     def save(self, lease: Lease, progress: Progress) -> Control:
         with self._atomic() as now:
             record = self._held(lease)
-            _common.apply_progress(record, _detached(progress))
+            lifecycle.apply_progress(record, _detached(progress))
             record["lease_expires_at"] = now + record["ttr_seconds"]
             record["updated_at"] = now
             return Control(record["control"] or "")
@@ -350,11 +349,11 @@ class MemoryBackend(Backend):
         pending, blocked = self._dependencies(list(settlement.depends))
         if settlement.progress is not None:
             settlement = replace(settlement, progress=_detached(settlement.progress))
-        state = _common.apply_settlement(record, settlement, now)
+        state = lifecycle.apply_settlement(record, settlement, now)
         detail = settlement.error["msg"] if settlement.error else settlement.queue
         if settlement.queue is not None and pending:
             record["blocked_by"] = blocked
-            _common.wait_for(record, pending, now)
+            flow.wait_for(record, pending, now)
             for dependency in pending:
                 self._jobs[dependency]["dependents"].append(lease.uuid)
             state = record["state"]
@@ -371,12 +370,12 @@ class MemoryBackend(Backend):
                     break
                 before = record["state"]
                 if before == State.RUNNING.value and record["lease_expires_at"] <= now:
-                    state, event = _common.rescue(record, now)
+                    state, event = lifecycle.rescue(record, now)
                     self._log(record["uuid"], now, event, state)
                     if state in READY:
                         self._enqueue(record)
                 elif before in READY and _past_ttl(record, now):
-                    _common.expire(record, now)
+                    lifecycle.expire(record, now)
                     self._log(record["uuid"], now, "expired", State.EXPIRED.value)
                 else:
                     continue
@@ -404,7 +403,7 @@ class MemoryBackend(Backend):
                 held = self._holder(record.get("unique_key"))
                 if held is not None and held != uuid:
                     raise DuplicateJob(record["unique_key"], held)
-            _common.operator_move(record, move, now)
+            lifecycle.operator_move(record, move, now)
             self._log(uuid, now, move.event, move.to.value, worker)
             self._changed_state(record, before, now)
             if move.to.value in READY:
@@ -473,7 +472,7 @@ class MemoryBackend(Backend):
                 raise InvalidTransition(
                     uuid, before, "change the queue, priority or dependencies of"
                 )
-            if change.delay_seconds is not None and before not in _common.RESCHEDULABLE:
+            if change.delay_seconds is not None and before not in lifecycle.RESCHEDULABLE:
                 raise InvalidTransition(uuid, before, "reschedule")
             added = self._new_dependencies(uuid, change.depend)
             self._alter_placement(record, change, worker, now)
@@ -488,7 +487,7 @@ class MemoryBackend(Backend):
         """The unfinished ones of ``depend``; refuses unknown ids and cycles first."""
         pending, _blocked = self._dependencies(list(depend))
         for on in pending:
-            if _common.would_cycle(uuid, on, self._waits_of):
+            if flow.would_cycle(uuid, on, self._waits_of):
                 raise DependencyCycle(uuid, on)
         return pending
 
@@ -509,7 +508,7 @@ class MemoryBackend(Backend):
             record["queue"] = change.queue
             self._log(uuid, now, "moved", record["state"], worker, detail)
         if change.delay_seconds is not None:
-            detail = _common.reschedule(record, change.delay_seconds, now)
+            detail = lifecycle.reschedule(record, change.delay_seconds, now)
             self._log(uuid, now, "rescheduled", record["state"], worker, detail)
         record["updated_at"] = now
 
@@ -537,7 +536,7 @@ class MemoryBackend(Backend):
                 self._jobs[dependency]["dependents"].append(uuid)
             if self._jobs[dependency]["state"] in FINAL:
                 record["blocked_by"][dependency] = self._jobs[dependency]["state"]
-        _common.wait_for(record, pending, now)
+        flow.wait_for(record, pending, now)
         if added:
             self._log(uuid, now, "depends", record["state"], worker, ", ".join(added))
         if dropped:
@@ -660,7 +659,7 @@ class MemoryBackend(Backend):
             found = [
                 r
                 for r in sorted(self._jobs.values(), key=lambda r: -r["_seq"])
-                if (start is None or r["_seq"] < start) and _common.matches(r, query)
+                if (start is None or r["_seq"] < start) and query.matches(r)
             ][: query.limit + 1]
             more = len(found) > query.limit
             page = found[: query.limit]
@@ -677,7 +676,7 @@ class MemoryBackend(Backend):
 
 
 def _copy(record: Record) -> Record:
-    copy: Record = json.loads(json.dumps(_common.public(record)))
+    copy: Record = json.loads(json.dumps(record_public(record)))
     return copy
 
 

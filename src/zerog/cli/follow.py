@@ -23,8 +23,7 @@ from rich.text import Text
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK
 from zerog.cli._output import STATE_STYLES, duration, short, state_text, when
 from zerog.job_changes import Tracker
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Record, State
 
 INITIAL_LINES = 10  # log lines shown from before the follow began.
 DEFAULT_INTERVAL_SECONDS = 0.5

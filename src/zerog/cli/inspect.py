@@ -14,7 +14,6 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from zerog import config as configuration
-from zerog.backends.base import Page
 from zerog.cli import _job_view, follow
 from zerog.cli._common import (
     EXIT_OK,
@@ -27,7 +26,7 @@ from zerog.cli._common import (
 from zerog.cli._flags import add_flag, positive_int, positive_seconds
 from zerog.cli._output import console, duration, percent, print_json, short, state_text, when
 from zerog.errors import ConfigurationError
-from zerog.states import ALL_STATES, State
+from zerog.model import ALL_STATES, Page, State
 from zerog.store import Store
 from zerog.urls import mask
 

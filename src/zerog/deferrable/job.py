@@ -15,7 +15,7 @@ from zerog.deferrable import calls
 from zerog.deferrable.deferrable import Decision, Deferrable
 from zerog.errors import WFErrorContinue, WFErrorFinish
 from zerog.jobs import BaseJob
-from zerog.record import Record
+from zerog.model import Record
 
 
 class FunctionJob(BaseJob):

@@ -10,9 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from zerog.backends.base import Lease, Placed
-from zerog.record import Debounce, JobSpec, Record
-from zerog.states import State
+from zerog.model import Lease, Placed, Record, State
+from zerog.record import Debounce, JobSpec
 from zerog.store import Store
 from zerog.worker.loop import make_worker_id
 
@@ -52,7 +51,7 @@ class Queue:
     def push_debounced(self, item: dict[str, Any], debounce: Debounce) -> Placed:
         """Queue an item under deferrable's debounce, decided by the store in the put's own
         step: pushed now, delayed to the end of the window, or skipped (see
-        :func:`zerog.backends._common.debounce_plan`)."""
+        :func:`zerog.flow.debounce_plan`)."""
         return self.store.place(replace(self._spec(item), delay_seconds=0.0, debounce=debounce))
 
     def push_batch(self, items: list[dict[str, Any]]) -> list[str]:

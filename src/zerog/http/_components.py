@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerog.states import ALL_STATES
+from zerog.model import ALL_STATES
 
 STATES = [state.value for state in ALL_STATES]
 

@@ -12,8 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zerog.errors import NotSupported
-from zerog.record import Record
-from zerog.states import ALL_STATES, State
+from zerog.model import ALL_STATES, Record, State
 from zerog.store import Store
 
 STATE_NAMES = tuple(state.value for state in ALL_STATES)

@@ -14,8 +14,8 @@ from typing import Any
 from zerog import registry
 from zerog.http._base import ApiError, ApiHandler
 from zerog.jobs import make_base_job
-from zerog.record import JobSpec, Record
-from zerog.states import ALL_STATES, State
+from zerog.model import ALL_STATES, Record, State
+from zerog.record import JobSpec
 from zerog.store import Store
 
 JOB_ACTIONS = ("cancel", "retry", "pause", "resume", "timeout")

@@ -25,8 +25,7 @@ from zerog import __version__
 from zerog.errors import NotSupported
 from zerog.http import _prom, _stats
 from zerog.http._base import ApiHandler
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Record, State
 from zerog.store import Store
 
 PROCESS_TOTALS = {

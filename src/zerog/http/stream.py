@@ -22,7 +22,7 @@ from zerog.errors import JobNotFound
 from zerog.http._base import ApiHandler, dumps
 from zerog.http._context import ApiContext
 from zerog.job_changes import Tracker
-from zerog.record import Record
+from zerog.model import Record
 
 RETRY_MILLISECONDS = 2000  # how soon an EventSource reconnects after the stream ends.
 

@@ -14,8 +14,8 @@ import socket
 from collections import Counter
 from typing import Any
 
-from zerog.backends.base import Lease
 from zerog.errors import ConfigurationError, JobNotFound
+from zerog.model import Lease, Record, State
 from zerog.qless.config import Config
 from zerog.qless.events import Events
 from zerog.qless.failure import failure_of
@@ -24,8 +24,6 @@ from zerog.qless.job import Job
 from zerog.qless.listing import all_records, is_stalled, window
 from zerog.qless.queue import Queue, queue_counts
 from zerog.qless.recurring import RecurringJob
-from zerog.record import Record
-from zerog.states import State
 from zerog.store import Store, default_store
 
 

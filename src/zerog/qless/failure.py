@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from zerog.record import Record, cut, error_entry
+from zerog.model import Record
+from zerog.record import cut, error_entry
 from zerog.settings import MAX_MESSAGE_CHARS
 
 SEPARATOR = ": "

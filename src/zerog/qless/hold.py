@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from zerog.backends.base import Control, Lease, Progress
 from zerog.errors import LostLockError, ReservationLost
+from zerog.model import Control, Lease, Progress
 from zerog.qless.data import to_values
 from zerog.qless.failure import exhausted, failure_entry
 from zerog.store import Store

@@ -15,13 +15,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from zerog.backends.base import Change
 from zerog.errors import LostLockError
+from zerog.model import FINAL_STATES, Change, Record, State
 from zerog.qless.data import from_values, import_klass
 from zerog.qless.failure import failure_of
 from zerog.qless.hold import Hold, NoHold, retries_left_after_retry
-from zerog.record import Record
-from zerog.states import FINAL_STATES, State
 
 if TYPE_CHECKING:
     from zerog.qless.client import Client

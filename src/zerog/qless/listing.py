@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
-from zerog.record import Record
+from zerog.model import Record
 from zerog.store import MAX_PAGE, Store
 
 T = TypeVar("T")

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any, overload
 
 from zerog import config as configuration
 from zerog.errors import InvalidOptions
+from zerog.model import Record, State
 from zerog.qless.data import class_string, to_values
 from zerog.qless.hold import LeaseHold, NoHold
 from zerog.qless.job import Job
 from zerog.qless.listing import all_records, is_stalled, window
-from zerog.record import JobSpec, Record
+from zerog.record import JobSpec
 from zerog.recurrence import RecurSpec
-from zerog.states import State
 from zerog.store import Store
 
 if TYPE_CHECKING:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zerog import job_log, run_context
-from zerog.backends.base import Control
 from zerog.errors import (
     Advance,
     JobCancelled,
@@ -41,11 +40,11 @@ from zerog.errors import (
     ZerogError,
 )
 from zerog.jobs import BaseJob
+from zerog.model import Control, Record
 from zerog.qless.data import to_values
 from zerog.qless.failure import exhausted, failure_message
 from zerog.qless.hold import retries_left_after_retry, state_after_step
 from zerog.qless.job import Job
-from zerog.record import Record
 from zerog.run_context import RunContext
 
 log = logging.getLogger(__name__)

@@ -24,7 +24,7 @@ import threading
 import time
 from collections import deque
 
-from zerog.backends.base import Lease, Reservation, Settlement
+from zerog.model import Lease, Reservation, Settlement
 
 DEFAULT_BATCH = 64  # a consumer claims at most this many jobs at once (``--batch``)...
 BATCH_SECONDS = 0.025  # ...and no more than about this much work, at the runs' mean so far.

@@ -20,8 +20,8 @@ from types import FrameType
 from typing import NoReturn
 
 from zerog.backends import open_backend
-from zerog.backends.base import Control, Lease, Reservation
 from zerog.errors import ZerogError
+from zerog.model import Control, Lease, Reservation
 from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import reports

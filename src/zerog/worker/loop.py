@@ -23,8 +23,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from zerog.backends.base import Control, Lease, Reservation
 from zerog.errors import BackendError
+from zerog.model import Control, Lease, Reservation
 from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import procinfo

@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from zerog import run_context
-from zerog.backends.base import Lease, Progress, Reservation, Settlement
 from zerog.errors import (
     Advance,
     JobCancelled,
@@ -29,6 +28,7 @@ from zerog.errors import (
     WFErrorFinish,
 )
 from zerog.jobs import BaseJob, job_from_record
+from zerog.model import Lease, Progress, Reservation, Settlement
 from zerog.record import error_entry
 from zerog.run_context import RunContext
 from zerog.store import Next, Store

@@ -28,10 +28,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from zerog.backends.base import Control, Lease
 from zerog.errors import BackendError, ReservationLost
+from zerog.model import Control, Lease, State
 from zerog.record import error_entry
-from zerog.states import State
 from zerog.store import MAX_PAGE, Store
 from zerog.worker import procinfo, reports
 from zerog.worker.reports import ReportReader

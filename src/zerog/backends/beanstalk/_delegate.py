@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from zerog.backends.base import Backend, ListQuery, Page
-from zerog.record import Record
+from zerog.backends.base import Backend
+from zerog.model import ListQuery, Page, Record
 
 
 class StoreOwn:

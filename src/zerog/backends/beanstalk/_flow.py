@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable
 
-from zerog.backends import _common
+from zerog import flow
 
 REFRESH_SECONDS = 1.0
 
@@ -65,7 +65,7 @@ class LimitWatch:
         if time.monotonic() >= self._refresh_at:
             self._names = frozenset(read())
             self._refresh_at = time.monotonic() + REFRESH_SECONDS
-        return bool(self._names) and _common.QUEUE_LIMIT + queue in self._names
+        return bool(self._names) and flow.QUEUE_LIMIT + queue in self._names
 
     def forget(self) -> None:
         """A limit changed here: ask the store at the next reserve."""

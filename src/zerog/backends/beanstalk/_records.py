@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from zerog.backends.base import Backend, Change, Lease, Placed, Retention, Settlement
+from zerog.backends.base import Backend
 from zerog.errors import ConfigurationError
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Change, Lease, Placed, Record, Retention, Settlement, State
 from zerog.urls import parse_url
 
 

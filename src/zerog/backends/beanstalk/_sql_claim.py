@@ -19,8 +19,7 @@ from zerog.backends.sqlite._reserve import start
 from zerog.backends.sqlite._rows import columns_of, with_flow_keys
 from zerog.backends.sqlite._steps import expire_step, rescue_job
 from zerog.backends.sqlite._txn import Txn
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Record, State
 
 RUNNING = State.RUNNING.value
 BURIED = (State.FAILED.value, State.PAUSED.value)

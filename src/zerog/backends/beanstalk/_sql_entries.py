@@ -19,7 +19,7 @@ from zerog.backends.beanstalk._records import Enter, EntryInfo, Rank
 from zerog.backends.beanstalk._wire import whole_seconds
 from zerog.backends.sqlite._sql import Conn, Q, parse_named
 from zerog.backends.sqlite._txn import Txn
-from zerog.states import State
+from zerog.model import State
 
 READY = (State.WAITING.value, State.SCHEDULED.value)
 DEPENDS = State.DEPENDS.value

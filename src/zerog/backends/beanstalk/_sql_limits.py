@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from zerog.backends import _common
+from zerog import flow
 from zerog.backends.beanstalk._records import Rank, Verdict
 from zerog.backends.beanstalk._sql_entries import READY, bq
 from zerog.backends.sqlite._reserve import Limits
@@ -30,7 +30,7 @@ def refusal(txn: Txn, seq: int, queue: str, throttles: Sequence[str]) -> Verdict
     """Why job ``seq`` may not start now (QUEUE_FULL, THROTTLED: it is parked), or None.
     Only called when some limit is set."""
     limits = Limits(txn.conn)
-    if limits.full(_common.QUEUE_LIMIT + queue):
+    if limits.full(flow.QUEUE_LIMIT + queue):
         return Verdict.QUEUE_FULL
     if not limits.may_run(throttles):
         txn.conn.execute(bq(txn.conn).park, (seq,))
@@ -40,7 +40,7 @@ def refusal(txn: Txn, seq: int, queue: str, throttles: Sequence[str]) -> Verdict
 
 def queue_full(conn: Conn, queue: str) -> bool:
     """Whether the queue's own limit is full."""
-    return Limits(conn).full(_common.QUEUE_LIMIT + queue)
+    return Limits(conn).full(flow.QUEUE_LIMIT + queue)
 
 
 def unpark(txn: Txn, any_parked: bool = True) -> tuple[list[int], list[Rank]]:
@@ -56,7 +56,7 @@ def unpark(txn: Txn, any_parked: bool = True) -> tuple[list[int], list[Rank]]:
     ).fetchall():
         if state not in READY or bid is None:
             txn.conn.execute(bq(txn.conn).unpark_job, (seq,))
-        elif room.take(_common.limit_names({"queue": queue, "throttles": loads_list(throttles)})):
+        elif room.take(flow.limit_names({"queue": queue, "throttles": loads_list(throttles)})):
             kick.append(bid)
             ranks.append((queue, priority, seq))
     return kick, ranks
@@ -70,7 +70,7 @@ class Room:
         self.used: Counter[str] = Counter()
         for queue, throttles in conn.execute(conn.q.running_throttles):
             job = {"queue": queue, "throttles": loads_list(throttles)}
-            self.used.update(set(_common.limit_names(job)))
+            self.used.update(set(flow.limit_names(job)))
 
     def take(self, names: Sequence[str]) -> bool:
         """Whether a job counting against ``names`` may run; if so, count it."""

@@ -36,7 +36,7 @@ from collections.abc import Callable, Sequence
 
 from zerog.backends import open_backend
 from zerog.backends._sql_backend import SqlBackend
-from zerog.backends.base import Backend, Change, Lease, Retention, Settlement
+from zerog.backends.base import Backend
 from zerog.backends.beanstalk import _sql_steps as steps
 from zerog.backends.beanstalk._records import (
     Altered,
@@ -67,8 +67,7 @@ from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import encoded_of, rescue_step
 from zerog.backends.sqlite._txn import Txn
 from zerog.errors import ConfigurationError, ReservationLost
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Change, Lease, Record, Retention, Settlement, State
 
 TABLES_KEY = "beanstalk_tables"  # PostgreSQL: the key in `meta` saying the tables are made.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from zerog.backends.base import Change, Lease, Placed, Retention, Settlement
 from zerog.backends.beanstalk._records import (
     Altered,
     Effects,
@@ -39,8 +38,7 @@ from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._steps import move_step, settle_step
 from zerog.backends.sqlite._txn import Txn
 from zerog.errors import DuplicateJob, JobNotFound
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Change, Lease, Placed, Record, Retention, Settlement, State
 
 SCHEDULED = State.SCHEDULED.value
 WAITING = State.WAITING.value

@@ -14,20 +14,7 @@ from typing import Any, NamedTuple
 
 import greenstalk
 
-from zerog.backends.base import (
-    Backend,
-    Batch,
-    Capability,
-    Change,
-    Control,
-    Lease,
-    Placed,
-    Progress,
-    Reservation,
-    ReserveRequest,
-    Retention,
-    Settlement,
-)
+from zerog.backends.base import Backend, Capability
 from zerog.backends.beanstalk import _crash, _reconcile
 from zerog.backends.beanstalk._conn import Held, Link, Pool
 from zerog.backends.beanstalk._delegate import StoreOwn
@@ -48,8 +35,20 @@ from zerog.backends.beanstalk._records import (
 )
 from zerog.backends.beanstalk._wire import priority_of, uuid_of, whole_seconds
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError, ReservationLost
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import (
+    Batch,
+    Change,
+    Control,
+    Lease,
+    Placed,
+    Progress,
+    Record,
+    Reservation,
+    ReserveRequest,
+    Retention,
+    Settlement,
+    State,
+)
 from zerog.urls import BackendURL
 
 log = logging.getLogger(__name__)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from zerog.backends import _common
-from zerog.backends.base import Change
+from zerog import flow, lifecycle
 from zerog.backends.sqlite._deps import Dependencies, dependencies, link, refuse_cycles, unlink
 from zerog.backends.sqlite._rows import record_of
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import InvalidTransition, JobNotFound
-from zerog.record import Record
-from zerog.states import FINAL_STATES, QUEUED_STATES, State
+from zerog.model import FINAL_STATES, QUEUED_STATES, Change, Record, State
 
 QUEUED = frozenset(s.value for s in QUEUED_STATES)
 FINAL = frozenset(s.value for s in FINAL_STATES)
@@ -26,7 +24,7 @@ def alter_step(txn: Txn, uuid: str, change: Change, worker: str | None) -> Recor
         raise InvalidTransition(
             uuid, before["state"], "change the queue, priority or dependencies of"
         )
-    if change.delay_seconds is not None and before["state"] not in _common.RESCHEDULABLE:
+    if change.delay_seconds is not None and before["state"] not in lifecycle.RESCHEDULABLE:
         raise InvalidTransition(uuid, before["state"], "reschedule")
     added = dependencies(txn.conn, change.depend)
     refuse_cycles(txn.conn, uuid, added.pending)
@@ -51,7 +49,7 @@ def _placement(txn: Txn, seq: int, record: Record, change: Change, worker: str |
         record["queue"] = change.queue
         txn.log(seq, "moved", record["state"], worker, detail)
     if change.delay_seconds is not None:
-        detail = _common.reschedule(record, change.delay_seconds, txn.now)
+        detail = lifecycle.reschedule(record, change.delay_seconds, txn.now)
         txn.log(seq, "rescheduled", record["state"], worker, detail)
     record["updated_at"] = txn.now
 
@@ -84,7 +82,7 @@ def _dependencies(
         if dependency in added.blocked:
             blocked[dependency] = added.blocked[dependency]
     record["blocked_by"] = blocked
-    _common.wait_for(record, pending, txn.now)
+    flow.wait_for(record, pending, txn.now)
     if added.pending:
         txn.log(seq, "depends", record["state"], worker, ", ".join(added.pending))
     if dropped:

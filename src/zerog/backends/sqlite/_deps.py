@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from zerog.backends import _common
+from zerog import flow
 from zerog.backends.sqlite._rows import dumps, loads_list
 from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import DependencyCycle, UnknownDependency
-from zerog.states import FINAL_STATES, State
+from zerog.model import FINAL_STATES, State
 
 FINAL = frozenset(s.value for s in FINAL_STATES)
 COMPLETE = State.COMPLETE.value
@@ -83,5 +83,5 @@ def refuse_cycles(conn: Conn, uuid: str, pending: Sequence[str]) -> None:
         return [] if row is None else loads_list(row[1])
 
     for on in pending:
-        if _common.would_cycle(uuid, on, depends_of):
+        if flow.would_cycle(uuid, on, depends_of):
             raise DependencyCycle(uuid, on)

@@ -8,11 +8,10 @@ here: it is the ``running`` rows themselves.
 
 from __future__ import annotations
 
-from zerog.backends import _common
+from zerog import flow
 from zerog.backends.sqlite._rows import loads_dict, loads_list
 from zerog.backends.sqlite._txn import Txn, write
-from zerog.record import Record
-from zerog.states import FINAL_STATES, State
+from zerog.model import FINAL_STATES, Record, State
 
 FINAL = frozenset(s.value for s in FINAL_STATES)
 COMPLETE = State.COMPLETE.value
@@ -62,7 +61,7 @@ def release_dependents(txn: Txn, seq: int, uuid: str | None) -> None:
             "blocked_by": loads_dict(blocked_by),
         }
         record = dict(before)
-        met = _common.dependency_done(record, done, txn.now)
+        met = flow.dependency_done(record, done, txn.now)
         write(txn.conn, dependent, before, record)
         if met:
             txn.log(dependent, "dependencies-met", record["state"], None, done)
@@ -82,7 +81,7 @@ def block_dependents(txn: Txn, seq: int, uuid: str | None, state: str | None) ->
     for dependent, dependent_state, blocked_by in rows:
         before: Record = {"blocked_by": loads_dict(blocked_by)}
         record = dict(before)
-        _common.dependency_blocked(record, blocker, state, txn.now)
+        flow.dependency_blocked(record, blocker, state, txn.now)
         write(txn.conn, dependent, before, record)
         txn.log(dependent, event, dependent_state, None, blocker)
 

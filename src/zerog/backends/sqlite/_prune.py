@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 
 from zerog import stats
-from zerog.backends.base import Retention
 from zerog.backends.sqlite._rows import dumps
 from zerog.backends.sqlite._sql import Conn
+from zerog.model import Retention
 
 DELETES = (
     # Side rows first: the tags are found through the jobs' own documents.

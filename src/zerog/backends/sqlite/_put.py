@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 
-from zerog.backends import _common
-from zerog.backends.base import Placed
+from zerog import flow
 from zerog.backends.sqlite._deps import NONE, Dependencies, dependencies, link
 from zerog.backends.sqlite._rows import dumps
 from zerog.backends.sqlite._sql import COLUMN_SET, Conn
 from zerog.backends.sqlite._txn import Txn, log_entry
 from zerog.errors import DuplicateJob
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Placed, Record, State
 
-HOLDS_KEY = frozenset(s.value for s in _common.HOLDS_KEY)
+HOLDS_KEY = frozenset(s.value for s in flow.HOLDS_KEY)
 _LISTS = ("dependents", "tags", "throttles")  # keys a put gives an empty list when missing.
 
 
@@ -56,7 +54,7 @@ def _debounced(txn: Txn, record: Record) -> tuple[str, Record]:
     and the record to store (scheduled at the window's end when delayed)."""
     plan = record["_debounce"]
     row = txn.conn.execute(txn.q.debounce_entry, (plan["key"],)).fetchone()
-    outcome, delay, entry = _common.debounce_plan(
+    outcome, delay, entry = flow.debounce_plan(
         None if row is None else json.loads(row[0]),
         txn.now,
         plan["seconds"],
@@ -78,7 +76,7 @@ def store_new(txn: Txn, record: Record, deps: Dependencies) -> int:
         if key not in stored:
             stored[key] = []
     if deps.pending or stored["state"] == State.DEPENDS.value:
-        _common.wait_for(stored, list(deps.pending), txn.now)
+        flow.wait_for(stored, list(deps.pending), txn.now)
     else:  # what wait_for does with nothing to wait for, without its calls (the hot path).
         stored["depends"], stored["updated_at"] = [], txn.now
     seq = insert_row(txn.conn, stored, txn.now)

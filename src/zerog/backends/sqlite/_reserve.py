@@ -12,14 +12,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from zerog.backends import _common
+from zerog import flow, lifecycle
 from zerog.backends.sqlite._recur import spawn_due
 from zerog.backends.sqlite._rows import columns_of, loads_list
 from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import expire_step
 from zerog.backends.sqlite._txn import Txn
-from zerog.record import Record
-from zerog.states import State
+from zerog.model import Record, State
 
 RUNNING = State.RUNNING.value
 SCAN_BATCH = 100  # ready jobs read at a time when looking past throttled ones.
@@ -87,7 +86,7 @@ def _take_closer(txn: Txn, queue: str, worker: str) -> Taken | None:
     if not limited:
         return _first_ready(txn, queue, worker, txn.q.next_ready_plain)
     limits = Limits(txn.conn)
-    if limits.full(_common.QUEUE_LIMIT + queue):
+    if limits.full(flow.QUEUE_LIMIT + queue):
         return None
     return _first_allowed(txn, queue, worker, limits)
 
@@ -115,7 +114,7 @@ def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken |
 
 def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken:
     """Make a ready job (its ``SELECT *`` row and its columns) running under a new lease."""
-    _common.start_run(columns, worker, txn.now)  # it changes columns only.
+    lifecycle.start_run(columns, worker, txn.now)  # it changes columns only.
     txn.conn.execute(txn.q.start_run, {**columns, "seq": row[0]})
     txn.log(row[0], "reserved", RUNNING, worker, f"attempt {columns['attempts']}")
     return row[-1], columns
@@ -143,5 +142,5 @@ class Limits:
             self._running = Counter()
             for queue, throttles in self._conn.execute(self._conn.q.running_throttles):
                 job = {"queue": queue, "throttles": loads_list(throttles)}
-                self._running.update(set(_common.limit_names(job)))
+                self._running.update(set(flow.limit_names(job)))
         return self._running

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from zerog.backends.sqlite._sql import COLUMNS
-from zerog.record import Record
+from zerog.model import Record
 
 
 def record_of(row: tuple[Any, ...]) -> Record:
@@ -72,7 +72,7 @@ def loads_dict(text: str | None) -> dict[str, Any]:
 class Encoded:
     """The JSON of a call's large values (a result, a checkpoint), made before its
     transaction so that no other writer waits on the encoding. Looked up by identity: the
-    _common functions store these very objects in the record."""
+    lifecycle functions store these very objects in the record."""
 
     def __init__(self, *values: Any) -> None:
         self._texts = {id(v): (v, dumps(v)) for v in values if isinstance(v, dict | list)}

@@ -1,6 +1,6 @@
 """The steps that change a stored job's state: settle, rescue, expire and operator actions.
 
-Each loads the few keys it reads, applies the :mod:`zerog.backends._common` function the memory
+Each loads the few keys it reads, applies the :mod:`zerog.lifecycle` function the memory
 backend applies, writes back what changed, appends the history entry, and then calls
 :func:`._effects.changed_state` for what follows (unique key, dependents), all in the caller's
 transaction. The beanstalk backend's record store runs these same steps.
@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from zerog.backends import _common
-from zerog.backends.base import Lease, Progress, Settlement, plan_action
+from zerog import flow, lifecycle
 from zerog.backends.sqlite._deps import dependencies, link
 from zerog.backends.sqlite._effects import FINAL, changed_state
 from zerog.backends.sqlite._put import holder
@@ -20,8 +19,8 @@ from zerog.backends.sqlite._rows import Encoded, loads_list
 from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import DuplicateJob, ReservationLost
-from zerog.record import Record
-from zerog.states import State
+from zerog.lifecycle import plan_action
+from zerog.model import Lease, Progress, Record, Settlement, State
 
 RUNNING = State.RUNNING.value
 EXPIRED = State.EXPIRED.value
@@ -64,11 +63,11 @@ def settle_step(
     job = held(txn.conn, lease, settlement.error is not None or appends(settlement.progress))
     deps = dependencies(txn.conn, settlement.depends)  # UnknownDependency: nothing written.
     record = dict(job.record)
-    state = _common.apply_settlement(record, settlement, txn.now)
+    state = lifecycle.apply_settlement(record, settlement, txn.now)
     waits = settlement.queue is not None and bool(deps.pending)
     if waits:  # a pipeline step that waits for jobs in the next queue.
         record["blocked_by"] = deps.blocked
-        _common.wait_for(record, list(deps.pending), txn.now)
+        flow.wait_for(record, list(deps.pending), txn.now)
         state = record["state"]
     write(txn.conn, job.seq, job.record, record, encoded)
     if waits:
@@ -130,7 +129,7 @@ def rescue_job(
     used up. Returns the new state and the keys that changed."""
     before: Record = {"attempts": attempts, "max_retries": max_retries, "errors": errors}
     record = dict(before)
-    after, event = _common.rescue(record, txn.now)
+    after, event = lifecycle.rescue(record, txn.now)
     write(txn.conn, seq, before, record)
     txn.log(seq, event, after)
     changed_state(txn, seq, uuid, RUNNING, after)
@@ -142,7 +141,7 @@ def expire_step(
 ) -> None:
     """A ready job (in ``state``) whose TTL passed: it ends expired and never runs."""
     record: Record = {}
-    _common.expire(record, txn.now)
+    lifecycle.expire(record, txn.now)
     write(txn.conn, seq, {}, record)
     txn.log(seq, "expired", EXPIRED)
     changed_state(txn, seq, uuid, state, EXPIRED)
@@ -162,7 +161,7 @@ def move_step(txn: Txn, seq: int, uuid: str, state: str, action: str, worker: st
     if state in FINAL:
         _refuse_duplicate(txn.conn, seq, uuid)
     record: Record = {}
-    _common.operator_move(record, move, txn.now)
+    lifecycle.operator_move(record, move, txn.now)
     write(txn.conn, seq, {}, record)
     txn.log(seq, move.event, move.to.value, worker)
     changed_state(txn, seq, uuid, state, move.to.value)

@@ -17,7 +17,7 @@ from typing import Any
 
 from zerog.backends.sqlite._rows import Encoded, dumps
 from zerog.backends.sqlite._sql import COLUMN_SET, Conn
-from zerog.record import Record
+from zerog.model import Record
 
 
 class Txn:
@@ -76,7 +76,7 @@ def write(
 ) -> None:
     """Store the keys of ``after`` that are new or changed since ``before``.
 
-    The _common functions replace values and never change them in place, so identity tells
+    The lifecycle functions replace values and never change them in place, so identity tells
     what changed. ``encoded`` holds JSON made before the transaction for some of the values.
     """
     columns: list[str] = []

@@ -4,7 +4,7 @@ share through one file.
 Each contract method is one SQLite transaction (``BEGIN IMMEDIATE`` for writes; see
 :mod:`._db` for why no caller sees "database is locked"). What a step does to a record is not
 written again here: the backend loads the few keys a step reads, applies the same
-:mod:`zerog.backends._common` function the memory backend applies, and writes back only the keys
+:mod:`zerog.lifecycle` function the memory backend applies, and writes back only the keys
 that changed, patching the JSON document in place with ``json_set``. The steps live in modules
 of their own (:mod:`._put`, :mod:`._reserve`, :mod:`._steps`, :mod:`._effects`, ...); this
 module opens the file; :class:`~zerog.backends._sql_backend.SqlBackend` runs each step in its
@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from zerog.backends._sql_backend import SqlBackend
-from zerog.backends.base import Capability, Lease, Settlement
+from zerog.backends.base import Capability
 from zerog.backends.sqlite import _db as sqlite_db
 from zerog.backends.sqlite import _open
 from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import settle_step
 from zerog.backends.sqlite._txn import Txn, cap_history
-from zerog.record import Record
+from zerog.model import Lease, Record, Settlement
 from zerog.urls import BackendURL
 
 T = TypeVar("T")
