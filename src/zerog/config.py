@@ -51,13 +51,14 @@ def effective(stored: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULTS, **stored}
 
 
-def heartbeat_for(stored: dict[str, Any], queue: str) -> float:
+def heartbeat_for(stored: dict[str, Any], queue: str, default: float | None = None) -> float:
     """The lease of a job in ``queue``: ``<queue>-heartbeat`` (or qless-py's spelling
-    ``heartbeat-<queue>``), else ``heartbeat``."""
+    ``heartbeat-<queue>``), else ``heartbeat``, else ``default`` (the settings' TTR), else
+    qless's default."""
     for key in (f"{queue}-heartbeat", f"heartbeat-{queue}", "heartbeat"):
         if stored.get(key) is not None:
             return float(stored[key])
-    return float(DEFAULTS["heartbeat"])
+    return float(DEFAULTS["heartbeat"] if default is None else default)
 
 
 def stall_for(stored: dict[str, Any], queue: str) -> float:

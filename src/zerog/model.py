@@ -141,6 +141,103 @@ class Settlement:
     queue: str | None = None  # a pipeline: complete here and go on in this queue (event advanced)
     depends: Sequence[str] = ()  # with ``queue``: wait in it for these jobs to complete.
 
+    # The named endings of a run, one constructor each: what the Store's verbs and the
+    # worker's runner write.
+
+    @classmethod
+    def completed(
+        cls, result: Any = None, result_code: int | None = None, progress: Progress | None = None
+    ) -> Settlement:
+        """The run finished: the job is complete."""
+        return cls(
+            state=State.COMPLETE,
+            event="completed",
+            result=result,
+            result_code=result_code,
+            progress=progress,
+        )
+
+    @classmethod
+    def requeued(cls, delay_seconds: float, progress: Progress | None = None) -> Settlement:
+        """run() asked to run again later; the attempt succeeded, so attempts start afresh."""
+        return cls(
+            state=State.WAITING,
+            event="requeued",
+            progress=progress,
+            delay_seconds=delay_seconds,
+            attempts=Attempts.RESET,
+        )
+
+    @classmethod
+    def retried(
+        cls,
+        delay_seconds: float,
+        error: dict[str, Any] | None,
+        progress: Progress | None = None,
+    ) -> Settlement:
+        """The run failed and may be tried again after ``delay_seconds``."""
+        return cls(
+            state=State.WAITING,
+            event="retried",
+            error=error,
+            delay_seconds=delay_seconds,
+            progress=progress,
+        )
+
+    @classmethod
+    def failed(
+        cls,
+        error: dict[str, Any] | None,
+        progress: Progress | None = None,
+        result_code: int | None = None,
+    ) -> Settlement:
+        """The run failed for good (buried): kept as failed for inspection and retry."""
+        return cls(
+            state=State.FAILED,
+            event="failed",
+            error=error,
+            progress=progress,
+            result_code=result_code,
+        )
+
+    @classmethod
+    def cancelled(cls, progress: Progress | None = None) -> Settlement:
+        """The running job stopped because an operator cancelled it."""
+        return cls(state=State.CANCELLED, event="cancelled", progress=progress)
+
+    @classmethod
+    def paused(cls, progress: Progress | None = None) -> Settlement:
+        """The running job stopped because an operator paused it; its checkpoint is kept
+        and the attempt is not counted."""
+        return cls(state=State.PAUSED, event="paused", progress=progress, attempts=Attempts.REFUND)
+
+    @classmethod
+    def released(cls, progress: Progress | None = None) -> Settlement:
+        """The worker gives a running job back (it shuts down); the attempt is not counted."""
+        return cls(
+            state=State.WAITING, event="released", progress=progress, attempts=Attempts.REFUND
+        )
+
+    @classmethod
+    def advanced(
+        cls,
+        queue: str,
+        delay_seconds: float = 0.0,
+        depends: Sequence[str] = (),
+        progress: Progress | None = None,
+    ) -> Settlement:
+        """A pipeline step finished: the job goes on in ``queue`` with its values (after
+        ``delay_seconds``, or once ``depends`` complete), attempts starting afresh."""
+        return cls(
+            state=State.WAITING,
+            event="advanced",
+            progress=progress,
+            delay_seconds=delay_seconds,
+            attempts=Attempts.RESET,
+            queue=queue,
+            depends=list(depends),
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class ListQuery:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zerog import settings
@@ -58,8 +57,6 @@ class RunContext:
         self._values: dict[str, Any] | None = None
         self._last_completeness_write = float("-inf")
         self._track = (0.0, 1.0, 1, 0)  # start, end, intervals, current interval.
-        self.then: Callable[[], Sequence[str] | None] | None = None  # see Runner.execute.
-        self.defer = False  # a completion is returned to the worker, not written (Runner).
 
     # --- what job_log records ----------------------------------------------------------------
 

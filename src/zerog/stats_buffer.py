@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from zerog import stats
@@ -18,7 +19,6 @@ from zerog.model import Record, State
 
 if TYPE_CHECKING:
     from zerog.model import Settlement
-    from zerog.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +29,15 @@ MAX_RUNS = 100_000  # runs remembered (reserved, not settled yet) before the old
 class StatsBuffer:
     """Sums of what this process saw, not yet written."""
 
-    def __init__(self, store: Store) -> None:
-        self._store = store
+    def __init__(
+        self, write: Callable[[Sequence[stats.StatsDelta]], None], clock: Callable[[], float]
+    ) -> None:
+        self._write = write  # the backend's add_stats (Upkeep role).
+        self._clock = clock
         self._lock = threading.Lock()
         self._deltas: dict[tuple[str, float], stats.StatsDelta] = {}
         self._runs: dict[str, tuple[str, float]] = {}
-        self._flushed_at = store.clock()
+        self._flushed_at = clock()
 
     def _delta(self, queue: str, at: float) -> stats.StatsDelta:
         key = (queue, stats.day_of(at))
@@ -84,11 +87,11 @@ class StatsBuffer:
         with self._lock:
             deltas = list(self._deltas.values())
             self._deltas = {}
-            self._flushed_at = self._store.clock()
+            self._flushed_at = self._clock()
         if not deltas:
             return
         try:
-            self._store.backend.add_stats(deltas)
+            self._write(deltas)
         except ZerogError as exc:
             log.warning("statistics not written (%s); they are dropped", exc)
 

@@ -89,7 +89,7 @@ def drain(
         names = list(queues) if queues else sorted(store.counts())
         reservation = store.reserve(names, TEST_WORKER) if names else None
         if reservation is not None:
-            outcomes[runner.execute(reservation).event] += 1
+            outcomes[runner.write_alone(runner.execute(reservation))] += 1
         elif not (include_scheduled and _advance_to_next(store, names)):
             break
     return outcomes

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from zerog.backends import open_backend
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.backends.memory import MemoryBackend
 from zerog.store import Store
 from zerog.testing import FakeClock

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from zerog.backends.base import Backend
-from zerog.model import Reservation, ReserveRequest, Settlement, State
+from zerog.backends.contract import Backend
+from zerog.errors import ReservationLost
+from zerog.model import Lease, Reservation, ReserveRequest, Settlement, State
 from zerog.record import JobSpec, Record, new_record
 
 
@@ -34,6 +35,17 @@ def take(backend: Backend, *queues: str, worker: str = "w1") -> Reservation:
     reservation = reserve(backend, *queues, worker=worker)
     assert reservation is not None, f"no job ready in {queues or ('q',)}"
     return reservation
+
+
+def settle_then_take(
+    backend: Backend, lease: Lease, settlement: Settlement, request: ReserveRequest
+) -> Reservation | None:
+    """Settle a run and claim the worker's next job in one step (a batch of one); raises
+    ReservationLost, as a plain settle does, when the lease was lost."""
+    batch = backend.settle_batch([(lease, settlement)], request, 1)
+    if batch.lost:
+        raise ReservationLost(lease.uuid, lease.token)
+    return batch.reservations[0] if batch.reservations else None
 
 
 def events(backend: Backend, uuid: str) -> list[str]:

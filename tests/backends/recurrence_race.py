@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.model import ListQuery
 from zerog.recurrence import RecurSpec, new_recurrence
 

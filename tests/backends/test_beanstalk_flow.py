@@ -14,10 +14,11 @@ from typing import Any
 import greenstalk
 import pytest
 
+from tests.backends.helpers import settle_then_take
 from zerog.backends import open_backend
-from zerog.backends.base import Backend
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.backends.beanstalk._wire import priority_of
+from zerog.backends.contract import Backend
 from zerog.backends.memory import MemoryBackend
 from zerog.errors import ReservationLost
 from zerog.model import Attempts, Change, ReserveRequest, Retention, Settlement, State
@@ -81,7 +82,7 @@ def test_a_busy_worker_s_next_job_is_the_dependent_its_completion_released(
     lease = take(backend).lease
     # When it completes and reserves the next job in the same step (the next entry is taken
     # before the completion commits, so it is the one behind)
-    following = backend.settle_and_reserve(lease, completed(), REQUEST)
+    following = settle_then_take(backend, lease, completed(), REQUEST)
     # Then it gets the dependent, as settle-then-reserve would; the other still waits
     assert following is not None
     assert following.lease.uuid == dependent
@@ -219,7 +220,8 @@ def test_a_lost_kick_is_made_by_the_reconciler(
     second = put_job(backend, throttles=["t"])
     lease = take(backend).lease
     assert reserve(backend) is None
-    backend.records.settle(lease, completed(), backend.entries.enter)  # the store only
+    # the store only:
+    backend.records.settle_batch([(lease, completed())], [], [], backend.entries.enter)
     assert _entry(backend, client, second)["state"] == "buried"
     # When the reconciler runs / Then it kicks the buried entry of the ready job
     backend.rescue_expired()
@@ -236,7 +238,7 @@ def test_a_full_queue_s_tube_is_not_reserved_from(
     assert reserve(backend) is None
     assert _entry(backend, client, second)["reserves"] == 0
     # and the busy worker's settle-and-reserve, whose own job counted, takes the next
-    following = backend.settle_and_reserve(lease, completed(), REQUEST)
+    following = settle_then_take(backend, lease, completed(), REQUEST)
     assert following is not None
     assert following.lease.uuid == second
 
@@ -269,7 +271,8 @@ def test_a_pipeline_step_that_waits_is_held_back_in_the_next_tube(
 ) -> None:
     other = put_job(backend, "other")
     uuid = put_job(backend, "one")
-    backend.settle_and_reserve(
+    settle_then_take(
+        backend,
         take(backend, "one").lease,
         _advance("two", [other]),
         ReserveRequest(queues=["one", "two"], worker="w1"),

@@ -9,9 +9,10 @@ from pathlib import Path
 import greenstalk
 import pytest
 
+from tests.backends.helpers import settle_then_take
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend
-from zerog.errors import BackendUnavailable, ReservationLost
+from zerog.errors import BackendUnavailable
 from zerog.model import ReserveRequest, Settlement, State
 from zerog.testing import FakeClock
 
@@ -54,7 +55,7 @@ def test_settle_and_reserve_takes_the_next_job_and_deletes_the_finished_entry(
     second = put_job(backend)
     lease = take(backend).lease
     # When the first completes and the next is reserved in the same step
-    following = backend.settle_and_reserve(lease, completed(), REQUEST)
+    following = settle_then_take(backend, lease, completed(), REQUEST)
     # Then the second runs, the first is complete, and only the second's entry is left
     assert following is not None
     assert following.lease.uuid == second
@@ -72,7 +73,7 @@ def test_settle_and_reserve_finds_the_next_job_in_a_later_queue(
     # When it completes, reserving from "q" then "later" / Then it gets the job of "later",
     # and the finished entry is gone
     request = ReserveRequest(queues=["q", "later"], worker="w1")
-    following = backend.settle_and_reserve(lease, completed(), request)
+    following = settle_then_take(backend, lease, completed(), request)
     assert following is not None
     assert following.lease.uuid == waiting
     assert _count(tube, "reserved") + _count(tube, "ready") == 0
@@ -88,13 +89,13 @@ def test_settle_and_reserve_buries_a_foreign_entry_and_takes_the_job_behind_it(
     waiting = put_job(backend)
     # When the job completes and the next is reserved / Then the foreign entry is buried and
     # the waiting job reserved
-    following = backend.settle_and_reserve(lease, completed(), REQUEST)
+    following = settle_then_take(backend, lease, completed(), REQUEST)
     assert following is not None
     assert following.lease.uuid == waiting
     assert _count(tube, "buried") == 1
 
 
-def test_settle_and_reserve_with_a_lost_lease_reserves_nothing(
+def test_a_lost_lease_is_reported_and_the_next_job_still_claimed(
     backend: BeanstalkBackend, clock: FakeClock
 ) -> None:
     # Given a job whose lease was lost (rescued and run by another worker), and a waiting job
@@ -104,12 +105,14 @@ def test_settle_and_reserve_with_a_lost_lease_reserves_nothing(
     backend.rescue_expired()
     take(backend, worker="w2")
     waiting = put_job(backend)
-    # When the old worker settles and asks for its next job / Then it is refused, and the
-    # waiting job was given back: it stays waiting, and the next worker gets it
-    with pytest.raises(ReservationLost):
-        backend.settle_and_reserve(old, completed(), REQUEST)
-    assert events(backend, waiting) == ["put"]
-    assert take(backend, worker="w3").lease.uuid == waiting
+    # When the old worker settles and asks for its next job
+    batch = backend.settle_batch([(old, completed())], REQUEST, 1)
+    # Then the settlement is refused (reported lost, nothing written for it), and the
+    # waiting job is the old worker's next one, claimed once
+    assert batch.lost == [old.uuid]
+    assert [r.lease.uuid for r in batch.reservations] == [waiting]
+    assert events(backend, waiting) == ["put", "reserved"]
+    assert reserve(backend, worker="w3") is None
 
 
 def test_settle_and_reserve_of_a_job_requeued_now_gets_it_back(backend: BeanstalkBackend) -> None:
@@ -117,7 +120,7 @@ def test_settle_and_reserve_of_a_job_requeued_now_gets_it_back(backend: Beanstal
     uuid = put_job(backend)
     lease = take(backend).lease
     requeue = Settlement(state=State.WAITING, event="requeued")
-    following = backend.settle_and_reserve(lease, requeue, REQUEST)
+    following = settle_then_take(backend, lease, requeue, REQUEST)
     # Then it is reserved again, as settle-then-reserve would
     assert following is not None
     assert following.lease.uuid == uuid
@@ -158,7 +161,7 @@ def test_a_settlement_made_while_beanstalkd_is_down_is_kept(tmp_path: Path) -> N
         lease = take(backend).lease
         server.stop()
         # When the worker completes it and asks for the next / Then the job is complete
-        assert backend.settle_and_reserve(lease, completed(), REQUEST) is None
+        assert settle_then_take(backend, lease, completed(), REQUEST) is None
         assert backend.get(uuid)["state"] == State.COMPLETE
         # And what needs beanstalkd says it is unavailable
         with pytest.raises(BackendUnavailable):

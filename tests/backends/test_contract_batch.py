@@ -7,7 +7,7 @@ that many ``reserve`` calls would.
 
 from __future__ import annotations
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.model import Lease, ListQuery, ReserveRequest, State
 from zerog.testing import FakeClock
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import DependencyCycle, InvalidTransition, UnknownDependency
 from zerog.model import Change, Settlement, State
 from zerog.record import error_entry

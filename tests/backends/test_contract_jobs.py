@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import JobNotFound, UnknownDependency
 from zerog.model import State
 from zerog.testing import FakeClock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import DuplicateJob, InvalidTransition
 from zerog.model import Change, ListQuery, State
 from zerog.record import Debounce, JobSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import ReservationLost
 from zerog.lifecycle import WORKER_LOST
 from zerog.model import Attempts, Control, Lease, Progress, Settlement, State
@@ -243,20 +243,20 @@ def test_release_gives_the_job_back_with_the_attempt_refunded(store: Store) -> N
     assert take(store.backend).record["attempts"] == 1
 
 
-def test_finish_cancelled_ends_the_job(store: Store, clock: FakeClock) -> None:
+def test_a_cancelled_settlement_ends_the_job(store: Store, clock: FakeClock) -> None:
     # Given a running job / When it stops because it was cancelled
     uuid = put_job(store.backend)
-    store.finish_cancelled(take(store.backend).lease)
+    store.settle(take(store.backend).lease, Settlement.cancelled())
     # Then it is cancelled and finished
     record = store.backend.get(uuid)
     assert (record["state"], record["finished_at"]) == (State.CANCELLED, clock.now)
     assert reserve(store.backend) is None
 
 
-def test_finish_paused_keeps_the_checkpoint_until_resumed(store: Store) -> None:
+def test_a_paused_settlement_keeps_the_checkpoint_until_resumed(store: Store) -> None:
     # Given a running job / When it stops because it was paused, with a checkpoint
     uuid = put_job(store.backend, values={"done": 0})
-    store.finish_paused(take(store.backend).lease, Progress(values={"done": 40}))
+    store.settle(take(store.backend).lease, Settlement.paused(Progress(values={"done": 40})))
     # Then it is paused with the checkpoint and its attempt refunded, and is not reserved
     record = store.backend.get(uuid)
     assert (record["state"], record["values"], record["attempts"]) == (

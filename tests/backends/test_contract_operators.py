@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import InvalidTransition, JobNotFound
 from zerog.model import Control, ListQuery, Progress, State
 from zerog.record import error_entry

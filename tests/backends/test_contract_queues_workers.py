@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from zerog.backends.base import STALE_WORKER_SECONDS, Backend
+from tests.backends.helpers import settle_then_take
+from zerog.backends.contract import STALE_WORKER_SECONDS, Backend
 from zerog.model import ReserveRequest, State
 from zerog.store import Store
 from zerog.testing import FakeClock
@@ -74,8 +75,8 @@ def test_settle_and_reserve_skips_a_paused_queue(backend: Backend) -> None:
     waiting = put_job(backend, "a")
     backend.pause_queue("a", True)
     # When the worker settles and asks for its next job in the same step
-    following = backend.settle_and_reserve(
-        lease, completed(), ReserveRequest(queues=["a"], worker="w1")
+    following = settle_then_take(
+        backend, lease, completed(), ReserveRequest(queues=["a"], worker="w1")
     )
     # Then the settlement is made and nothing is reserved
     assert following is None

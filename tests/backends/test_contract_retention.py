@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from zerog import stats
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import InvalidOptions, JobNotFound
-from zerog.model import Retention
+from zerog.model import Retention, Settlement
 from zerog.record import JobSpec, error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock
@@ -170,7 +170,9 @@ def test_jobs_history_count_of_1000_leaves_1000_of_5000_completed_jobs(store: St
     uuids = store.enqueue_many(JobSpec(type="t", queue="q") for _ in range(5000))
     reservation = store.reserve(["q"], "w")
     while reservation is not None:
-        reservation = store.complete(reservation.lease, then_reserve=["q"])
+        finished = [(reservation.lease, Settlement.completed())]
+        taken = store.settle_batch(finished, ["q"], 1, "w")
+        reservation = taken[0] if taken else None
     assert store.counts()["q"] == {"complete": 5000}
     assert store.maintain() == 4000
     assert store.counts()["q"] == {"complete": 1000}

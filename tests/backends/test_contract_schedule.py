@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import InvalidOptions, JobNotFound
 from zerog.model import ListQuery
 from zerog.recurrence import RecurSpec

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import InvalidOptions, NotSerializable, PayloadTooLarge
 from zerog.model import ListQuery, Progress, State
 from zerog.record import JobSpec

@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.backends.helpers import settle_then_take
 from zerog import stats
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.backends.memory import MemoryBackend
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._reserve import SCAN_BATCH
@@ -145,9 +146,7 @@ class Script:
         settlement = self.settlement()
         if self.rng.random() < 0.3:
             request = ReserveRequest(queues=list(QUEUES), worker="w2")
-            self.outcome(
-                "both", lambda: self.backend.settle_and_reserve(lease, settlement, request)
-            )
+            self.outcome("both", lambda: settle_then_take(self.backend, lease, settlement, request))
         else:
             self.outcome("settle", lambda: self.backend.settle(lease, settlement))
 
@@ -375,7 +374,7 @@ def test_a_settle_and_reserve_runs_no_more_statements_than_before_the_flow_featu
         seen: list[str] = []
         conn = backend._db.connection()
         conn.set_trace_callback(seen.append)
-        store.complete(reservation.lease, then_reserve=["q"])
+        store.settle_batch([(reservation.lease, Settlement.completed())], ["q"], 1, "w")
         conn.set_trace_callback(None)
         # Then that is BEGIN, the lease check, the update, a history entry, the next job,
         # its start, its history entry, COMMIT: eight statements, as before them (the trace
@@ -395,7 +394,7 @@ def test_a_batch_of_eight_runs_and_eight_claims_is_one_transaction_of_few_statem
         store = Store(backend)
         for _ in range(16):
             store.enqueue(JobSpec(type="t", queue="q"))
-        finished = [(store.reserve(["q"], "w").lease, store.completion()) for _ in range(8)]
+        finished = [(store.reserve(["q"], "w").lease, Settlement.completed()) for _ in range(8)]
         # When a worker writes the eight runs and claims eight more in one batch
         seen: list[str] = []
         conn = backend._db.connection()

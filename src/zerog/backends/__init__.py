@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import Backend
 from zerog.errors import ConfigurationError
 from zerog.urls import parse_url
 

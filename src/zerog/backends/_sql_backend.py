@@ -18,12 +18,12 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
 
 from zerog import lifecycle
-from zerog.backends.base import STALE_WORKER_SECONDS, Backend
+from zerog.backends.contract import STALE_WORKER_SECONDS, FullBackend
 from zerog.backends.sqlite import _recur
 from zerog.backends.sqlite._alter import alter_step
 from zerog.backends.sqlite._prune import prune_step
 from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._reserve import Taken, reserve_batch, reserve_step
+from zerog.backends.sqlite._reserve import Taken, reserve_batch
 from zerog.backends.sqlite._rows import Encoded, dumps, record_of, with_flow_keys
 from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import (
@@ -33,7 +33,6 @@ from zerog.backends.sqlite._steps import (
     move_step,
     rescue_step,
     settle_all,
-    settle_step,
 )
 from zerog.backends.sqlite._txn import Txn, write
 from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
@@ -78,7 +77,7 @@ class Database(Protocol):
         """Close the connections; unusable afterwards."""
 
 
-class SqlBackend(Backend):
+class SqlBackend(FullBackend):
     """The contract over an engine's :class:`Database` and its statements."""
 
     _db: Database
@@ -105,16 +104,6 @@ class SqlBackend(Backend):
         return self.transact(lambda txn: [put_row(txn, record)[0] for record in batch])
 
     # --- workers -----------------------------------------------------------------------------
-
-    def reserve(self, request: ReserveRequest) -> Reservation | None:
-        return self._reservation(
-            self.transact(lambda txn: reserve_step(txn, request.queues, request.worker)),
-            request,
-        )
-
-    @classmethod
-    def _reservation(cls, taken: Taken | None, request: ReserveRequest) -> Reservation | None:
-        return None if taken is None else cls._reserved(taken, request)
 
     @staticmethod
     def _reserved(taken: Taken, request: ReserveRequest) -> Reservation:
@@ -151,29 +140,15 @@ class SqlBackend(Backend):
         write(conn, job.seq, job.record, record, encoded)
         return Control(record["control"] or "")
 
-    def settle(self, lease: Lease, settlement: Settlement) -> None:
-        encoded = encoded_of(settlement)
-        self.transact(lambda txn: settle_step(txn, lease, settlement, encoded))
-
-    def settle_and_reserve(
-        self, lease: Lease, settlement: Settlement, request: ReserveRequest
-    ) -> Reservation | None:
-        """Both in one transaction: one lock hand-over and one commit per job, not two."""
-        encoded = encoded_of(settlement)
-
-        def both(txn: Txn) -> Taken | None:
-            settle_step(txn, lease, settlement, encoded)
-            return reserve_step(txn, request.queues, request.worker)
-
-        return self._reservation(self.transact(both), request)
-
     def settle_batch(
         self,
         finished: Sequence[tuple[Lease, Settlement]],
         request: ReserveRequest | None,
         count: int,
     ) -> Batch:
-        """All of it in one transaction: one lock hand-over and one commit per batch."""
+        """All of it in one transaction: one lock hand-over and one commit per batch. A
+        refused pipeline step raises out of the transaction, so nothing of the batch is
+        written."""
         encoded = [encoded_of(settlement) for _lease, settlement in finished]
 
         def batch(txn: Txn) -> tuple[list[str], list[Taken]]:

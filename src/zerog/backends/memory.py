@@ -18,7 +18,7 @@ from typing import Any
 
 from zerog import flow, lifecycle, stats
 from zerog import recurrence as recurrences
-from zerog.backends.base import STALE_WORKER_SECONDS, Backend, Capability
+from zerog.backends.contract import STALE_WORKER_SECONDS, FullBackend
 from zerog.errors import (
     DependencyCycle,
     DuplicateJob,
@@ -31,6 +31,7 @@ from zerog.lifecycle import history_entry, plan_action
 from zerog.model import (
     FINAL_STATES,
     QUEUED_STATES,
+    Batch,
     Change,
     Control,
     Lease,
@@ -53,10 +54,8 @@ QUEUED = frozenset(s.value for s in QUEUED_STATES)
 PRUNABLE = (State.COMPLETE.value, State.CANCELLED.value, State.EXPIRED.value)
 
 
-class MemoryBackend(Backend):
+class MemoryBackend(FullBackend):
     """Every job in a dict; a heap per queue of (priority, seq, uuid) for reserve."""
-
-    capabilities = frozenset({Capability.FAKE_CLOCK})
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         super().__init__(clock)
@@ -232,9 +231,33 @@ class MemoryBackend(Backend):
 
     # --- workers -----------------------------------------------------------------------------
 
-    def reserve(self, request: ReserveRequest) -> Reservation | None:
+    def settle_batch(
+        self,
+        finished: Sequence[tuple[Lease, Settlement]],
+        request: ReserveRequest | None,
+        count: int,
+    ) -> Batch:
+        """One atomic step, under the lock. What may refuse a settlement (a result that is not
+        JSON, a pipeline step's unknown dependency) is checked for all of them before any is
+        written, so a refused one leaves the whole batch unwritten."""
+        finished = list(finished)
         with self._atomic() as now:
-            return self._reserve(request, now)
+            for _lease, settlement in finished:  # what may refuse a settlement, before any.
+                json.dumps([settlement.result, settlement.error])
+                self._dependencies(list(settlement.depends))
+            lost = []
+            for lease, settlement in finished:
+                try:
+                    self._settle(lease, settlement, now)
+                except ReservationLost:
+                    lost.append(lease.uuid)
+            taken: list[Reservation] = []
+            while request is not None and len(taken) < count:
+                reservation = self._reserve(request, now)
+                if reservation is None:
+                    break
+                taken.append(reservation)
+        return Batch(lost=lost, reservations=taken)
 
     def _reserve(self, request: ReserveRequest, now: float) -> Reservation | None:
         for queue in request.queues:
@@ -332,20 +355,8 @@ class MemoryBackend(Backend):
             record["updated_at"] = now
             return Control(record["control"] or "")
 
-    def settle(self, lease: Lease, settlement: Settlement) -> None:
-        with self._atomic() as now:
-            self._settle(lease, settlement, now)
-
-    def settle_and_reserve(
-        self, lease: Lease, settlement: Settlement, request: ReserveRequest
-    ) -> Reservation | None:
-        with self._atomic() as now:
-            self._settle(lease, settlement, now)
-            return self._reserve(request, now)
-
     def _settle(self, lease: Lease, settlement: Settlement, now: float) -> None:
         record = self._held(lease)
-        json.dumps([settlement.result, settlement.error])  # refuse non-JSON before writing
         pending, blocked = self._dependencies(list(settlement.depends))
         if settlement.progress is not None:
             settlement = replace(settlement, progress=_detached(settlement.progress))

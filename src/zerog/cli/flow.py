@@ -15,6 +15,7 @@ from rich.text import Text
 from zerog.cli._common import EXIT_OK, Commands, add_json, add_url, open_store
 from zerog.cli._flags import add_flag
 from zerog.cli._output import console, print_json, when
+from zerog.model import Change
 from zerog.store import Store
 
 Handler = Callable[[argparse.Namespace], int]
@@ -78,19 +79,19 @@ def _changed(args: argparse.Namespace, change: Callable[[Store], dict[str, Any]]
 
 
 def _priority(args: argparse.Namespace) -> int:
-    return _changed(args, lambda store: store.set_priority(args.uuid, args.value))
+    return _changed(args, lambda store: store.alter(args.uuid, Change(priority=args.value)))
 
 
 def _move(args: argparse.Namespace) -> int:
-    return _changed(args, lambda store: store.move(args.uuid, args.value))
+    return _changed(args, lambda store: store.alter(args.uuid, Change(queue=args.value)))
 
 
 def _tag(args: argparse.Namespace) -> int:
-    return _changed(args, lambda store: store.tag(args.uuid, *args.value))
+    return _changed(args, lambda store: store.alter(args.uuid, Change(add_tags=args.value)))
 
 
 def _untag(args: argparse.Namespace) -> int:
-    return _changed(args, lambda store: store.untag(args.uuid, *args.value))
+    return _changed(args, lambda store: store.alter(args.uuid, Change(remove_tags=args.value)))
 
 
 def _say(args: argparse.Namespace, doc: dict[str, Any], line: str) -> None:

@@ -16,7 +16,7 @@ from rich.text import Text
 from zerog.cli._common import EXIT_OK, Commands, add_json, add_url, open_store
 from zerog.cli._flags import add_flag, positive_seconds
 from zerog.cli._output import console, duration, print_json, short
-from zerog.store import WORKER_MAX_AGE_SECONDS
+from zerog.store.queues import WORKER_MAX_AGE_SECONDS
 
 
 def add_parser(commands: Commands) -> None:

@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from zerog.errors import ConfigurationError, JobNotFound
-from zerog.model import Lease, Record, State
+from zerog.model import Change, Lease, Record, State
 from zerog.qless.config import Config
 from zerog.qless.events import Events
 from zerog.qless.failure import failure_of
@@ -62,12 +62,12 @@ class Client:
 
     def track(self, jid: str) -> bool:
         """Start tracking a job."""
-        self.store.track(jid, True)
+        self.store.alter(jid, Change(tracked=True))
         return True
 
     def untrack(self, jid: str) -> bool:
         """Stop tracking a job."""
-        self.store.track(jid, False)
+        self.store.alter(jid, Change(tracked=False))
         return True
 
     def tags(self, offset: int = 0, count: int = 100) -> list[str]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from zerog.errors import LostLockError, ReservationLost
-from zerog.model import Control, Lease, Progress
+from zerog.model import Control, Lease, Progress, Settlement
 from zerog.qless.data import to_values
 from zerog.qless.failure import exhausted, failure_entry
 from zerog.store import Store
@@ -98,10 +98,10 @@ class LeaseHold:
         progress = Progress(values=to_values(job.data))
         control = self._held(lambda: self.store.save(self.lease, progress))
         if control == Control.CANCEL:
-            self._held(lambda: self.store.finish_cancelled(self.lease))
+            self._held(lambda: self.store.settle(self.lease, Settlement.cancelled()))
             raise LostLockError(job.jid, "an operator cancelled it", self.lease.token)
         if control == Control.PAUSE:
-            self._held(lambda: self.store.finish_paused(self.lease, progress))
+            self._held(lambda: self.store.settle(self.lease, Settlement.paused(progress)))
             raise LostLockError(job.jid, "an operator paused it", self.lease.token)
         return float(self.store.clock()) + self.ttr_seconds
 
@@ -134,7 +134,7 @@ class LeaseHold:
         return left
 
     def cancel(self, job: Job) -> None:
-        self._held(lambda: self.store.finish_cancelled(self.lease))
+        self._held(lambda: self.store.settle(self.lease, Settlement.cancelled()))
 
     def _held(self, call: Callable[[], T]) -> T:
         try:

@@ -93,7 +93,7 @@ class Job:
 
     @priority.setter
     def priority(self, value: int) -> None:
-        self.client.store.set_priority(self.jid, value)
+        self.client.store.alter(self.jid, Change(priority=value))
         self._priority = value
 
     @property
@@ -230,33 +230,35 @@ class Job:
 
     def tag(self, *tags: str) -> list[str]:
         """Add tags."""
-        self.tags = list(self.client.store.tag(self.jid, *tags)["tags"])
+        self.tags = list(self.client.store.alter(self.jid, Change(add_tags=tags))["tags"])
         return self.tags
 
     def untag(self, *tags: str) -> list[str]:
         """Remove tags."""
-        self.tags = list(self.client.store.untag(self.jid, *tags)["tags"])
+        self.tags = list(self.client.store.alter(self.jid, Change(remove_tags=tags))["tags"])
         return self.tags
 
     def track(self) -> bool:
         """Keep an eye on the job: it is listed by ``client.jobs.tracked()`` and its events
         reach ``client.events``."""
-        self.tracked = bool(self.client.store.track(self.jid, True)["tracked"])
+        self.tracked = bool(self.client.store.alter(self.jid, Change(tracked=True))["tracked"])
         return True
 
     def untrack(self) -> bool:
         """Stop tracking the job."""
-        self.tracked = bool(self.client.store.track(self.jid, False)["tracked"])
+        self.tracked = bool(self.client.store.alter(self.jid, Change(tracked=False))["tracked"])
         return True
 
     def depend(self, *jids: str) -> bool:
         """Wait for more jobs to complete before this one runs."""
-        self._load_status(self.client.store.depend(self.jid, *jids))
+        self._load_status(self.client.store.alter(self.jid, Change(depend=jids)))
         return True
 
     def undepend(self, *jids: str, all: bool = False) -> bool:
         """Stop waiting for some (or ``all``) of the jobs this one depends on."""
-        self._load_status(self.client.store.undepend(self.jid, *jids, all=all))
+        self._load_status(
+            self.client.store.alter(self.jid, Change(undepend=jids, undepend_all=all))
+        )
         return True
 
     def timeout(self) -> None:

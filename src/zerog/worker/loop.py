@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from zerog.errors import BackendError
-from zerog.model import Control, Lease, Reservation
+from zerog.model import Control, Lease, Reservation, Settlement, State
 from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import procinfo
@@ -181,11 +181,11 @@ class Worker:
     def _give_back(self, context: RunContext) -> None:
         values = context.job.dump_values()
         if context.control == Control.CANCEL:
-            self.store.finish_cancelled(context.lease, context.take())
+            self.store.settle(context.lease, Settlement.cancelled(context.take()))
             log.warning("job %s cancelled at shutdown", context.lease.uuid)
             return
         if context.control == Control.PAUSE:
-            self.store.finish_paused(context.lease, context.take(values))
+            self.store.settle(context.lease, Settlement.paused(context.take(values)))
             log.warning("job %s paused at shutdown", context.lease.uuid)
             return
         self.store.release(context.lease, context.take(values))
@@ -221,27 +221,27 @@ class Worker:
             self._spill(batch)
 
     def _execute(self, thread: int, reservation: Reservation, batch: RunAhead) -> None:
-        """Run one job (in its sandbox, if any). A completion joins the batch, to be written
-        with the next claim; any other outcome is written now, with the next job reserved in
-        the same step when the batch holds nothing else."""
-        then = self._next_queues if batch.empty() else None
+        """Run one job (in its sandbox, if any) and hand its settlement to the batch. A
+        completion waits there, to be written with the next claim; any other ending is
+        written at once (a pipeline step alone, since it may be refused), together with what
+        the batch holds and, when nothing is claimed ahead, the next job."""
         self.hooks.began(reservation)
         started = time.monotonic()
-        try:
-            with self._sandbox(thread):
-                settled = self.runner.execute(reservation, then, defer=True)
-        except BackendError:  # the lease will expire and the job be rescued: not lost.
-            log.exception("settling job %s failed", reservation.lease.uuid)
-            settled = None
+        with self._sandbox(thread):
+            ended = self.runner.execute(reservation)
         batch.ran(time.monotonic() - started)
-        if settled is not None and settled.deferred is not None:
-            self.hooks.ran(reservation.lease)
-            batch.finished(settled.deferred)
+        settlement = ended.settlement
+        if settlement is None:
+            self.hooks.settled(ended.lease)
             return
-        self.hooks.settled(reservation.lease)
-        if settled is not None and settled.next is not None:
-            with batch.lock:
-                self._claimed(batch, [settled.next])
+        if settlement.queue is not None:
+            self.runner.write_alone(ended)
+            self.hooks.settled(ended.lease)
+            return
+        self.hooks.ran(ended.lease)
+        batch.finished((ended.lease, settlement))
+        if settlement.state != State.COMPLETE:
+            self._refill(batch)
 
     def _refill(self, batch: RunAhead) -> bool:
         """Write the batch's finished runs and claim its next jobs, in one step; False when
@@ -249,13 +249,13 @@ class Worker:
         queues = self._next_queues()
         with batch.lock:
             done = batch.take_done()
-            count = self._claimable(batch.next_size()) if queues else 0
+            count = self._claimable(batch.next_size()) if queues and not batch.ahead else 0
             if not done and not count:
                 return False
             try:
                 taken = self.store.settle_batch(done, queues, count, self.worker_id)
             except BackendError:  # the leases expire and the jobs are rescued: not lost.
-                log.exception("writing %d finished run(s) failed", len(done))
+                log.exception("writing %d finished run(s) and claiming failed", len(done))
                 taken = []
             for lease, _settlement in done:
                 self.hooks.settled(lease)
@@ -304,7 +304,7 @@ class Worker:
         return not self.flags.draining.is_set() and self.recycle_reason is None
 
     def _next_queues(self) -> list[str] | None:
-        """Reserve the next job with the settlement unless stopping (then reserve nothing)."""
+        """The queues to claim from with a settlement; None when stopping (claim nothing)."""
         return self.queues if self._reserving() else None
 
     def _took_job(self) -> None:

@@ -1,10 +1,12 @@
-"""Run one reserved job and settle it exactly once.
+"""Run one reserved job and decide, once, how its run ends: the settlement the worker writes.
 
 The outcome of ``run()`` decides the settlement: a ``(resume_at, requeue)`` tuple completes or
 requeues it, ``Advance`` moves it on to the next queue of a pipeline, ``WFErrorFinish`` fails
 it, ``WFErrorContinue`` or any other exception retries it with exponential backoff and jitter
 until its retries are used up, an operator's cancel or pause ends it cancelled or paused. If
 the lease was lost meanwhile, nothing is settled: the job belongs to whoever holds it now.
+The runner writes nothing itself; the worker loop writes each settlement (one write path, see
+:meth:`zerog.store.Store.settle_batch`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import logging
 import random
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from zerog import run_context
 from zerog.errors import (
     Advance,
+    BackendError,
+    InvalidOptions,
     JobCancelled,
     JobOutcome,
     JobPaused,
@@ -31,7 +35,7 @@ from zerog.jobs import BaseJob, job_from_record
 from zerog.model import Lease, Progress, Reservation, Settlement
 from zerog.record import error_entry
 from zerog.run_context import RunContext
-from zerog.store import Next, Store
+from zerog.store import Store
 from zerog.worker.reload import Reloader
 
 log = logging.getLogger(__name__)
@@ -59,14 +63,11 @@ class Runner:
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.
 
-    def execute(
-        self, reservation: Reservation, then: NextQueues = None, defer: bool = False
-    ) -> Settled:
-        """Run the reserved job and settle it; returns the settlement's history event and,
-        when ``then()`` names queues at settle time, the worker's next job reserved in the same
-        step (a worker that is draining answers None and reserves nothing). With ``defer``, a
-        run that completes is not written: its settlement is returned, for the worker to
-        write with others (:meth:`Store.settle_batch`)."""
+    def execute(self, reservation: Reservation) -> Ended:
+        """Run the reserved job and decide how its run ends; nothing is written here (the
+        worker writes the settlement, with others and with its next claims). A job that
+        cannot be loaded fails; a run whose lease was lost meanwhile ends with no
+        settlement: the job belongs to whoever holds it now."""
         lease, record = reservation.lease, reservation.record
         try:
             if self.reloader is not None:
@@ -76,9 +77,7 @@ class Runner:
             error = error_entry(
                 self.store.clock(), None, f"cannot load the job: {exc}", traceback.format_exc()
             )
-            return self._settle_safely(
-                lambda: self.store.fail(lease, error, then_reserve=_queues(then)), "failed"
-            )
+            return Ended(lease, Settlement.failed(error))
         context = RunContext(
             self.store,
             lease,
@@ -87,8 +86,6 @@ class Runner:
             queue=record["queue"],
             stall_seconds=record.get("stall_seconds"),
         )
-        context.then = then
-        context.defer = defer
         self._watch(context)
         run_context.bind(context)
         try:
@@ -96,101 +93,77 @@ class Runner:
         finally:
             run_context.bind(None)
             self._unwatch(context)
-        return self._settle(context, record, outcome)
+        return Ended(lease, self._settlement(context, record, outcome))
+
+    def write_alone(self, ended: Ended) -> str:
+        """Write one run's settlement by itself; returns the event written. A refused
+        pipeline step (its dependencies unknown, or a cycle) fails the job instead; a lost
+        lease or a backend error writes nothing (the job is someone else's, or its lease
+        expires and it is rescued)."""
+        settlement = ended.settlement
+        if settlement is None:
+            return ended.event
+        try:
+            self.store.settle(ended.lease, settlement)
+        except ReservationLost:
+            log.warning("job %s: lease lost before settling (%s)", ended.lease.uuid, ended.event)
+            return "lease-lost"
+        except InvalidOptions as exc:
+            error = error_entry(self.store.clock(), None, f"{ended.event} refused: {exc}")
+            return self.write_alone(
+                Ended(ended.lease, Settlement.failed(error, settlement.progress))
+            )
+        except BackendError:  # the lease will expire and the job be rescued: not lost.
+            log.exception("settling job %s failed", ended.lease.uuid)
+            return "unwritten"
+        return settlement.event
 
     @staticmethod
     def _run(job: BaseJob) -> Returned | Failure:
         try:
             return _parse_return(job.run())
-        except (JobOutcome, Exception) as exc:  # the job's failure is data for _settle.
+        except (JobOutcome, Exception) as exc:  # the job's failure is data for _settlement.
             return Failure(exc, traceback.format_exc())
 
-    def _settle(
+    def _settlement(
         self, context: RunContext, record: dict[str, Any], outcome: Returned | Failure
-    ) -> Settled:
+    ) -> Settlement | None:
         if context.lost or (isinstance(outcome, Failure) and isinstance(outcome.exc, LeaseLost)):
             log.warning("job %s: lease lost, not settling", context.lease.uuid)
-            return Settled("lease-lost", None)
+            return None
         progress = context.take()
         if isinstance(outcome, Failure):
-            return self._settle_error(context, record, outcome, progress)
-        return self._settle_return(context, outcome, progress)
+            return self._after_error(context, record, outcome, progress)
+        values = context.job.dump_values()  # the fields as they end: the checkpoint.
+        if outcome.requeue:
+            delay = max(0.0, outcome.resume_at - time.time())
+            return Settlement.requeued(delay, _with_values(progress, values))
+        job = context.job
+        return Settlement.completed(job.result, job.resultCode, _with_values(progress, values))
 
-    def _settle_return(
-        self, context: RunContext, outcome: Returned, progress: Progress | None
-    ) -> Settled:
-        lease, job = context.lease, context.job
-        resume_at, requeue = outcome.resume_at, outcome.requeue
-        progress = _with_values(progress, job.dump_values())  # the fields as they end.
-        if requeue:
-            delay = max(0.0, resume_at - time.time())
-            return self._settle_safely(
-                lambda: self.store.requeue(lease, delay, progress, _queues(context.then)),
-                "requeued",
-            )
-        if context.defer:
-            settlement = self.store.completion(job.result, job.resultCode, progress)
-            return Settled("completed", None, (lease, settlement))
-        return self._settle_safely(
-            lambda: self.store.complete(
-                lease, job.result, job.resultCode, progress, _queues(context.then)
-            ),
-            "completed",
-        )
-
-    def _settle_error(
+    def _after_error(
         self,
         context: RunContext,
         record: dict[str, Any],
         failure: Failure,
         progress: Progress | None,
-    ) -> Settled:
-        lease, exc = context.lease, failure.exc
+    ) -> Settlement:
+        exc = failure.exc
         if isinstance(exc, JobCancelled):
-            return self._settle_safely(
-                lambda: self.store.finish_cancelled(lease, progress, _queues(context.then)),
-                "cancelled",
-            )
+            return Settlement.cancelled(progress)
+        values = context.job.dump_values()
         if isinstance(exc, JobPaused):
-            progress = _with_values(progress, context.job.dump_values())
-            return self._settle_safely(
-                lambda: self.store.finish_paused(lease, progress, _queues(context.then)), "paused"
-            )
-        if isinstance(exc, Advance):
-            return self._advance(context, exc, _with_values(progress, context.job.dump_values()))
+            return Settlement.paused(_with_values(progress, values))
+        if isinstance(exc, Advance):  # qless's complete(next): on to the pipeline's next queue.
+            progress = _with_values(progress, values)
+            return Settlement.advanced(exc.queue, exc.delay_seconds, exc.depends, progress)
         error = self._error_of(failure)
         if isinstance(exc, WFErrorFinish):
-            return self._settle_safely(
-                lambda: self.store.fail(
-                    lease, error, progress, exc.error_code, _queues(context.then)
-                ),
-                "failed",
-            )
+            return Settlement.failed(error, progress, exc.error_code)
         if record["attempts"] > record["max_retries"]:
-            return self._settle_safely(
-                lambda: self.store.fail(lease, error, progress, then_reserve=_queues(context.then)),
-                "failed",
-            )
+            return Settlement.failed(error, progress)
         delay = self._backoff(context.job, record["attempts"])
-        return self._settle_safely(
-            lambda: self.store.retry(lease, delay, error, progress, _queues(context.then)),
-            "retried",
-        )
-
-    def _advance(self, context: RunContext, step: Advance, progress: Progress) -> Settled:
-        """A pipeline step is done (qless's complete(next)): the job, its values as they
-        end, goes on in the next queue."""
-        return self._settle_safely(
-            lambda: self.store.advance(
-                context.lease,
-                step.queue,
-                step.delay_seconds,
-                step.depends,
-                progress,
-                _queues(context.then),
-            ),
-            "advanced",
-        )
+        return Settlement.retried(delay, error, progress)
 
     def _error_of(self, failure: Failure) -> dict[str, Any] | None:
         """The error to store: a job's own outcome as it worded it, anything else with its
@@ -210,31 +183,18 @@ class Runner:
             base = self.store.settings.backoff_base_seconds
         return backoff_seconds(attempt, base, self.store.settings.backoff_cap_seconds)
 
-    @staticmethod
-    def _settle_safely(settle: Callable[[], Next], event: str) -> Settled:
-        try:
-            following = settle()
-        except ReservationLost as exc:
-            log.warning("job %s: lease lost before settling (%s)", exc.uuid, event)
-            return Settled("lease-lost", None)
-        return Settled(event, following)
 
+class Ended(NamedTuple):
+    """How a run ended: its lease, and the settlement to write (None: the lease was lost,
+    nothing is to be written)."""
 
-NextQueues = Callable[[], Sequence[str] | None] | None
-"""Asked at settle time: the queues to reserve the worker's next job from, or None."""
+    lease: Lease
+    settlement: Settlement | None
 
-
-class Settled(NamedTuple):
-    """How a run was settled (its history event) and the next job, if one was reserved; or,
-    for a deferred completion, the settlement still to write."""
-
-    event: str
-    next: Reservation | None
-    deferred: tuple[Lease, Settlement] | None = None
-
-
-def _queues(then: NextQueues) -> Sequence[str] | None:
-    return then() if then is not None else None
+    @property
+    def event(self) -> str:
+        """The history event the settlement writes, or ``lease-lost``."""
+        return "lease-lost" if self.settlement is None else self.settlement.event
 
 
 @dataclass(frozen=True)

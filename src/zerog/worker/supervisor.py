@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 
 from zerog.backends import open_backend
-from zerog.backends.base import Capability
+from zerog.backends.contract import Capability
 from zerog.errors import BackendError, ConfigurationError
 from zerog.store import Store
 from zerog.urls import mask

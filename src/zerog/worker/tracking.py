@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from zerog.errors import BackendError, ReservationLost
-from zerog.model import Control, Lease, State
+from zerog.model import Control, Lease, Settlement, State
 from zerog.record import error_entry
 from zerog.store import MAX_PAGE, Store
 from zerog.worker import procinfo, reports
@@ -215,10 +215,10 @@ class Keeper:
             return
         control = record.get("control") or ""
         if control == Control.CANCEL:
-            self.store.finish_cancelled(lease)
+            self.store.settle(lease, Settlement.cancelled())
             event = "cancelled"
         elif control == Control.PAUSE:
-            self.store.finish_paused(lease)
+            self.store.settle(lease, Settlement.paused())
             event = "paused"
         elif child.reason in ("shutdown", "restart") or not run.running:
             self.store.release(lease)  # not running: claimed ahead, or ran and not written.

@@ -60,14 +60,6 @@ class Pipelined:
 class Client(greenstalk.Client[str]):
     """greenstalk's client, plus the one exchange zerog pipelines: deletes and reserves."""
 
-    def delete_and_reserve(self, bid: int) -> tuple[bool, greenstalk.Job[str] | None]:
-        """``delete bid`` and ``reserve-with-timeout 0`` in one round trip: a busy worker's
-        job finished and it wants the next. Returns whether the entry was deleted (False:
-        NOT_FOUND) and the entry reserved (None: TIMED_OUT, or DEADLINE_SOON, which the
-        caller's next plain reserve meets again)."""
-        done = self.delete_and_reserve_many([bid], 1)
-        return done.deleted[0], done.jobs[0] if done.jobs else None
-
     def delete_and_reserve_many(self, bids: Sequence[int], count: int) -> Pipelined:
         """A ``delete`` for each of ``bids``, then ``count`` times ``reserve-with-timeout
         0``, sent as one buffer (one round trip): a busy worker's batch finished and it wants

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import FullBackend
 from zerog.model import ListQuery, Page, Record
 
 
@@ -18,7 +18,7 @@ class StoreOwn:
     """Mixed into the beanstalk backend before :class:`Backend`: each method is the record
     store's (``self.store``)."""
 
-    store: Backend
+    store: FullBackend
 
     # --- readers -----------------------------------------------------------------------------
 

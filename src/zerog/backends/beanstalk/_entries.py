@@ -164,21 +164,6 @@ class Entries:
             return None if job is None else (link, job)
         return None
 
-    def delete_and_reserve(
-        self, held: Held, tube: str
-    ) -> tuple[bool, greenstalk.Job[str] | None] | None:
-        """Delete a held entry and reserve the next entry of ``tube`` through the link that
-        holds it (the tube's reserver), in one round trip: whether it was deleted, and the
-        entry reserved (None: none ready). None when the link no longer holds the entry."""
-        out: list[tuple[bool, greenstalk.Job[str] | None]] = []
-
-        def both(client: Client) -> None:
-            held.link.watch_only(client, tube)
-            out.append(client.delete_and_reserve(held.bid))
-
-        with answers():
-            return out[0] if held.call(both) else None
-
     def delete_and_reserve_many(self, tube: str, helds: Sequence[Held], count: int) -> Exchange:
         """Delete the held entries that ``tube``'s reserver link holds (the others are left
         for the caller) and reserve up to ``count`` entries of ``tube`` through that link, in

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from zerog.backends.base import Backend
+from zerog.backends.contract import FullBackend
 from zerog.errors import ConfigurationError
 from zerog.model import Change, Lease, Placed, Record, Retention, Settlement, State
 from zerog.urls import parse_url
@@ -158,7 +158,7 @@ class RecordStore(Protocol):
     """The record side of the beanstalk backend; see the module docstring."""
 
     @property
-    def backend(self) -> Backend:
+    def backend(self) -> FullBackend:
         """The store as a Backend, for every step that needs no tube entry."""
 
     def insert(self, records: Sequence[Record], enter: Enter) -> Inserted:
@@ -173,23 +173,6 @@ class RecordStore(Protocol):
         Backend.reserve does). A running job whose lease expired is rescued first (history
         as rescue_expired writes it). A throttled job's entry is noted as parked."""
 
-    def settle(self, lease: Lease, settlement: Settlement, enter: Enter) -> Settled:
-        """Backend.settle, returning where the job went; jobs it makes ready (dependents
-        released) and a job advanced to another queue get new entries from ``enter``."""
-
-    def settle_and_claim(
-        self,
-        lease: Lease,
-        settlement: Settlement,
-        taken: tuple[str, int, str],
-        queues: Sequence[str],
-        enter: Enter,
-    ) -> tuple[Settled, Claim]:
-        """:meth:`settle`, then :meth:`claim` of ``taken`` (uuid, bid, worker), in one
-        transaction (nothing is claimed if the settle raises). The entry was reserved before
-        the settlement: if the settlement made a job ready that a reserve from ``queues``
-        would take first, the claim is OUTRANKED, and nothing is claimed."""
-
     def settle_batch(
         self,
         finished: Sequence[tuple[Lease, Settlement]],
@@ -197,9 +180,10 @@ class RecordStore(Protocol):
         queues: Sequence[str],
         enter: Enter,
     ) -> SettledBatch:
-        """Backend.settle_batch's store side, in one transaction: :meth:`settle` each of
-        ``finished`` (a lost lease is reported as None and nothing is written for it; the
-        others are settled all the same), then :meth:`claim` each of ``taken`` (uuid, bid,
+        """Backend.settle_batch's store side, in one transaction: settle each of ``finished``
+        (a lost lease is reported as None and nothing is written for it; the others are
+        settled all the same; jobs a settlement makes ready and a job advanced to another
+        queue get new entries from ``enter``), then :meth:`claim` each of ``taken`` (uuid, bid,
         worker), in order. The entries were reserved before the settlements: one that ranks,
         for a reserve from ``queues``, behind a job the settlements made ready is OUTRANKED,
         and not claimed. Anything raised but a lost lease rolls the whole batch back."""

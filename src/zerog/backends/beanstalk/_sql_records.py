@@ -36,7 +36,6 @@ from collections.abc import Callable, Sequence
 
 from zerog.backends import open_backend
 from zerog.backends._sql_backend import SqlBackend
-from zerog.backends.base import Backend
 from zerog.backends.beanstalk import _sql_steps as steps
 from zerog.backends.beanstalk._records import (
     Altered,
@@ -61,6 +60,7 @@ from zerog.backends.beanstalk._sql_entries import (
     set_entry,
 )
 from zerog.backends.beanstalk._sql_limits import queue_full, unpark
+from zerog.backends.contract import FullBackend
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Conn
@@ -116,7 +116,7 @@ class SqlRecords:
         self.clock = backend.clock
 
     @property
-    def backend(self) -> Backend:
+    def backend(self) -> FullBackend:
         return self._sql
 
     def close(self) -> None:
@@ -136,27 +136,6 @@ class SqlRecords:
         return self._db.read(lambda conn: queue_full(conn, queue))
 
     # --- settling a run ----------------------------------------------------------------------
-
-    def settle(self, lease: Lease, settlement: Settlement, enter: Enter) -> Settled:
-        encoded = encoded_of(settlement)
-        return self._sql.transact(lambda txn: steps.settle(txn, lease, settlement, encoded, enter))
-
-    def settle_and_claim(
-        self,
-        lease: Lease,
-        settlement: Settlement,
-        taken: tuple[str, int, str],
-        queues: Sequence[str],
-        enter: Enter,
-    ) -> tuple[Settled, Claim]:
-        """Both in one transaction: one commit per job for a busy worker, not two."""
-        encoded = encoded_of(settlement)
-
-        def both(txn: Txn) -> tuple[Settled, Claim]:
-            settled = steps.settle(txn, lease, settlement, encoded, enter)
-            return settled, _claim_unless_outranked(txn, taken, settled.ready, queues)
-
-        return self._sql.transact(both)
 
     def settle_batch(
         self,

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 import greenstalk
 
-from zerog.backends.base import Backend, Capability
 from zerog.backends.beanstalk import _crash, _reconcile
 from zerog.backends.beanstalk._conn import Held, Link, Pool
 from zerog.backends.beanstalk._delegate import StoreOwn
@@ -34,6 +33,7 @@ from zerog.backends.beanstalk._records import (
     open_records,
 )
 from zerog.backends.beanstalk._wire import priority_of, uuid_of, whole_seconds
+from zerog.backends.contract import Capability, FullBackend
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError, ReservationLost
 from zerog.model import (
     Batch,
@@ -73,10 +73,10 @@ class Taken(NamedTuple):
     uuid: str
 
 
-class BeanstalkBackend(StoreOwn, Backend):
+class BeanstalkBackend(StoreOwn, FullBackend):
     """Jobs as records in a store, delivered as uuids through beanstalkd tubes."""
 
-    capabilities = frozenset({Capability.MULTI_PROCESS, Capability.FAKE_CLOCK})
+    capabilities = frozenset({Capability.MULTI_PROCESS})
 
     def __init__(
         self,
@@ -156,7 +156,9 @@ class BeanstalkBackend(StoreOwn, Backend):
 
     # --- workers -----------------------------------------------------------------------------
 
-    def reserve(self, request: ReserveRequest) -> Reservation | None:
+    def _reserve_one(self, request: ReserveRequest) -> Reservation | None:
+        """A claim with nothing to settle: entry by entry, queue by queue, each checked
+        against the store (a full queue's tube is not even asked)."""
         self._kick_due()
         for queue in request.queues:
             self._spawn_due(queue)
@@ -268,18 +270,6 @@ class BeanstalkBackend(StoreOwn, Backend):
                 self.entries.pool.holdings.take(lease.uuid, lease.token)
         return control
 
-    def settle(self, lease: Lease, settlement: Settlement) -> None:
-        self._settle(lease, settlement, deleted=False)
-
-    def _settle(self, lease: Lease, settlement: Settlement, deleted: bool) -> None:
-        """The store settles; then the entry follows (unless ``deleted`` already)."""
-        try:
-            settled = self.records.settle(lease, settlement, self._entering_if_up())
-        except ReservationLost:
-            self._lost(lease)
-            raise
-        self._settled(lease, settled, deleted)
-
     def _settled(self, lease: Lease, settled: Settled, deleted: bool) -> None:
         """The store committed the settlement: the entry follows, as best it can, and so do
         the entries of the other jobs it touched."""
@@ -289,100 +279,6 @@ class BeanstalkBackend(StoreOwn, Backend):
             _best_effort("settle", lambda: self._follow(lease.uuid, settled, held))
         self._after(settled.effects)
 
-    def settle_and_reserve(
-        self, lease: Lease, settlement: Settlement, request: ReserveRequest
-    ) -> Reservation | None:
-        """The next entry is reserved from beanstalkd first (a finished job's entry is deleted
-        in the same round trip), then the settlement and the claim of that entry are one store
-        transaction: a busy worker pays one commit and one round trip per job.
-
-        Deleting before the store commits is safe: if the commit fails, the job is still
-        running under its lease, and when that expires the rescue gives it a new entry, as
-        if the worker had died before settling. If the settle raises, the next entry is given
-        back and nothing is reserved. beanstalkd failing never fails the settlement."""
-        try:
-            taken, deleted = self._next_entry(lease, settlement, list(request.queues))
-        except BackendError as exc:
-            log.warning("no next job reserved with the settlement: %s", exc)
-            self.settle(lease, settlement)
-            return None
-        if taken is None:
-            self._settle(lease, settlement, deleted)  # nothing was ready: the job may be now.
-            return self._reserve_after_settle(request)
-        try:
-            settled, claim = self.records.settle_and_claim(
-                lease,
-                settlement,
-                (taken.uuid, taken.job.id, request.worker),
-                request.queues,
-                self._entering_if_up(),
-            )
-        except BaseException as exc:
-            self.entries.give_back(taken.link, taken.job.id)
-            if isinstance(exc, ReservationLost):
-                self._lost(lease)
-            raise
-        self._settled(lease, settled, deleted)
-        try:
-            reservation = self._claimed(taken, request.worker, claim)
-        except BackendError as exc:
-            log.warning("the next job's entry could not be disposed of: %s", exc)
-            return None
-        if reservation is None:
-            return self._reserve_after_settle(request)
-        return reservation
-
-    def _next_entry(
-        self, lease: Lease, settlement: Settlement, queues: list[str]
-    ) -> tuple[Taken | None, bool]:
-        """The next entry for a worker settling ``lease``, and whether the settled job's
-        entry was deleted on the way (a finished job's, held by the first queue's link)."""
-        self._kick_due()
-        deleted = False
-        for index, queue in enumerate(queues):
-            # No _queue_full() here: the job settling may count against the queue's limit;
-            # the claim, in the settlement's transaction, counts without it.
-            self._spawn_due(queue)
-            if index == 0:
-                taken, deleted, empty = self._delete_and_take(lease, settlement, queue)
-                if taken is not None:
-                    return taken, deleted
-                if empty:
-                    continue
-            taken = self._take_entry(queue)
-            if taken is not None:
-                return taken, deleted
-        return None, deleted
-
-    def _delete_and_take(
-        self, lease: Lease, settlement: Settlement, queue: str
-    ) -> tuple[Taken | None, bool, bool]:
-        """The busy worker's round trip: a finished job's entry deleted and the queue's next
-        entry reserved in one buffer, when the link holding the one reserves from the queue.
-        Returns the entry taken, whether the finished one was deleted, and whether the queue
-        had nothing ready."""
-        held = self.entries.pool.holdings.get(lease.uuid, lease.token)
-        if held is None or settlement.state not in FINISHED:
-            return None, False, False
-        tube = self.entries.tube(queue)
-        if held.link is not self.entries.pool.reserver(tube):
-            return None, False, False
-        both = self.entries.delete_and_reserve(held, tube)
-        if both is None:
-            return None, False, False
-        deleted, job = both
-        if job is None:
-            return None, deleted, True
-        return self._named(queue, held.link, job), deleted, False
-
-    def _reserve_after_settle(self, request: ReserveRequest) -> Reservation | None:
-        """Reserve once the settlement is made: a failure now is no failure of it."""
-        try:
-            return self.reserve(request)
-        except BackendError as exc:
-            log.warning("no next job reserved with the settlement: %s", exc)
-            return None
-
     def settle_batch(
         self,
         finished: Sequence[tuple[Lease, Settlement]],
@@ -390,7 +286,7 @@ class BeanstalkBackend(StoreOwn, Backend):
         count: int,
     ) -> Batch:
         """A busy worker's batch: one round trip to beanstalkd and one store transaction for
-        all of it, the batch equivalent of :meth:`settle_and_reserve`. The order of writes:
+        all of it. The order of writes:
 
         1. Through the first queue's reserver link, one buffer deletes the entries of the
            finished runs that link holds (others, and runs not finished, are left for step
@@ -405,7 +301,7 @@ class BeanstalkBackend(StoreOwn, Backend):
            entry taken was not claimed; or the queue ran dry, and there are later queues or
            the settlements made jobs ready), :meth:`reserve` takes the rest, one by one.
 
-        Deleting before the commit is safe, as in :meth:`settle_and_reserve`: if the commit
+        Deleting before the commit is safe: if the commit
         fails (or the process dies first), each of those jobs is still running under its
         lease, and when the lease expires the rescue gives it a new entry, exactly what a
         worker dying before it settled leaves. Only deletes go out early, never a release or
@@ -418,6 +314,9 @@ class BeanstalkBackend(StoreOwn, Backend):
         ``request`` (or ``count`` 0), the settlements are one transaction and their entries
         follow after it."""
         finished = list(finished)
+        if not finished and count == 1 and request is not None:  # a plain reserve.
+            reservation = self._reserve_one(request)
+            return Batch(lost=[], reservations=[] if reservation is None else [reservation])
         if request is None or count <= 0 or not request.queues:
             return Batch(lost=self._settle_all(finished), reservations=[])
         try:
@@ -517,6 +416,14 @@ class BeanstalkBackend(StoreOwn, Backend):
             if reservation is not None:
                 reservations.append(reservation)
         return reservations
+
+    def _reserve_after_settle(self, request: ReserveRequest) -> Reservation | None:
+        """Reserve once the settlement is made: a failure now is no failure of it."""
+        try:
+            return self._reserve_one(request)
+        except BackendError as exc:
+            log.warning("no next job reserved with the settlement: %s", exc)
+            return None
 
     def _top_up(self, request: ReserveRequest, missing: int) -> list[Reservation]:
         """Step 4: reserve one by one, after the commit (a failure now fails nothing)."""

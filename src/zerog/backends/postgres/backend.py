@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from zerog.backends._sql_backend import SqlBackend
-from zerog.backends.base import Capability
+from zerog.backends.contract import Capability
 from zerog.backends.postgres import _open
 from zerog.backends.postgres._db import Database, Options
 from zerog.backends.sqlite._txn import Txn
@@ -26,7 +26,7 @@ T = TypeVar("T")
 class PostgresBackend(SqlBackend):
     """Jobs in PostgreSQL; safe for many threads, processes and hosts at once."""
 
-    capabilities = frozenset({Capability.MULTI_PROCESS, Capability.FAKE_CLOCK})
+    capabilities = frozenset({Capability.MULTI_PROCESS})
     _db: Database
 
     def __init__(self, options: Options, clock: Callable[[], float] | None = None) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from zerog.backends._sql_backend import SqlBackend
-from zerog.backends.base import Capability
+from zerog.backends.contract import Capability
 from zerog.backends.sqlite import _db as sqlite_db
 from zerog.backends.sqlite import _open
 from zerog.backends.sqlite._rows import Encoded
@@ -36,7 +36,7 @@ T = TypeVar("T")
 class SqliteBackend(SqlBackend):
     """Jobs in one SQLite file in WAL mode; safe for many threads and processes at once."""
 
-    capabilities = frozenset({Capability.MULTI_PROCESS, Capability.FAKE_CLOCK})
+    capabilities = frozenset({Capability.MULTI_PROCESS})
     _db: sqlite_db.Database
 
     def __init__(

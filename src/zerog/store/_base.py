@@ -1,0 +1,92 @@
+"""What every part of the facade shares: the backend, the settings, the counters, the
+statistics buffer, the cached config, and same-process wake-ups."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from zerog import config as configuration
+from zerog.backends.contract import Backend, Role, Upkeep, need, roles_of
+from zerog.settings import Settings
+from zerog.stats import StatsDelta
+from zerog.stats_buffer import StatsBuffer
+
+log = logging.getLogger("zerog.store")
+
+CONFIG_CACHE_SECONDS = 5.0  # the store's config is read again after this long.
+
+R = TypeVar("R")
+
+
+class Facade:
+    """The state the role parts of :class:`zerog.store.Store` share."""
+
+    def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
+        self.backend = backend
+        self.roles = roles_of(backend)  # what the backend offers besides jobs, as data.
+        self.settings = settings or Settings()
+        self.counters: Counter[str] = Counter()
+        self._work = threading.Condition()
+        self._config: dict[str, Any] | None = None
+        self._config_read_at = float("-inf")
+        self.stats = StatsBuffer(self._write_stats, backend.clock)
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The backend's clock: the only time leases and schedules are measured in."""
+        return self.backend.clock
+
+    def _role(self, role: type[R]) -> R:
+        """The backend in one of its optional roles; NotSupported when it lacks it."""
+        return need(self.backend, role)
+
+    def _write_stats(self, deltas: Sequence[StatsDelta]) -> None:
+        if Role.UPKEEP in self.roles:  # a backend without upkeep keeps no statistics.
+            self._role(Upkeep).add_stats(deltas)
+
+    # --- the config, read by every part ------------------------------------------------------
+
+    def config(self, fresh: bool = False) -> dict[str, Any]:
+        """The config keys that were set (cached for a few seconds unless ``fresh``); see
+        :mod:`zerog.config` for the keys and defaults."""
+        return dict(self._cached_config(fresh))
+
+    def _cached_config(self, fresh: bool = False) -> dict[str, Any]:
+        """The cached config itself, read again when old: for readers that only look."""
+        if Role.UPKEEP not in self.roles:
+            return {}
+        now = self.clock()
+        if fresh or self._config is None or now - self._config_read_at > CONFIG_CACHE_SECONDS:
+            upkeep = self._role(Upkeep)
+            self._config = upkeep.config()
+            self._config_read_at = now
+            upkeep.history_limit = configuration.history_limit(self._config)
+        return self._config
+
+    # --- wake-ups and the log of changes -----------------------------------------------------
+
+    def wake(self) -> None:
+        """Tell same-process workers that work may be ready."""
+        with self._work:
+            self._work.notify_all()
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Sleep up to ``timeout`` seconds, less if a job is put in this process."""
+        with self._work:
+            self._work.wait(timeout)
+
+    def _changed(self, event: str, uuid: str, state: str, **fields: Any) -> None:
+        """Count a change, and log it at debug level (the hot path builds nothing else)."""
+        self.counters[event] += 1
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "job %s %s -> %s",
+                uuid,
+                event,
+                state,
+                extra={"event": f"job.{event}", "job_id": uuid, "state": str(state), **fields},
+            )
