@@ -38,7 +38,7 @@ class BaseJob:
     QUEUE_NAME: ClassVar[str] = "default"
     PRIORITY: ClassVar[int] = settings.DEFAULT_PRIORITY
     TTR: ClassVar[float | None] = None  # None: the store's heartbeat config (default 60 s).
-    MAX_RETRIES: ClassVar[int] = settings.DEFAULT_MAX_RETRIES
+    MAX_RETRIES: ClassVar[int | None] = None  # None: the store's settings (default 5).
     TTL: ClassVar[float | None] = None
     # Seconds without a progress report, log line or checkpoint after which a running job
     # is shown as stalled (None: the store's stall-seconds config, 15 minutes by default).

@@ -48,7 +48,7 @@ class JobSpec:
     ttr_seconds: float | None = None  # None: the store's heartbeat config.
     ttl_seconds: float | None = None
     stall_seconds: float | None = None  # None: the store's stall config (see zerog.stalls).
-    max_retries: int = defaults.DEFAULT_MAX_RETRIES
+    max_retries: int | None = None  # None: the store's settings (ZEROG_MAX_RETRIES, 5).
     tags: Sequence[str] = ()
     kind: str = "class"  # which face made it: class, function or qless.
     depends: Sequence[str] = ()  # uuids of jobs that must complete before this one runs.
@@ -96,7 +96,9 @@ def _fresh(spec: JobSpec, now: float, delay: float) -> Record:
         "values": spec.values,
         "tags": list(dict.fromkeys(spec.tags)),
         "attempts": 0,
-        "max_retries": int(spec.max_retries),
+        "max_retries": int(
+            defaults.DEFAULT_MAX_RETRIES if spec.max_retries is None else spec.max_retries
+        ),
         "ttr_seconds": float(
             defaults.DEFAULT_TTR_SECONDS if spec.ttr_seconds is None else spec.ttr_seconds
         ),
