@@ -1,5 +1,12 @@
 """The backends under the conformance suite: one ``backend`` fixture over every backend.
 
+The suite is in ``contract/``, one module per part of the contract; engine-specific tests are
+in a folder per engine (``sqlite/``, ``postgres/``, ``beanstalk/``, ``sql/`` for both SQL
+engines), shared servers and helpers in ``support/``. A test module marks the roles it needs
+(``pytestmark = pytest.mark.roles("schedules")``); unmarked tests need only the jobs role. A
+test runs on every backend that offers the roles it needs (:data:`ROLES`), so a new backend
+can land role by role; ``test_declared_roles_are_the_backends_own`` keeps that table honest.
+
 A new backend adds one opener to :data:`OPENERS`: given the test's ``tmp_path`` and fake clock,
 it prepares a fresh, empty store (a file, a key prefix, a cloned database) and returns a
 function that opens a backend on it. An opener whose server is not there calls
@@ -15,13 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends.support import beanstalkd, postgres_server
 from zerog.backends import open_backend
-from zerog.backends.contract import Backend
+from zerog.backends.contract import Backend, Role
 from zerog.backends.memory import MemoryBackend
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from . import beanstalkd, postgres_server
 
 START = 1_700_000_000.0  # the fake clock's first reading in every test.
 
@@ -79,7 +85,22 @@ def clock() -> FakeClock:
     return FakeClock(START)
 
 
-@pytest.fixture(params=list(OPENERS))
+ROLES: dict[str, frozenset[Role]] = {name: frozenset(Role) for name in OPENERS}
+"""The roles each backend offers (every role, for each of zerog's own)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a test that uses a backend on each backend offering the roles it is marked with."""
+    if "backend_opener" not in metafunc.fixturenames:
+        return
+    needed = {
+        Role(role) for mark in metafunc.definition.iter_markers("roles") for role in mark.args
+    }
+    names = [name for name in OPENERS if needed <= ROLES[name]]
+    metafunc.parametrize("backend_opener", names, indirect=True)
+
+
+@pytest.fixture
 def backend_opener(
     request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
 ) -> Iterator[Opener]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import zerog
-from tests.backends import beanstalkd, postgres_server
+from tests.backends.support import beanstalkd, postgres_server
 from tests.worker import pool_jobs  # noqa: F401 - registers the pool's job classes here too.
 from zerog.store import Store
 

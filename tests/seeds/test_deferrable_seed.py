@@ -216,7 +216,7 @@ def test_debounce_accepts_a_redis_client_and_needs_no_redis():
 
 
 def test_the_beanstalk_factory_runs_deferred_calls_through_beanstalkd(tmp_path):
-    from tests.backends.beanstalkd import Beanstalkd
+    from tests.backends.support.beanstalkd import Beanstalkd
 
     server = Beanstalkd(tmp_path / "binlog").start()
     try:

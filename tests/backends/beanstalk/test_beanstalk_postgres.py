@@ -18,13 +18,12 @@ from pathlib import Path
 import greenstalk
 import pytest
 
+from tests.backends.beanstalk.test_beanstalk_crashes import entries
+from tests.backends.support import beanstalkd, postgres_server
+from tests.backends.support.helpers import completed, put_job, reserve, take
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.model import State
-
-from . import beanstalkd, postgres_server
-from .helpers import completed, put_job, reserve, take
-from .test_beanstalk_crashes import entries
 
 TABLES = {"jobs", "beanstalk_entries", "beanstalk_meta", "beanstalk_parked", "beanstalk_gone"}
 

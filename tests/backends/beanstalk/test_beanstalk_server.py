@@ -11,15 +11,14 @@ from pathlib import Path
 import greenstalk
 import pytest
 
+from tests.backends.support import beanstalkd
+from tests.backends.support.helpers import completed, events, put_job, reserve, take
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend, _wire
 from zerog.errors import BackendError, JobNotFound
 from zerog.model import State
 from zerog.record import error_entry
 from zerog.store import Store
-
-from . import beanstalkd
-from .helpers import completed, events, put_job, reserve, take
 
 
 def _open(url: str) -> BeanstalkBackend:

@@ -20,6 +20,8 @@ from typing import Any
 import greenstalk
 import pytest
 
+from tests.backends.support import beanstalkd, postgres_server
+from tests.backends.support.helpers import completed, events, put_job, reserve, take
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend, _crash
 from zerog.errors import JobNotFound
@@ -27,10 +29,7 @@ from zerog.model import State
 from zerog.record import error_entry
 from zerog.store import Store
 
-from . import beanstalkd, postgres_server
-from .helpers import completed, events, put_job, reserve, take
-
-SCRIPT = Path(__file__).with_name("_beanstalk_process.py")
+SCRIPT = Path(__file__).parent.parent / "support" / "_beanstalk_process.py"
 PREFIX = "crash."
 # Long enough that a lease taken by a child is still live when the test looks right after
 # the child died, even on a loaded machine; short enough to wait out.

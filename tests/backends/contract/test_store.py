@@ -6,14 +6,13 @@ from typing import Any
 
 import pytest
 
+from tests.backends.support.helpers import take
 from zerog.backends.contract import Backend
 from zerog.errors import InvalidOptions, NotSerializable, PayloadTooLarge
 from zerog.model import ListQuery, Progress, State
 from zerog.record import JobSpec
 from zerog.settings import Settings
 from zerog.store import Store
-
-from .helpers import take
 
 LIMIT = 200  # bytes of values and of a result the store below allows.
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.backends.conftest import START
+from tests.backends.support.helpers import completed, put_job, reserve, take
 from zerog.backends.sqlite import SqliteBackend
 from zerog.backends.sqlite._sql import COLUMNS, SCHEMA_VERSION
 from zerog.model import Change, ListQuery, Retention
 from zerog.record import JobSpec, new_record
 from zerog.testing import FakeClock
-
-from .conftest import START
-from .helpers import completed, put_job, reserve, take
 
 
 def make_version_1(path: Path) -> str:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.backends.support.helpers import completed, events, put_job, reserve, take, uuids
 from zerog.backends.contract import Backend
 from zerog.errors import InvalidTransition, JobNotFound
 from zerog.model import Control, ListQuery, Progress, State
 from zerog.record import error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from .helpers import completed, events, put_job, reserve, take, uuids
 
 # --- operator actions ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from zerog.backends.sqlite import SqliteBackend
 from zerog.model import ListQuery
 from zerog.record import JobSpec, new_record
 
-SCRIPT = Path(__file__).with_name("_sqlite_process.py")
+SCRIPT = Path(__file__).parent.parent / "support" / "_sqlite_process.py"
 PROCESSES = 8
 JOBS = 2000
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.backends.support.helpers import completed, put_job, take
 from zerog import stats
 from zerog.backends.contract import Backend
 from zerog.errors import InvalidOptions, JobNotFound
@@ -12,9 +13,9 @@ from zerog.record import JobSpec, error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock
 
-from .helpers import completed, put_job, take
-
 KEEP_ALL = Retention(jobs_seconds=1e9, jobs_count=10**9, stats_days=30, histogram_days=7)
+
+pytestmark = pytest.mark.roles("upkeep")
 
 
 def test_config_keys_are_set_read_and_unset(store: Store) -> None:

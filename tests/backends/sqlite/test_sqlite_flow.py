@@ -18,7 +18,9 @@ from typing import Any
 
 import pytest
 
-from tests.backends.helpers import settle_then_take
+from tests.backends.conftest import START
+from tests.backends.support import recurrence_race
+from tests.backends.support.helpers import completed, put_job, settle_then_take, take
 from zerog import stats
 from zerog.backends.contract import Backend
 from zerog.backends.memory import MemoryBackend
@@ -42,10 +44,6 @@ from zerog.record import Debounce, JobSpec, Record, error_entry, new_record
 from zerog.recurrence import RecurSpec, new_recurrence
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from . import recurrence_race
-from .conftest import START
-from .helpers import completed, put_job, take
 
 # --- the same steps as memory ------------------------------------------------------------------
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from . import postgres_server
+from tests.backends.support import postgres_server
 
-SCRIPT = Path(__file__).with_name("_close_race.py")
+SCRIPT = Path(__file__).parent.parent / "support" / "_close_race.py"
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])

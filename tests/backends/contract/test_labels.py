@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.backends.support.helpers import completed, events, put_job, reserve, take, uuids
 from zerog.backends.contract import Backend
 from zerog.errors import DuplicateJob, InvalidTransition
 from zerog.model import Change, ListQuery, State
 from zerog.record import Debounce, JobSpec
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from .helpers import completed, events, put_job, reserve, take, uuids
 
 
 def _spec(**fields: object) -> JobSpec:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.backends.support.helpers import completed, events, put_job, reserve, take
 from zerog.backends.contract import Backend
 from zerog.errors import DependencyCycle, InvalidTransition, UnknownDependency
 from zerog.model import Change, Settlement, State
 from zerog.record import error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from .helpers import completed, events, put_job, reserve, take
 
 # --- dependencies -------------------------------------------------------------------------------
 

@@ -7,11 +7,10 @@ that many ``reserve`` calls would.
 
 from __future__ import annotations
 
+from tests.backends.support.helpers import completed, events, put_job, take
 from zerog.backends.contract import Backend
 from zerog.model import Lease, ListQuery, ReserveRequest, State
 from zerog.testing import FakeClock
-
-from .helpers import completed, events, put_job, take
 
 
 def request(*queues: str, worker: str = "w1") -> ReserveRequest:

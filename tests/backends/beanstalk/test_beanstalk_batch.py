@@ -14,15 +14,18 @@ from typing import Any
 import greenstalk
 import pytest
 
+from tests.backends.support import beanstalkd
+from tests.backends.support.beanstalk_fixtures import (  # noqa: F401
+    beanstalk_backend,
+    beanstalk_client,
+    beanstalk_url,
+)
+from tests.backends.support.helpers import completed, events, put_job, reserve, take
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.errors import UnknownDependency
 from zerog.model import Lease, Reservation, ReserveRequest, Settlement, State
 from zerog.testing import FakeClock
-
-from . import beanstalkd
-from .beanstalk_fixtures import beanstalk_backend, beanstalk_client, beanstalk_url  # noqa: F401
-from .helpers import completed, events, put_job, reserve, take
 
 REQUEST = ReserveRequest(queues=["q"], worker="w1")
 

@@ -9,15 +9,20 @@ from pathlib import Path
 import greenstalk
 import pytest
 
-from tests.backends.helpers import settle_then_take
+from tests.backends.support import beanstalkd
+from tests.backends.support.helpers import (
+    completed,
+    events,
+    put_job,
+    reserve,
+    settle_then_take,
+    take,
+)
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.errors import BackendUnavailable
 from zerog.model import ReserveRequest, Settlement, State
 from zerog.testing import FakeClock
-
-from . import beanstalkd
-from .helpers import completed, events, put_job, reserve, take
 
 REQUEST = ReserveRequest(queues=["q"], worker="w1")
 

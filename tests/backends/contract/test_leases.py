@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.backends.support.helpers import completed, events, put_job, reserve, take
 from zerog.backends.contract import Backend
 from zerog.errors import ReservationLost
 from zerog.lifecycle import WORKER_LOST
@@ -11,8 +12,6 @@ from zerog.model import Attempts, Control, Lease, Progress, Settlement, State
 from zerog.record import error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from .helpers import completed, events, put_job, reserve, take
 
 # --- leases ---------------------------------------------------------------------------------
 

@@ -14,7 +14,15 @@ from typing import Any
 import greenstalk
 import pytest
 
-from tests.backends.helpers import settle_then_take
+from tests.backends.conftest import START
+from tests.backends.sqlite.test_sqlite_flow import Script
+from tests.backends.support import beanstalkd, recurrence_race
+from tests.backends.support.beanstalk_fixtures import (  # noqa: F401
+    beanstalk_backend,
+    beanstalk_client,
+    beanstalk_url,
+)
+from tests.backends.support.helpers import completed, put_job, reserve, settle_then_take, take
 from zerog.backends import open_backend
 from zerog.backends.beanstalk import BeanstalkBackend
 from zerog.backends.beanstalk._wire import priority_of
@@ -23,12 +31,6 @@ from zerog.backends.memory import MemoryBackend
 from zerog.errors import ReservationLost
 from zerog.model import Attempts, Change, ReserveRequest, Retention, Settlement, State
 from zerog.testing import FakeClock
-
-from . import beanstalkd, recurrence_race
-from .beanstalk_fixtures import beanstalk_backend, beanstalk_client, beanstalk_url  # noqa: F401
-from .conftest import START
-from .helpers import completed, put_job, reserve, take
-from .test_sqlite_flow import Script
 
 REQUEST = ReserveRequest(queues=["q"], worker="w1")
 

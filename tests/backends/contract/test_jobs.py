@@ -6,12 +6,12 @@ import threading
 
 import pytest
 
-from zerog.backends.contract import Backend
+from tests.backends.conftest import ROLES
+from tests.backends.support.helpers import events, job_record, put_job, reserve, take
+from zerog.backends.contract import Backend, roles_of
 from zerog.errors import JobNotFound, UnknownDependency
 from zerog.model import State
 from zerog.testing import FakeClock
-
-from .helpers import events, job_record, put_job, reserve, take
 
 # --- put and get ---------------------------------------------------------------------------
 
@@ -198,3 +198,11 @@ def test_concurrent_reservers_each_get_a_different_job(backend: Backend) -> None
     everything = [uuid for mine in taken for uuid in mine]
     assert sorted(everything) == sorted(put)
     assert all(events(backend, uuid).count("reserved") == 1 for uuid in put)
+
+
+def test_declared_roles_are_the_backends_own(
+    backend: Backend, request: pytest.FixtureRequest
+) -> None:
+    # The table the suite selects tests by says what each backend really offers.
+    name = request.node.callspec.params["backend_opener"]
+    assert roles_of(backend) == ROLES[name]

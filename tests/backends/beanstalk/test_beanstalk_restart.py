@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from tests.backends.support import beanstalkd
 from tests.worker import pool_jobs
 from tests.worker.pool import pool, wait_until
 from zerog.model import ListQuery
 from zerog.record import JobSpec
 from zerog.store import Store
-
-from . import beanstalkd
 
 JOBS = 150
 

@@ -12,16 +12,15 @@ from dataclasses import replace
 
 import pytest
 
+from tests.backends.sqlite.test_sqlite_processes import run_processes
+from tests.backends.support import postgres_server
+from tests.backends.support.helpers import completed, events, job_record, put_job, take
 from zerog.backends import open_backend
 from zerog.backends.postgres import PostgresBackend
 from zerog.backends.sqlite._put import put_row
 from zerog.backends.sqlite._txn import Txn
 from zerog.errors import BackendUnavailable, ConfigurationError
 from zerog.record import Record
-
-from . import postgres_server
-from .helpers import completed, events, job_record, put_job, take
-from .test_sqlite_processes import run_processes
 
 PROCESSES = 4
 JOBS = 400
@@ -225,6 +224,6 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents(
 
 
 def _free_port() -> int:
-    from .beanstalkd import free_port
+    from tests.backends.support.beanstalkd import free_port
 
     return free_port()

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.backends.conftest import START
+from tests.backends.support.helpers import job_record, put_job, take
 from zerog.backends import open_backend
 from zerog.backends.contract import Backend, Capability, Role, roles_of
 from zerog.backends.memory import MemoryBackend
@@ -24,9 +26,6 @@ from zerog.model import Lease, ListQuery, Progress, Settlement
 from zerog.record import error_entry
 from zerog.store import Store
 from zerog.testing import FakeClock
-
-from .conftest import START
-from .helpers import job_record, put_job, take
 
 
 @pytest.fixture

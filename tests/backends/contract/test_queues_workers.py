@@ -6,14 +6,14 @@ from typing import Any
 
 import pytest
 
-from tests.backends.helpers import settle_then_take
+from tests.backends.conftest import Opener
+from tests.backends.support.helpers import completed, put_job, reserve, settle_then_take, take
 from zerog.backends.contract import STALE_WORKER_SECONDS, Backend
 from zerog.model import ReserveRequest, State
 from zerog.store import Store
 from zerog.testing import FakeClock
 
-from .conftest import Opener
-from .helpers import completed, put_job, reserve, take
+pytestmark = pytest.mark.roles("queues")
 
 # --- queue pause ----------------------------------------------------------------------------
 
