@@ -37,6 +37,7 @@ class Store(Jobs, Reads, Queues, Schedules, Limits, Upkeep):
         try:
             self.stats.flush()
         finally:
+            self._close_waiter()
             self.backend.close()
 
 

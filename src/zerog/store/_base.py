@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from zerog import config as configuration
-from zerog.backends.contract import Backend, Role, Upkeep, need, roles_of
+from zerog.backends.contract import Backend, Role, Upkeep, Waiter, need, roles_of
 from zerog.settings import Settings
 from zerog.stats import StatsDelta
 from zerog.stats_buffer import StatsBuffer
@@ -30,7 +30,8 @@ class Facade:
         self.roles = roles_of(backend)  # what the backend offers besides jobs, as data.
         self.settings = settings or Settings()
         self.counters: Counter[str] = Counter()
-        self._work = threading.Condition()
+        self._waiter: Waiter | None = None  # made at the first wait (see wait_for_work).
+        self._waiter_lock = threading.Lock()
         self._config: dict[str, Any] | None = None
         self._config_read_at = float("-inf")
         self.stats = StatsBuffer(self._write_stats, backend.clock)
@@ -70,14 +71,39 @@ class Facade:
     # --- wake-ups and the log of changes -----------------------------------------------------
 
     def wake(self) -> None:
-        """Tell same-process workers that work may be ready."""
-        with self._work:
-            self._work.notify_all()
+        """Tell this process's idle workers that work may be ready (or that they stop)."""
+        waiter = self._waiter
+        if waiter is not None:
+            waiter.interrupt()
 
-    def wait_for_work(self, timeout: float) -> None:
-        """Sleep up to ``timeout`` seconds, less if a job is put in this process."""
-        with self._work:
-            self._work.wait(timeout)
+    def wait_for_work(self, timeout: float, queues: Sequence[str] = ()) -> bool:
+        """Sleep up to ``timeout`` seconds, less when a job may have become ready in
+        ``queues``: put by this process, by another one where the backend hears others,
+        or a scheduled job falling due. True when woken early (a hint: the claim decides)."""
+        if queues:
+            due = self.backend.next_due(queues)
+            if due is not None:
+                timeout = max(0.0, min(timeout, due - self.clock()))
+        return self.waiter().wait(queues, timeout)
+
+    def waiter(self) -> Waiter:
+        """This process's waiter on the backend, made at first use."""
+        with self._waiter_lock:
+            if self._waiter is None:
+                self._waiter = self.backend.waiter()
+            return self._waiter
+
+    @property
+    def hears_others(self) -> bool:
+        """Whether work made ready by other processes wakes this one's waiting workers."""
+        return self.waiter().hears_others
+
+    def _close_waiter(self) -> None:
+        with self._waiter_lock:
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            waiter.interrupt()
+            waiter.close()
 
     def _changed(self, event: str, uuid: str, state: str, **fields: Any) -> None:
         """Count a change, and log it at debug level (the hot path builds nothing else)."""

@@ -63,6 +63,7 @@ class Jobs(Facade):
     def _placed(self, record: Record, placed: Placed) -> None:
         if placed.outcome in ("put", "delayed"):
             self._changed("put", placed.uuid, record["state"], queue=record["queue"])
+            self.wake()
         else:
             self.counters[placed.outcome] += 1
 

@@ -215,10 +215,17 @@ class Worker:
                 elif self.burst or not self._reserving():
                     return
                 else:
-                    self.store.wait_for_work(idle)
-                    idle = min(idle * 2, self.store.settings.poll_interval_seconds)
+                    self.store.wait_for_work(idle, self.queues)
+                    idle = self._next_idle(idle)
         finally:
             self._spill(batch)
+
+    def _next_idle(self, idle: float) -> float:
+        """How long the next idle wait may last: a whole poll interval when the backend wakes
+        this process for other processes' work, else doubling from a few milliseconds (only
+        polling finds that work)."""
+        poll = self.store.settings.poll_interval_seconds
+        return poll if self.store.hears_others else min(idle * 2, poll)
 
     def _execute(self, thread: int, reservation: Reservation, batch: RunAhead) -> None:
         """Run one job (in its sandbox, if any) and hand its settlement to the batch. A

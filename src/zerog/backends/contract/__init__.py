@@ -34,6 +34,7 @@ from zerog.backends.contract.limits import Limits
 from zerog.backends.contract.queues import STALE_WORKER_SECONDS, Queues
 from zerog.backends.contract.schedules import Schedules
 from zerog.backends.contract.upkeep import Upkeep
+from zerog.backends.contract.waiting import LocalWaiter, Waiter
 from zerog.errors import NotSupported
 
 ROLES: dict[Role, type] = {
@@ -72,10 +73,12 @@ __all__ = [
     "Capability",
     "FullBackend",
     "Limits",
+    "LocalWaiter",
     "Queues",
     "Role",
     "Schedules",
     "Upkeep",
+    "Waiter",
     "need",
     "roles_of",
 ]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import ClassVar
 
+from zerog.backends.contract.waiting import LocalWaiter, Waiter
 from zerog.errors import ReservationLost
 from zerog.model import (
     Batch,
@@ -132,6 +133,17 @@ class Backend(abc.ABC):
         nothing is ready."""
         taken = self.settle_batch((), request, 1).reservations
         return taken[0] if taken else None
+
+    def waiter(self) -> Waiter:
+        """A new waiter for one process's idle workers (see :mod:`.waiting`). The default
+        hears only its own process; a backend that can hear others overrides this."""
+        return LocalWaiter()
+
+    def next_due(self, queues: Sequence[str]) -> float | None:
+        """When the first scheduled job of ``queues`` is due (the backend's clock), so that an
+        idle worker wakes then rather than at its next poll; None when none is scheduled or
+        the backend cannot tell cheaply (then polling finds it). A read."""
+        return None
 
     @abc.abstractmethod
     def touch(self, lease: Lease) -> Control:
