@@ -36,10 +36,11 @@ demo: venv ## run the quickstart: example long jobs with live progress
 test: venv deps ## run the whole test suite (slow tests included)
 	$(BIN)/pytest
 
-lint: venv ## ruff check, ruff format --check, mypy
+lint: venv ## ruff check, ruff format --check, mypy, lint-imports (the layers)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: venv ## enqueue and drain rates on SQLite, next to the raw SQLite floor
 	$(BIN)/python bench/drain.py --url $(BENCH_URL) --jobs $(BENCH_JOBS) --runs $(BENCH_RUNS)

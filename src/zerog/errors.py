@@ -28,11 +28,12 @@ class ConfigurationError(ZerogError):
 class UnknownJobType(ZerogError):
     """No job class is registered under that type."""
 
-    def __init__(self, job_type: str, known: list[str]) -> None:
+    def __init__(self, job_type: str, known: list[str], reason: str | None = None) -> None:
         self.job_type = job_type
         self.known = sorted(known)
         listed = ", ".join(self.known) or "none"
-        super().__init__(f"unknown job type {job_type!r}; registered types: {listed}")
+        message = reason or f"registered types: {listed}"
+        super().__init__(f"unknown job type {job_type!r}; {message}")
 
 
 class InvalidOptions(ZerogError, ValueError):

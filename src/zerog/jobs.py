@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import marshmallow
 
-from zerog import registry, settings
+from zerog import kinds, registry, settings
 from zerog.errors import JobValidationError, ZerogError
 from zerog.model import Record
 from zerog.record import JobSpec, new_uuid
@@ -188,15 +188,14 @@ def make_base_job(values: dict[str, Any] | None = None, jobType: str = "") -> Ba
 
 
 def job_from_record(record: Record) -> BaseJob:
-    """Rebuild a stored job from its record (its last saved fields and its status)."""
-    if record.get("kind") == "function":
-        from zerog.deferrable.job import FunctionJob  # the deferrable face, loaded on demand.
+    """Rebuild a stored job from its record (its last saved fields and its status), by the
+    face its kind names (:mod:`zerog.kinds`)."""
+    job: BaseJob = kinds.load(record)
+    return job
 
-        return FunctionJob.from_record(record)
-    if record.get("kind") == "qless":
-        from zerog.qless.runjob import QlessRunJob  # the qless face, loaded on demand.
 
-        return QlessRunJob.from_record(record)
+def _class_job(record: Record) -> BaseJob:
+    """A job class's job: its registered class, its values loaded by its schema."""
     cls = registry.job_class(record["type"])
     try:
         loaded = cls.schema().load(record["values"], partial=True)
@@ -231,3 +230,6 @@ def wait_for(
 
 def _as_dict(messages: Any) -> dict[str, Any]:
     return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+kinds.register("class", _class_job)

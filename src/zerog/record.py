@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +35,11 @@ def new_uuid() -> str:
     bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # the RFC 4122 variant
     hexa = f"{bits:032x}"  # str(uuid.UUID(int=bits)), without the object (hot path).
     return f"{hexa[:8]}-{hexa[8:12]}-{hexa[12:16]}-{hexa[16:20]}-{hexa[20:]}"
+
+
+def new_worker_id() -> str:
+    """host-pid-random: unique per worker process, readable in history and logs."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 @dataclass(frozen=True, kw_only=True)

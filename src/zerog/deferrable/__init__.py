@@ -13,6 +13,7 @@ stats.run_once()                 # consumer (or any `zerog worker -q deferrable_
 """
 
 from zerog.deferrable import backend, metadata
+from zerog.deferrable import job as _job  # noqa: F401 - registers the kind of deferred calls.
 from zerog.deferrable.deferrable import Deferrable, backoff_seconds
 from zerog.deferrable.metadata import MetadataProducerConsumer
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from zerog.backends.memory import MemoryBackend
 from zerog.deferrable.queue import Queue
-from zerog.settings import Settings
-from zerog.store import Store
+from zerog.store import Store, open_store
 
 QUEUE_PREFIX = "deferrable"
 
@@ -46,7 +44,7 @@ class ZerogBackendFactory(BackendFactory):
     """Any zerog backend by URL (``sqlite:///jobs.db``, ``memory://``, ...), or a Store."""
 
     def __init__(self, url: str | Store) -> None:
-        super().__init__(url if isinstance(url, Store) else Store.from_url(url))
+        super().__init__(url if isinstance(url, Store) else open_store(url))
 
 
 class SqliteBackendFactory(ZerogBackendFactory):
@@ -71,7 +69,7 @@ class InMemoryBackendFactory(BackendFactory):
     """A store in this process's memory (tests, a single process)."""
 
     def __init__(self) -> None:
-        super().__init__(Store(MemoryBackend(), Settings(url="memory://")))
+        super().__init__(open_store("memory://"))
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from zerog import job_log
+from zerog import job_log, kinds
 from zerog.deferrable import calls
 from zerog.deferrable.deferrable import Decision, Deferrable
 from zerog.errors import WFErrorContinue, WFErrorFinish
@@ -68,3 +68,6 @@ class FunctionJob(BaseJob):
         if not isinstance(instance, Deferrable):
             raise WFErrorFinish(f"{self.item['method']} is not a deferrable function")
         return instance
+
+
+kinds.register("function", FunctionJob.from_record)

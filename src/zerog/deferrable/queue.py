@@ -11,9 +11,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from zerog.model import Lease, Placed, Record, State
-from zerog.record import Debounce, JobSpec
+from zerog.record import Debounce, JobSpec, new_worker_id
 from zerog.store import Store
-from zerog.worker.loop import make_worker_id
 
 FUNCTION_KIND = "function"
 MAX_POP_BATCH_SIZE = 500
@@ -42,7 +41,7 @@ class Queue:
     def __init__(self, store: Store, name: str) -> None:
         self.store = store
         self.name = name
-        self.worker_id = make_worker_id()
+        self.worker_id = new_worker_id()
 
     def push(self, item: dict[str, Any]) -> str:
         """Queue an item (after ``item['delay']`` seconds, if set); returns its job id."""

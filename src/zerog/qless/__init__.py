@@ -26,6 +26,7 @@ from zerog.qless.events import Events
 from zerog.qless.job import Job
 from zerog.qless.queue import Queue
 from zerog.qless.recurring import RecurringJob
+from zerog.qless.runjob import QlessRunJob  # registers the kind of qless jobs (zerog.kinds).
 
 LostLockException = LostLockError  # qless-py's older name.
 QlessError = ZerogError  # what qless raises for any refused command: zerog's root error.
@@ -49,6 +50,7 @@ __all__ = [
     "LostLockException",
     "QlessError",
     "QlessException",
+    "QlessRunJob",
     "Queue",
     "Queues",
     "RecurringJob",

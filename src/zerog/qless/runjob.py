@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zerog import job_log, run_context
+from zerog import job_log, kinds, run_context
 from zerog.errors import (
     Advance,
     JobCancelled,
@@ -176,3 +176,6 @@ class QlessRunJob(BaseJob):
     def retry_delay(self, attempt: int) -> float | None:
         """The delay the job's ``retry(delay)`` asked for."""
         return self._retry_delay
+
+
+kinds.register("qless", QlessRunJob.from_record)

@@ -15,9 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
-import secrets
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -25,6 +22,7 @@ from dataclasses import dataclass
 
 from zerog.errors import BackendError
 from zerog.model import Control, Lease, Reservation, Settlement, State
+from zerog.record import new_worker_id
 from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import procinfo
@@ -41,9 +39,7 @@ log = logging.getLogger(__name__)
 MIN_IDLE_SECONDS = 0.01  # first idle poll; doubles up to the poll interval.
 
 
-def make_worker_id() -> str:
-    """host-pid-random: unique per worker process, readable in history and logs."""
-    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+make_worker_id = new_worker_id  # the name workers know it by.
 
 
 class WorkerHooks:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from zerog import deferrable as _deferrable  # noqa: F401 - every face's kind of job runs in
+from zerog import qless as _qless  # noqa: F401 - every worker (they register with zerog.kinds).
 from zerog import run_context
 from zerog.errors import (
     Advance,
