@@ -4,6 +4,7 @@ the job, and the operator actions."""
 from __future__ import annotations
 
 import json
+import time
 
 from playwright.sync_api import Page, expect
 
@@ -12,19 +13,28 @@ from tests.dashboard.helpers import TRACEBACK, failed, put, state_of
 from zerog.jobs import make_base_job
 from zerog.store import Store
 
+BAR_AND_STATE = """() => {
+  const bar = document.querySelector('.job-progress [role=progressbar]');
+  const badge = document.querySelector('.job-progress .badge');
+  return [Number(bar ? bar.getAttribute('aria-valuenow') : 0), badge ? badge.textContent : ''];
+}"""
+"""The bar's value and the state badge, read in one go: a redraw between two separate reads
+could pair a complete badge with the bar of the step before (a flaky test under load)."""
 
-def progress_values(page: Page) -> list[int]:
-    """Each value the page's progress bar shows, read until the job is complete."""
+
+def progress_values(page: Page, timeout: float = 60.0) -> list[int]:
+    """Each value the page's progress bar shows, read until the job is complete and its bar
+    full (or ``timeout`` seconds passed: the caller's assertions then say what was seen)."""
     seen: list[int] = []
-    bar = page.locator(".job-progress [role=progressbar]")
-    state = page.locator(".job-progress .badge")
-    while True:
-        value = int(bar.get_attribute("aria-valuenow") or 0)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value, state = page.evaluate(BAR_AND_STATE)
         if not seen or seen[-1] != value:
-            seen.append(value)
-        if state.text_content() == "complete":
-            return seen
+            seen.append(int(value))
+        if state == "complete" and value == 100:
+            break
         page.wait_for_timeout(50)
+    return seen
 
 
 def test_progress_advances_live_until_complete(
