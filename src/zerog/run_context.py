@@ -97,10 +97,14 @@ class RunContext:
         self.flush(force=False)
 
     def checkpoint(self) -> None:
-        """Save the job's fields now."""
+        """Save the job's fields now; ReservationLost when the store refused the write (the
+        lease is gone: another worker may run the job, so this run must stop before its
+        next side effect)."""
         with self._lock:
             self._values = self.job.dump_values()
         self.flush(force=True)
+        if self.lost:
+            raise ReservationLost(self.lease.uuid, self.lease.token)
 
     # --- talking to the store ----------------------------------------------------------------
 

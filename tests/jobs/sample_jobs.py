@@ -81,3 +81,26 @@ class BehaviourJob(zerog.BaseJob):
                 job_log.set_completeness(0.5)
                 time.sleep(0.05)
         return time.time(), False
+
+
+SAVE_SEEN: list[str] = []  # what SaveAfterLossJob's save() did, in this process.
+SAVE_GATE = __import__("threading").Event()  # set by a test to let the job's save() go.
+
+
+class SaveAfterLossJob(zerog.BaseJob):
+    """Waits (first run only) until a test lets it go, then saves its checkpoint and records
+    what save() did: returned, or raised (and which error)."""
+
+    JOB_TYPE = "test_save_after_loss"
+    QUEUE_NAME = "tests"
+
+    def run(self) -> tuple[float, bool]:
+        if not SAVE_SEEN:
+            SAVE_GATE.wait(30)
+            try:
+                self.save()
+                SAVE_SEEN.append("returned")
+            except Exception as exc:
+                SAVE_SEEN.append(type(exc).__name__)
+                raise
+        return time.time(), False

@@ -192,3 +192,16 @@ def _match_seconds(size: int) -> float:
     started = time.perf_counter()
     re.match(r"(a+)+$", "a" * size + "b")
     return time.perf_counter() - started
+
+
+FORGED = "2026-01-01 00:00:00,000 ERROR zerog.worker.loop: forged by a job"
+
+
+class ForgerJob(PoolJob):
+    """Logs a warning whose text holds a newline and a line that looks like a record."""
+
+    JOB_TYPE = "pool_forger"
+
+    def run(self) -> tuple[float, bool]:
+        zerog.job_log.warning(f"innocent\n{FORGED}\r\nand a bell \x07")
+        return time.time(), False

@@ -10,7 +10,7 @@ import time
 import pytest
 
 import zerog
-from tests.jobs import sample_jobs  # noqa: F401 - registers the job classes.
+from tests.jobs import sample_jobs
 from zerog.backends.memory import MemoryBackend
 from zerog.settings import Settings
 from zerog.store import Store
@@ -189,3 +189,22 @@ def test_a_job_that_goes_silent_is_shown_stalled_and_logged_once(store, caplog):
     logged = [r for r in caplog.records if getattr(r, "event", None) == "job.stalled"]
     assert len(logged) == 1
     assert logged[0].job_id == uuid  # type: ignore[attr-defined]
+
+
+def test_save_raises_once_the_lease_is_gone(store):
+    # Given a running job whose lease an operator ended (qless's timeout): it runs on,
+    sample_jobs.SAVE_SEEN.clear()
+    sample_jobs.SAVE_GATE.clear()
+    uuid = zerog.make_base_job({}, "test_save_after_loss").enqueue()
+    worker = Worker(store, ["tests"], threads=1)  # one thread: no second run meanwhile.
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    wait_until(lambda: state_of(store, uuid) == "running")
+    store.timeout(uuid)
+    # When it saves its checkpoint / Then save() raises, so it cannot go on as if it held it
+    sample_jobs.SAVE_GATE.set()
+    wait_until(lambda: sample_jobs.SAVE_SEEN)
+    assert sample_jobs.SAVE_SEEN == ["ReservationLost"]
+    wait_until(lambda: state_of(store, uuid) == "complete")  # its next run completes it.
+    worker.stop()
+    thread.join(5)

@@ -20,12 +20,12 @@ from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_u
 from zerog.cli._flags import add_flag, apply_env, factor
 from zerog.demo_dashboard import DEFAULT_PORT as DEMO_PORT
 from zerog.errors import ConfigurationError, JobValidationError, UnknownJobType, ZerogError
+from zerog.logs import LOG_FORMAT, OneLineFormatter
 from zerog.urls import mask
 
 __all__ = ["EXIT_FAILURE", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 PROG = "zerog"
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,7 +137,9 @@ def _configure_logging(args: argparse.Namespace) -> None:
         if getattr(args, "verbose", False)
         else getattr(args, "log_level", logging.WARNING)
     )
-    logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 def validation_message(exc: JobValidationError) -> str:

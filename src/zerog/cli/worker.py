@@ -25,6 +25,7 @@ from zerog.cli._common import (
     open_store,
 )
 from zerog.cli._flags import add_flag, factor, positive_int, positive_seconds, seconds
+from zerog.errors import BackendError
 from zerog.settings import GRACE_SECONDS, POLL_INTERVAL_SECONDS
 from zerog.urls import mask, parse_url
 from zerog.worker import StopFlags, Worker, stop_on_signals
@@ -192,4 +193,6 @@ def run_here(args: argparse.Namespace, queues: list[str]) -> int:
             )
             processed = worker.run()
         log.info("worker %s stopped after %d job(s)", worker.worker_id, processed)
+    if worker.store_error is not None:  # a burst that could not drain: a cron must know.
+        raise BackendError(f"the burst ended early: {worker.store_error}")
     return EXIT_OK

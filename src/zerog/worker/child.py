@@ -43,6 +43,7 @@ class ExitCode(enum.IntEnum):
     STARTUP = 3  # could not open the store: respawned with backoff.
     RECYCLE = 4  # reached --max-jobs or --max-memory: replaced at once.
     ORPHANED = 5  # its supervisor died: it drained and exited.
+    STORE = 6  # (burst) the store could not be written: not respawned, the pool fails.
 
 
 class ChildHooks(WorkerHooks):
@@ -135,6 +136,9 @@ def run_child(
     log.info("worker %s stopped after %d job(s)", worker.worker_id, processed)
     if hooks.orphaned:
         return ExitCode.ORPHANED
+    if worker.store_error is not None:
+        log.error("burst ended early: %s", worker.store_error)
+        return ExitCode.STORE
     return ExitCode.RECYCLE if worker.recycle_reason else ExitCode.OK
 
 

@@ -24,6 +24,7 @@ from zerog import settings
 from zerog.errors import BackendError
 from zerog.run_context import RunContext
 from zerog.store import Store
+from zerog.worker.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="zerog-heartbeat", daemon=True)
         self._last_rescue = float("-inf")
+        self.trouble = Trouble("heartbeat", log)
 
     def start(self) -> None:
         """Start beating."""
@@ -97,10 +99,12 @@ class Heartbeat:
         while not self._stop.wait(TICK_SECONDS):
             try:
                 self.beat()
-            except BackendError:
-                log.exception("heartbeat failed; trying again next tick")
+            except BackendError as exc:  # told once, then counted: see worker.trouble.
+                self.trouble.failed("renewing leases and upkeep", exc)
             except Exception:  # a bug in a hook must not stop the leases being renewed.
                 log.exception("heartbeat hook failed; going on")
+            else:
+                self.trouble.ok()
 
     def beat(self) -> None:
         """One tick: flush or touch each run that needs it; rescue now and then."""

@@ -33,6 +33,7 @@ from zerog.worker.reload import Reloader
 from zerog.worker.runner import Runner
 from zerog.worker.sandbox import Sandboxes
 from zerog.worker.signals import StopFlags
+from zerog.worker.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,8 @@ class Worker:
         self.processed = 0
         self.reserved = 0
         self.recycle_reason: str | None = None  # why the worker retired on its own, if it did.
+        self.store_error: str | None = None  # why a burst ended early: the store failed.
+        self.claims = Trouble("claims", log)  # the store failing at claims, told once.
         self._count_lock = threading.Lock()
         self._consumers: list[threading.Thread] = []
         self._batches: list[RunAhead] = []  # each consumer's run-ahead (see worker.batch).
@@ -257,13 +260,27 @@ class Worker:
                 return False
             try:
                 taken = self.store.settle_batch(done, queues, count, self.worker_id)
-            except BackendError:  # the leases expire and the jobs are rescued: not lost.
-                log.exception("writing %d finished run(s) and claiming failed", len(done))
+            except BackendError as exc:  # the leases expire and the jobs are rescued: not lost.
+                wait = self._store_failed(_writing(len(done), count), exc)
                 taken = []
+            else:
+                wait = 0.0
+                self.claims.ok()
             for lease, _settlement in done:
                 self.hooks.settled(lease)
             self._claimed(batch, taken)
+        if wait:
+            self.store.wait_for_work(wait)  # back off; a stop wakes it.
         return bool(taken)
+
+    def _store_failed(self, what: str, exc: BackendError) -> float:
+        """A write to the store failed: told once (see worker.trouble); a burst ends here,
+        with the error kept for its exit code. Returns how long to wait before trying again."""
+        wait = self.claims.failed(what, exc)
+        if self.burst and self.store_error is None:
+            self.store_error = f"{what} failed: {exc}"
+            return 0.0
+        return wait
 
     def _claimed(self, batch: RunAhead, taken: list[Reservation]) -> None:
         for reservation in taken:
@@ -287,8 +304,8 @@ class Worker:
             if done:
                 try:
                     self.store.settle_batch(done, None, 0, self.worker_id)
-                except BackendError:
-                    log.exception("writing %d finished run(s) failed", len(done))
+                except BackendError as exc:
+                    self._store_failed(_writing(len(done), 0), exc)
                 for lease, _settlement in done:
                     self.hooks.settled(lease)
             for reservation in ahead:
@@ -355,3 +372,14 @@ class Worker:
         if now:
             self.flags.request()
         self.store.wake()
+
+
+def _writing(finished: int, claims: int) -> str:
+    """What a failed write was doing, in words: "claiming up to 4 jobs", "writing 3 finished
+    runs and claiming up to 4 jobs", "writing 3 finished runs"."""
+    parts = []
+    if finished:
+        parts.append(f"writing {finished} finished run{'s' if finished > 1 else ''}")
+    if claims:
+        parts.append(f"claiming up to {claims} job{'s' if claims > 1 else ''}")
+    return " and ".join(parts)

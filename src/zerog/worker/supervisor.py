@@ -98,6 +98,7 @@ class Supervisor:
         self.reloader = Reloader() if config.reload else None
         self.crashed = 0  # children that died unexpectedly.
         self.unclean = 0  # children that did not exit 0 once stopping (killed, crashed).
+        self.store_failed = 0  # (burst) children that ended because the store failed.
         self._stopping = 0  # stop requests acted on (0, 1 drain, 2 now).
         self._wake_r, self._wake_w = -1, -1
         self._last_rescue = float("-inf")
@@ -360,6 +361,10 @@ class Supervisor:
     def _plan_respawn(self, slot: Slot, child: Child, status: int, how: str) -> None:
         now = time.monotonic()
         code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None
+        if self.config.burst and code == ExitCode.STORE:
+            log.error("supervisor: worker child %d could not write the store", child.pid)
+            self.store_failed += 1
+            return
         if self._stopping or (code == ExitCode.OK and child.reason is None and self.config.burst):
             log.info("supervisor: worker child %d %s", child.pid, how)
             if self._stopping and code != ExitCode.OK:
@@ -387,6 +392,8 @@ class Supervisor:
         slot.respawn_at = now + delay
 
     def _exit_code(self) -> int:
+        if self.store_failed:
+            return SupervisorExit.FAILURE
         if self.unclean or (self.config.burst and not self._stopping and self.crashed):
             return SupervisorExit.FAILURE
         return SupervisorExit.OK
