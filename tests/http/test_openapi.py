@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 
-from marshmallow import Schema, fields, validate
+import pytest
+from marshmallow import Schema, ValidationError, fields, validate
 
 from tests.http.conftest import Serve, memory_store
 from tests.http.http_jobs import RICH_TYPE, SLOW_TYPE
@@ -65,6 +66,18 @@ class Inner(Schema):
     level = fields.Integer(validate=validate.Range(min=0, max=9, max_inclusive=False))
 
 
+def test_a_boolean_field_lists_every_word_the_api_takes_for_it() -> None:
+    # The document says what marshmallow reads as true or false ("yes", "on", 1, ...),
+    field = fields.Boolean()
+    listed = field_schema(field)["anyOf"][1]["enum"]
+    assert {"yes", "on", "0", 1, 0} <= set(listed)
+    # and the API takes every one of them, and refuses what it does not list.
+    for word in listed:
+        assert field.deserialize(word) in (True, False)
+    with pytest.raises(ValidationError):
+        field.deserialize("maybe")
+
+
 def test_field_conversion() -> None:
     cases = [
         (fields.String(), {"type": "string"}),
@@ -73,7 +86,7 @@ def test_field_conversion() -> None:
         (fields.DateTime(), {"type": "string", "format": "date-time"}),
         (fields.Integer(validate=validate.Range(min=1)), {"type": "integer", "minimum": 1}),
         (fields.Float(), {"type": "number"}),
-        (fields.Boolean(), {"type": "boolean"}),
+        (fields.Boolean(truthy={True}, falsy={False}), {"type": "boolean"}),
         (fields.Raw(), {}),
         (fields.Enum(Color), {"enum": ["RED"]}),
         (fields.Enum(Color, by_value=True), {"enum": ["red"]}),

@@ -79,10 +79,22 @@ def _base(field: fields.Field[Any]) -> JsonSchema:
         return {"enum": [_jsonable(choice) for choice in _enum_choices(field)]}
     if isinstance(field, fields.Constant):
         return {"const": _jsonable(field.constant)}
+    if isinstance(field, fields.Boolean):
+        return _boolean(field)
     for kind, schema in FORMATS:
         if isinstance(field, kind):
             return dict(schema)
     return {}  # Raw, Function, Method and unknown custom fields take any JSON.
+
+
+def _boolean(field: fields.Boolean) -> JsonSchema:
+    """A Boolean field takes ``true``/``false`` and also the words and numbers marshmallow
+    reads as them (``"yes"``, ``"on"``, ``1``, ...): the document says so, as the API does."""
+    words = {value for value in (*field.truthy, *field.falsy) if not isinstance(value, bool)}
+    if not words:
+        return {"type": "boolean"}
+    listed = sorted(words, key=lambda value: (not isinstance(value, str), str(value)))
+    return {"anyOf": [{"type": "boolean"}, {"enum": listed}]}
 
 
 def _container(field: fields.Field[Any]) -> JsonSchema | None:
