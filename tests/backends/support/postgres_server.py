@@ -1,4 +1,6 @@
-"""The PostgreSQL server of the tests: ``ZEROG_TEST_POSTGRES`` or the local default.
+"""The PostgreSQL server of the tests: ``ZEROG_TEST_POSTGRES``, else the cluster of the tests'
+own that ``make deps`` started (``tools/test-postgres.sh`` writes its URL to
+``build/test-postgres-url``), else the local default.
 
 Each pytest session makes a database of its own (``zerog_test_<random>``, made through the
 server's ``test`` database) and drops it at the end (:func:`stop_shared`); each test takes a
@@ -10,20 +12,23 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
-START_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+OWN_CLUSTER_URL = Path(__file__).resolve().parents[3] / "build" / "test-postgres-url"
+START_HINT = "make deps  (tools/test-postgres.sh starts a cluster of the tests' own)"
 
 _session_db: str | None = None
 
 
 def admin_url() -> str:
     """The URL of the server's database that sessions make theirs through."""
-    return os.environ.get("ZEROG_TEST_POSTGRES", DEFAULT_URL)
+    own = OWN_CLUSTER_URL.read_text().strip() if OWN_CLUSTER_URL.exists() else None
+    return os.environ.get("ZEROG_TEST_POSTGRES") or own or DEFAULT_URL
 
 
 def _with_database(url: str, database: str) -> str:
