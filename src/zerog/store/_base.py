@@ -71,10 +71,12 @@ class Facade:
     # --- wake-ups and the log of changes -----------------------------------------------------
 
     def wake(self) -> None:
-        """Tell this process's idle workers that work may be ready (or that they stop)."""
+        """Tell idle workers that work may be ready (or, in this process, that they stop):
+        this process's waiter, and the other processes' through the backend."""
         waiter = self._waiter
         if waiter is not None:
             waiter.interrupt()
+        self.backend.ring()
 
     def wait_for_work(self, timeout: float, queues: Sequence[str] = ()) -> bool:
         """Sleep up to ``timeout`` seconds, less when a job may have become ready in

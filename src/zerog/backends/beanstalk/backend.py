@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
@@ -32,8 +33,9 @@ from zerog.backends.beanstalk._records import (
     Verdict,
     open_records,
 )
+from zerog.backends.beanstalk._waiter import BeanstalkWaiter
 from zerog.backends.beanstalk._wire import priority_of, uuid_of, whole_seconds
-from zerog.backends.contract import Capability, FullBackend
+from zerog.backends.contract import Capability, FullBackend, Waiter
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError, ReservationLost
 from zerog.model import (
     Batch,
@@ -94,6 +96,7 @@ class BeanstalkBackend(StoreOwn, FullBackend):
         self._due = DueWatch()
         self._recur = RecurWatch()
         self._limits = LimitWatch()
+        self._waiters: weakref.WeakSet[BeanstalkWaiter] = weakref.WeakSet()
 
     @classmethod
     def from_url(
@@ -134,8 +137,22 @@ class BeanstalkBackend(StoreOwn, FullBackend):
         _reconcile.warn_if_not_durable(self.entries.stats(), f"{host}:{port}")
 
     def close(self) -> None:
+        for waiter in list(self._waiters):
+            waiter.close()
         self.entries.pool.close()
         self.records.close()
+
+    def waiter(self) -> Waiter:
+        """A blocking reserve on the queues' tubes (see :mod:`._waiter`); closed with the
+        backend."""
+        waiter = BeanstalkWaiter(self.address, self.entries.tube)
+        self._waiters.add(waiter)
+        return waiter
+
+    def next_due(self, queues: Sequence[str]) -> float | None:
+        """The first scheduled job's due time, of any queue (beanstalkd readies a delayed
+        entry by itself; this wakes a worker for one due within the second it rounds to)."""
+        return self.records.next_due()
 
     # --- producers ---------------------------------------------------------------------------
 

@@ -139,6 +139,13 @@ class Backend(abc.ABC):
         hears only its own process; a backend that can hear others overrides this."""
         return LocalWaiter()
 
+    def ring(self) -> None:  # noqa: B027 - most backends' waiters hear their writes themselves.
+        """Tell the other processes' waiters that a job may have become ready (called by the
+        Store after a put, a retry, a release, ...). A backend whose waiters hear the writes
+        by themselves (a blocking reserve, a NOTIFY sent by the write) does nothing here;
+        one that needs a signal of its own (a socket beside a SQLite file) sends it. Cheap,
+        best effort, never raises."""
+
     def next_due(self, queues: Sequence[str]) -> float | None:
         """When the first scheduled job of ``queues`` is due (the backend's clock), so that an
         idle worker wakes then rather than at its next poll; None when none is scheduled or

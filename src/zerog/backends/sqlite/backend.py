@@ -15,18 +15,20 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from zerog.backends._sql_backend import SqlBackend
-from zerog.backends.contract import Capability
+from zerog.backends.contract import Capability, Waiter
 from zerog.backends.sqlite import _db as sqlite_db
 from zerog.backends.sqlite import _open
 from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Conn
 from zerog.backends.sqlite._steps import settle_step
 from zerog.backends.sqlite._txn import Txn, cap_history
+from zerog.backends.sqlite._wake import Doorbell, SocketWaiter
 from zerog.model import Lease, Record, Settlement
 from zerog.urls import BackendURL
 
@@ -59,6 +61,8 @@ class SqliteBackend(SqlBackend):
             )
         )
         self._capped = threading.local()  # this thread's connection and the cap it has.
+        self._doorbell = Doorbell(Path(self.path))
+        self._waiters: weakref.WeakSet[SocketWaiter] = weakref.WeakSet()
         try:
             _open.open_schema(self._db)
         except BaseException:
@@ -82,6 +86,22 @@ class SqliteBackend(SqlBackend):
             synchronous=options.synchronous,
             busy_timeout_seconds=options.busy_timeout_seconds,
         )
+
+    def waiter(self) -> Waiter:
+        """A socket beside the file that other processes ring (see :mod:`._wake`); closed
+        with the backend."""
+        waiter = SocketWaiter(Path(self.path))
+        self._waiters.add(waiter)
+        return waiter
+
+    def ring(self) -> None:
+        self._doorbell.ring()
+
+    def close(self) -> None:
+        for waiter in list(self._waiters):
+            waiter.close()
+        self._doorbell.close()
+        super().close()
 
     @property
     def busy_retries(self) -> int:
