@@ -169,10 +169,10 @@ class Queue:
         """Drop every item, as deferrable's queues do: those in flight are taken back first
         (their consumer's ``complete`` is then refused), and every job ends cancelled (or
         failed, if one taken back had no retries left). Returns how many were dropped."""
+        dropped = 0
         for uuid in self._uuids(State.RUNNING.value):
             with contextlib.suppress(InvalidTransition):  # it ended meanwhile.
-                self.store.timeout(uuid)
-        dropped = 0
+                dropped += self.store.timeout(uuid) == State.FAILED
         for state in QUEUED:
             while page := self.store.list(state=state, queue=self.name, limit=500).records:
                 for record in page:
