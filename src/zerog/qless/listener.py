@@ -35,8 +35,15 @@ class Listener:
         self.workers = [c.removeprefix(CHANNEL_PREFIX) for c in channels]
         self.interval = interval
         self._stopped = threading.Event()
+        self._lock = threading.Lock()
         self._held: dict[str, str] = {}  # jid -> the worker holding it at the last poll.
         self.poll()
+
+    def watch(self, jid: str, worker: str | None = None) -> None:
+        """Watch a job a worker just took, even if it is lost before the next poll sees it
+        running."""
+        with self._lock:
+            self._held[jid] = worker or self.workers[0]
 
     def listen(self) -> Iterator[dict[str, Any]]:
         """Yield a message for each job lost, until :meth:`unlisten`."""
@@ -56,12 +63,13 @@ class Listener:
                 held[record["uuid"]] = worker
                 if record.get("control") == Control.CANCEL:
                     messages.append(_message(worker, record["uuid"], "canceled"))
-        for jid, worker in self._held.items():
+        with self._lock:
+            before, self._held = self._held, held
+        for jid, worker in before.items():
             if jid not in held:
                 event = self._lost(jid, worker)
                 if event is not None:
                     messages.append(_message(worker, jid, event))
-        self._held = held
         return messages
 
     def _lost(self, jid: str, worker: str) -> str | None:

@@ -95,6 +95,7 @@ class Worker:
         self.shutdown = False
         self._stopping = threading.Event()
         self._old_handlers: dict[int, Any] = {}
+        self._listener: Listener | None = None
 
     def resumable(self) -> list[Job]:
         """The jobs this client's worker name holds in this worker's queues."""
@@ -119,6 +120,8 @@ class Worker:
                 popped = queue.pop()
                 if popped is not None:
                     seen = True
+                    if self._listener is not None:
+                        self._listener.watch(popped.jid, self.client.worker_name)
                     yield popped
             if not seen:
                 yield None
@@ -131,9 +134,11 @@ class Worker:
         thread = threading.Thread(target=self.listen, args=(listener,), name="qless-listener")
         thread.daemon = True
         thread.start()
+        self._listener = listener
         try:
             yield listener
         finally:
+            self._listener = None
             listener.unlisten()
             thread.join()
 
