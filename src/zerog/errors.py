@@ -76,8 +76,8 @@ class PayloadTooLarge(ZerogError):
         super().__init__(f"{what} is {size} bytes, over the limit of {limit} bytes")
 
 
-class NotSerializable(ZerogError):
-    """A value cannot be stored as JSON."""
+class NotSerializable(ZerogError, TypeError):
+    """A value cannot be stored as JSON (a TypeError too, as ``json.dumps`` raises)."""
 
 
 class JobValidationError(ZerogError, marshmallow.ValidationError):

@@ -68,14 +68,14 @@ def test_retry_three_attempts_then_the_error_queue(stats, clock):
     funcs.divide.later()
     for attempt in range(3):
         instance.run_once()
-        clock.advance(backoff_seconds(attempt))
+        clock.advance(backoff_seconds(attempt + 1))
     assert [c for c in funcs.CALLS if c[0] == "divide"] == [("divide", None)] * 3
     assert recorder.events.count("retry") == 2
     assert recorder.events.count("error") == 1
     _envelope, failed = instance.backend.error_queue.pop()
     assert failed["method"].endswith(":divide")
-    assert "ZeroDivisionError" in failed["error"]["error_text"]
-    assert failed["attempts"] == 0  # the error queue's own first pop.
+    assert failed["error"]["error_type"] == "ZeroDivisionError"
+    assert failed["attempts"] == 2  # two failed attempts were retried before the third.
 
 
 def test_exponential_backoff_delays_retries(stats, clock):
@@ -83,7 +83,7 @@ def test_exponential_backoff_delays_retries(stats, clock):
     funcs.divide.later()
     instance.run_once()
     assert instance.backend.queue.stats() == {"available": 0, "in_flight": 0, "delayed": 1}
-    clock.advance(backoff_seconds(0) - 0.5)
+    clock.advance(backoff_seconds(1) - 0.5)  # deferrable waits 4 s before the 2nd attempt.
     instance.run_once()
     assert len(funcs.CALLS) == 1  # still waiting out the backoff.
     clock.advance(1)
@@ -92,7 +92,7 @@ def test_exponential_backoff_delays_retries(stats, clock):
 
 
 def test_backoff_schedule_is_two_plus_a_power_of_two_capped_at_900():
-    assert [backoff_seconds(n) for n in range(5)] == [3, 4, 6, 10, 18]
+    assert [backoff_seconds(n) for n in range(1, 6)] == [4, 6, 10, 18, 34]
     assert backoff_seconds(20) == 900
 
 
@@ -107,17 +107,18 @@ def test_an_error_not_in_error_classes_goes_straight_to_the_error_queue(stats):
     instance, recorder = stats
     funcs.fails_with_an_unlisted_error.later()
     instance.run_once()
-    assert recorder.events == ["push", "pop", "error"]
+    assert recorder.events == ["push", "pop", "error", "complete"]
     assert instance.backend.error_queue.stats()["available"] == 1
 
 
 def test_ttl_expired_jobs_never_run(stats, clock):
-    instance, _ = stats
+    instance, recorder = stats
     uuid = funcs.send_time_sensitive_message.later("hello")
     clock.advance(301)
     instance.run_once()
     assert funcs.CALLS == []
-    assert instance.backend.queue.store.get(uuid)["state"] == "expired"
+    assert recorder.events == ["push", "pop", "expire", "complete"]
+    assert instance.backend.queue.store.get(uuid)["state"] == "complete"
 
 
 def test_delay_holds_the_job_back(stats, clock):
@@ -142,21 +143,26 @@ def test_metadata_travels_from_producer_to_consumer(stats):
 
 def test_non_json_argument_fails_at_later_naming_it(stats):
     instance, _ = stats
-    with pytest.raises(NotSerializable, match=r"argument 1 of .*run_some_stats \(set\)"):
-        funcs.run_some_stats.later({1, 2})
+    with pytest.raises(NotSerializable, match=r"argument 1 of .*run_some_stats \(object\)"):
+        funcs.run_some_stats.later(object())
+    with pytest.raises(TypeError):  # as json.dumps would raise.
+        funcs.run_some_stats.later(team=object())
     assert instance.backend.queue.stats() == {"available": 0, "in_flight": 0, "delayed": 0}
 
 
-def test_lambdas_and_nested_functions_are_refused():
+def test_lambdas_and_nested_functions_are_decorated_but_not_deferred():
     instance = Deferrable(backend=ZerogBackendFactory("memory://").create_backend_for_group("x"))
-    with pytest.raises(ValueError, match="module level"):
-        instance.deferrable(lambda: None)
+    function = instance.deferrable(lambda: None)
+    with pytest.raises(NotSerializable, match="module level"):
+        function.later()
 
+    @instance.deferrable
     def nested():
         pass
 
-    with pytest.raises(ValueError, match="module level"):
-        instance.deferrable(nested)
+    with pytest.raises(NotSerializable, match="module level"):
+        nested.later()
+    assert instance.backend.queue.stats()["available"] == 0
 
 
 @pytest.mark.parametrize(

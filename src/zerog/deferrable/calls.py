@@ -1,31 +1,36 @@
-"""Deferred calls as JSON: a function named by its dotted path, its arguments as JSON.
+"""Deferred calls as JSON: a function named by its dotted path, its arguments tagged JSON.
 
 deferrable pickled the function and its arguments; zerog never pickles. A function is found
-again by ``module:qualname``, so it must be defined at module level (no lambdas, no nested
-functions), and arguments must be JSON: anything else fails at ``.later()`` with a message that
-names the argument, before anything is queued.
+again by ``module:qualname``, so the one deferred must be importable by that name: a function
+defined inside another can be decorated (deferrable allows that too) but not deferred, and
+``.later()`` says so. Arguments travel as tagged JSON (:mod:`zerog.deferrable.codec`); one that
+cannot fails at ``.later()``, naming the argument, before anything is queued.
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable
 from typing import Any
 
+from zerog.deferrable import codec
 from zerog.errors import ConfigurationError, NotSerializable
 
 
 def function_path(function: Callable[..., Any]) -> str:
-    """``module:qualname`` of a module-level function; refuses lambdas and nested ones."""
-    qualname = getattr(function, "__qualname__", "")
-    module = getattr(function, "__module__", None)
-    if not module or not qualname or "<lambda>" in qualname or "<locals>" in qualname:
-        raise ValueError(
-            f"{qualname or function!r} cannot be deferred: deferred functions must be defined "
-            "at module level (not a lambda or a nested function), so a worker can import them"
+    """``module:qualname`` of a function."""
+    module = getattr(function, "__module__", None) or "__main__"
+    return f"{module}:{getattr(function, '__qualname__', repr(function))}"
+
+
+def check_importable(path: str) -> None:
+    """Refuse to defer a function no worker could import by its path (a lambda, a function
+    defined inside another): NotSerializable, as pickle refuses those too."""
+    if "<lambda>" in path or "<locals>" in path:
+        raise NotSerializable(
+            f"{path} cannot be deferred: define it at module level, so that the process "
+            "that runs it can import it (deferrable needs the same: pickle refuses it)"
         )
-    return f"{module}:{qualname}"
 
 
 def resolve(path: str) -> Callable[..., Any]:
@@ -43,17 +48,11 @@ def resolve(path: str) -> Callable[..., Any]:
 
 
 def check_arguments(path: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    """Refuse arguments that are not JSON, naming the first such argument."""
-    named = [(f"argument {n}", value) for n, value in enumerate(args, start=1)]
-    named += [(f"keyword argument {key!r}", value) for key, value in kwargs.items()]
-    for label, value in named:
-        try:
-            json.dumps(value, allow_nan=False)
-        except (TypeError, ValueError) as exc:
-            raise NotSerializable(
-                f"{label} of {path} ({type(value).__name__}) cannot be stored as JSON: {exc}; "
-                "pass ids or plain data instead"
-            ) from exc
+    """Refuse arguments that tagged JSON cannot hold, naming the first such argument."""
+    for number, value in enumerate(args, start=1):
+        codec.encode(value, f"argument {number} of {path}")
+    for key, value in kwargs.items():
+        codec.encode(value, f"keyword argument {key!r} of {path}")
 
 
 def class_path(cls: type) -> str:

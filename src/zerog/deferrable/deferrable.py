@@ -1,57 +1,68 @@
 """``Deferrable``: register module-level functions, call them ``.later()``, run them anywhere.
 
-The producer side (``@d.deferrable``, ``fn.later(...)``) builds a JSON item and pushes it to
-the group's queue. The consumer side is either ``d.run_once()`` (deferrable's loop) or any
-``zerog worker`` watching the queue: both decide an item's fate the same way (:meth:`decide`):
-run it; retry it with exponential backoff when it raised one of its ``error_classes`` and has
-attempts left; else send it to the error queue. Ten events tell event consumers what happened.
+The producer side (``@d.deferrable``, ``fn.later(...)``) builds an item, deferrable's shape,
+and pushes it to the group's queue. The consumer side is either ``d.run_once()`` (deferrable's
+loop) or any ``zerog worker`` watching the queue: both decide an item's fate the same way
+(:meth:`Deferrable.decide`): run it; drop it (``on_expire``) when its TTL passed; retry it
+with exponential backoff (4 s, 6 s, 10 s, ...) when it raised one of its ``error_classes`` and
+has attempts left; else send it to the error queue. Whatever the fate, the popped item is then
+done with and ``on_complete`` follows, as in deferrable.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import socket
+import sys
 import time
 import traceback
 import uuid as uuidlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from zerog.deferrable import calls
-from zerog.deferrable.backend import Backend
+from zerog.deferrable import debounce as debouncing
+from zerog.deferrable.backend.base import Backend
+from zerog.deferrable.backoff import apply_exponential_backoff_delay, backoff_seconds
 from zerog.deferrable.metadata import MetadataProducerConsumer
-from zerog.deferrable.queue import Envelope
-from zerog.record import Debounce, error_entry
+from zerog.deferrable.options import Options
+from zerog.deferrable.pickling import build_later_item, unpickle_method_call
+from zerog.deferrable.queue.base import Envelope, to_values
+from zerog.deferrable.ttl import add_ttl_metadata_to_item, item_is_expired
+from zerog.model import Progress
+from zerog.record import error_entry
 
 log = logging.getLogger(__name__)
 
-MAXIMUM_DELAY_SECONDS = 900  # deferrable's cap on delay, debounce and backoff.
-BACKOFF_CONSTANT = 2
-BACKOFF_BASE = 2
+DEFAULT_MAX_ATTEMPTS = 5  # deferrable's README: "Defaults to 5".
 EVENTS = (
     "push", "pop", "empty", "complete", "expire", "retry", "error",
     "debounce_hit", "debounce_miss", "debounce_error",
 )  # fmt: skip
 
-TimeOption = float | Callable[[], float]
-
-
-def backoff_seconds(attempt: int) -> float:
-    """Delay before retrying an item whose 0-based ``attempt`` failed: 2 + 2**attempt, at
-    most 900 s. (deferrable's code writes ``max`` there, which makes every retry wait 900 s;
-    its README promises doubling, which is what this does.)"""
-    return float(min(BACKOFF_CONSTANT + BACKOFF_BASE**attempt, MAXIMUM_DELAY_SECONDS))
-
 
 @dataclass(frozen=True)
 class Decision:
-    """What became of one run of an item."""
+    """What became of one run of an item: ``done``, ``expired``, ``retry`` (after
+    ``delay_seconds``) or ``error``, with what went wrong (deferrable's ``error`` fields)."""
 
-    outcome: str  # done, expired, retry or error
+    outcome: str
     delay_seconds: float = 0.0
-    error: dict[str, Any] | None = None
+    error: dict[str, Any] = field(default_factory=dict)
+
+    def entry(self) -> dict[str, Any]:
+        """The error as zerog stores it on the job (``{timeStamp, errorCode, msg}``)."""
+        message = f"{self.error.get('error_type')}: {self.error.get('error_text')}"
+        return error_entry(time.time(), None, message, self.error.get("traceback"))
+
+
+def error_info(exc: BaseException, text: str) -> dict[str, Any]:
+    """deferrable's ``error`` of an item: what was raised, where, when."""
+    return {
+        "error_type": type(exc).__name__, "error_text": str(exc), "traceback": text,
+        "hostname": socket.gethostname(), "ts": time.time(), "id": str(uuidlib.uuid1()),
+    }  # fmt: skip
 
 
 class Deferrable:
@@ -62,7 +73,7 @@ class Deferrable:
         backend: Backend,
         redis_client: Any = None,
         default_error_classes: Iterable[type[BaseException]] | None = None,
-        default_max_attempts: int = 5,
+        default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
         self.backend = backend
         self.redis_client = redis_client  # accepted; debounce state lives in the store.
@@ -79,83 +90,66 @@ class Deferrable:
             return self._deferrable(args[0])
         return lambda method: self._deferrable(method, *args, **kwargs)
 
-    def _deferrable(
-        self,
-        method: Callable[..., Any],
-        error_classes: Iterable[type[BaseException]] | None = None,
-        max_attempts: int | None = None,
-        use_exponential_backoff: bool = True,
-        ttl_seconds: TimeOption = 0,
-        delay_seconds: TimeOption = 0,
-        debounce_seconds: TimeOption = 0,
-        debounce_always_delay: bool = False,
-    ) -> Callable[..., Any]:
-        path = calls.function_path(method)
-        options = Options(
-            error_classes,
-            max_attempts,
-            use_exponential_backoff,
-            ttl_seconds,
-            delay_seconds,
-            debounce_seconds,
-            debounce_always_delay,
-        )
+    def _deferrable(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        options = Options(*args, **kwargs)
         if not options.has_callables():
             options.validate()
 
-        def later(*args: Any, **kwargs: Any) -> str | None:
-            return self._later(path, options, args, kwargs)
+        def later(*call_args: Any, **call_kwargs: Any) -> str | None:
+            return self._later(method, options, call_args, call_kwargs)
 
         method.later = later  # type: ignore[attr-defined]
         method.deferrable_instance = self  # type: ignore[attr-defined]
         return method
 
     def _later(
-        self, path: str, options: Options, args: tuple[Any, ...], kwargs: dict[str, Any]
+        self, method: Callable[..., Any], options: Options, args: tuple[Any, ...], kwargs: Any
     ) -> str | None:
-        calls.check_arguments(path, args, kwargs)
-        resolved = options.resolved()
-        resolved.validate()
-        item = self._item(path, resolved, args, kwargs)
+        options = options.resolved()
+        options.validate()
+        item = self._item(build_later_item(method, *args, **kwargs), options)
         for producer_consumer in self._metadata_producer_consumers:
             producer_consumer._apply_metadata_to_item(item)
-        debounce = _debounce_of(path, resolved, args, kwargs)
-        if debounce is None:
+        if not options.debounce_seconds:
             uuid = self.backend.queue.push(item)
-        else:
-            placed = self.backend.queue.push_debounced(item, debounce)
-            if placed.outcome == "skipped":
-                self._emit("debounce_hit", item)
-                return None
-            self._emit("debounce_miss", item)
-            uuid = placed.uuid
-        self._emit("push", item)
-        return uuid
+            self._emit("push", item)
+            return uuid
+        return self._push_debounced(item, options)
 
-    def _item(
-        self, path: str, options: Options, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _item(self, item: dict[str, Any], options: Options) -> dict[str, Any]:
         now = time.time()
         classes = options.error_classes
         if classes is None:
             classes = self.default_error_classes
         attempts = options.max_attempts
-        if attempts is None:
-            attempts = self.default_max_attempts
-        return {
-            "method": path, "args": list(args), "kwargs": kwargs,
+        item.update({
             "group": self.backend.group,
             "error_classes": [calls.class_path(c) for c in (classes or ())],
-            "attempts": 0, "max_attempts": attempts,
+            "attempts": 0,
+            "max_attempts": self.default_max_attempts if attempts is None else attempts,
             "use_exponential_backoff": options.use_exponential_backoff,
             "first_push_time": now, "last_push_time": now,
-            "ttl_seconds": options.ttl_seconds or None,
-            "expire_at": now + seconds(options.ttl_seconds) if options.ttl_seconds else None,
             "original_delay_seconds": options.delay_seconds,
             "original_debounce_seconds": options.debounce_seconds,
             "original_debounce_always_delay": options.debounce_always_delay,
-            "delay": options.delay_seconds, "original_delay": options.delay_seconds,
-        }  # fmt: skip
+            "delay": options.delay_seconds,
+        })  # fmt: skip
+        if options.ttl_seconds:
+            ttl = float(options.ttl_seconds)  # type: ignore[arg-type]
+            add_ttl_metadata_to_item(item, ttl, self.backend.queue.store.clock())
+        return item
+
+    def _push_debounced(self, item: dict[str, Any], options: Options) -> str | None:
+        key = debouncing.call_key(item["method"], item["args"], item["kwargs"])
+        window = float(options.debounce_seconds)  # type: ignore[arg-type]
+        debounce = debouncing.debounce_for(key, window, options.debounce_always_delay)
+        placed = self.backend.queue.push_debounced(item, debounce)
+        if placed.outcome == "skipped":
+            self._emit("debounce_hit", item)
+            return None
+        self._emit("debounce_miss", item)
+        self._emit("push", item)
+        return placed.uuid
 
     # --- consumer ----------------------------------------------------------------------------
 
@@ -164,66 +158,74 @@ class Deferrable:
         envelope, item = self.backend.queue.pop()
         self.process(envelope, item)
 
-    def process(self, envelope: Envelope | None, item: dict[str, Any] | None) -> None:
+    def process(self, envelope: Envelope | None, item: Any) -> None:
         """Run a popped item and settle it: complete, retry, or the error queue."""
-        if envelope is None or item is None:
+        if envelope is None:
             self._emit("empty", item)
             return
         self._emit("pop", item)
-        decision = self.decide(item)
-        self.settle(envelope, item, decision)
+        self.settle(envelope, item, self.decide(item))
 
     def decide(self, item: dict[str, Any]) -> Decision:
         """Run the item's function (unless its TTL passed) and decide what follows."""
         for producer_consumer in self._metadata_producer_consumers:
             producer_consumer._consume_metadata_from_item(item)
-        if item.get("expire_at") and time.time() > item["expire_at"]:
-            log.warning("deferred call dropped, its TTL passed: %s", item["method"])
+        if item_is_expired(item, self.backend.queue.store.clock()):
+            log.warning("deferred call dropped, its TTL passed: %s", item.get("method"))
             return Decision("expired")
         try:
-            calls.resolve(item["method"])(*item.get("args", ()), **item.get("kwargs", {}))
+            method, args, kwargs = unpickle_method_call(item)
+            method(*args, **kwargs)
         except Exception as exc:
-            return self._failed(item, exc)
+            return self._failed(item, exc, traceback.format_exc())
         return Decision("done")
 
-    def _failed(self, item: dict[str, Any], exc: Exception) -> Decision:
+    def _failed(self, item: dict[str, Any], exc: Exception, text: str) -> Decision:
         retryable = calls.resolve_classes(item.get("error_classes") or [])
-        error = error_entry(
-            time.time(), None, f"{type(exc).__name__}: {exc}", traceback.format_exc()
-        )
-        if isinstance(exc, retryable) and item["attempts"] < item["max_attempts"] - 1:
-            use_backoff = item.get("use_exponential_backoff", True)
-            delay = backoff_seconds(item["attempts"]) if use_backoff else 0.0
-            return Decision("retry", delay, error)
-        return Decision("error", 0.0, error)
+        attempts = int(item.get("attempts") or 0)
+        if isinstance(exc, retryable) and attempts < int(item.get("max_attempts", 1)) - 1:
+            delay = backoff_seconds(attempts + 1) if item.get("use_exponential_backoff") else 0
+            return Decision("retry", delay, error_info(exc, text))
+        return Decision("error", 0.0, error_info(exc, text))
 
     def settle(self, envelope: Envelope, item: dict[str, Any], decision: Decision) -> None:
         """Settle a popped item's job the way ``decision`` says, emitting the events."""
         store = self.backend.queue.store
         if decision.outcome == "retry":
-            store.retry(envelope.lease, decision.delay_seconds, decision.error)
-            item["attempts"] += 1
+            self.next_attempt(item)
+            progress = Progress(values=to_values(item))
+            store.retry(envelope.lease, float(item.get("delay") or 0), decision.entry(), progress)
             self._emit("retry", item)
-            return
-        if decision.outcome == "error":
-            store.fail(envelope.lease, decision.error)
-            self.send_to_error_queue(item, decision)
-            return
-        if decision.outcome == "expired":
-            self._emit("expire", item)
-        store.complete(envelope.lease)
+        elif decision.outcome == "error":
+            store.fail(envelope.lease, decision.entry())
+            self.send_to_error_queue(item, decision.error)
+        else:
+            if decision.outcome == "expired":
+                self._emit("expire", item)
+            store.complete(envelope.lease)
         self._emit("complete", item)
 
-    def send_to_error_queue(self, item: dict[str, Any], decision: Decision) -> None:
+    @staticmethod
+    def next_attempt(item: dict[str, Any]) -> None:
+        """Count a failed attempt on the item and set the delay before the next one."""
+        item["attempts"] = int(item.get("attempts") or 0) + 1
+        apply_exponential_backoff_delay(item)
+
+    def _push_item_to_error_queue(self, item: dict[str, Any]) -> None:
+        """Push the item to the error queue with the exception being handled (deferrable's:
+        call it from an ``except`` block)."""
+        exc = sys.exc_info()[1]
+        if exc is None:
+            raise RuntimeError("_push_item_to_error_queue must be called from an except block")
+        self.send_to_error_queue(item, error_info(exc, traceback.format_exc()))
+
+    def send_to_error_queue(self, item: dict[str, Any], error: dict[str, Any]) -> None:
         """Push the failed item, with what went wrong, to the group's error queue."""
-        error = decision.error or {}
-        failed = dict(item, delay=0, last_push_time=time.time())
-        failed["error"] = {
-            "error_text": error.get("msg", ""), "traceback": error.get("traceback", ""),
-            "hostname": socket.gethostname(), "ts": time.time(), "id": str(uuidlib.uuid1()),
-        }  # fmt: skip
-        self.backend.error_queue.push(failed)
-        self._emit("error", failed)
+        item["error"] = error
+        item["last_push_time"] = time.time()
+        item.pop("delay", None)
+        self.backend.error_queue.push(item)
+        self._emit("error", item)
 
     # --- metadata and events -----------------------------------------------------------------
 
@@ -254,70 +256,3 @@ class Deferrable:
             handler = getattr(consumer, f"on_{event}", None)
             if handler is not None:
                 handler(item)
-
-
-def seconds(option: TimeOption) -> float:
-    """A time option's value now: callables are evaluated at each call."""
-    return float(option() if callable(option) else option)
-
-
-@dataclass(frozen=True)
-class Options:
-    """The options of one deferrable function; time options may be callables."""
-
-    error_classes: Iterable[type[BaseException]] | None
-    max_attempts: int | None
-    use_exponential_backoff: bool
-    ttl_seconds: TimeOption
-    delay_seconds: TimeOption
-    debounce_seconds: TimeOption
-    debounce_always_delay: bool
-
-    def has_callables(self) -> bool:
-        """True when a time option is evaluated per call."""
-        return any(
-            callable(v) for v in (self.ttl_seconds, self.delay_seconds, self.debounce_seconds)
-        )
-
-    def resolved(self) -> Options:
-        """These options with callables evaluated now."""
-        return Options(
-            self.error_classes,
-            self.max_attempts,
-            self.use_exponential_backoff,
-            seconds(self.ttl_seconds),
-            seconds(self.delay_seconds),
-            seconds(self.debounce_seconds),
-            self.debounce_always_delay,
-        )
-
-    def validate(self) -> None:
-        """deferrable's rules, with its messages."""
-        delay, debounce = seconds(self.delay_seconds), seconds(self.debounce_seconds)
-        ttl = seconds(self.ttl_seconds)
-        if delay and debounce:
-            raise ValueError(
-                "You cannot delay and debounce at the same time (debounce uses delay internally)."
-            )
-        if delay > MAXIMUM_DELAY_SECONDS or debounce > MAXIMUM_DELAY_SECONDS:
-            raise ValueError("Delay or debounce window cannot exceed 15 minutes (900 seconds)")
-        if self.debounce_always_delay and not debounce:
-            raise ValueError(
-                "debounce_always_delay is an option to debounce_seconds, which "
-                "was not set. Probably a mistake."
-            )
-        if ttl and (delay > ttl or debounce > ttl):
-            raise ValueError("delay_seconds or debounce_seconds must be less than ttl_seconds")
-
-
-def _debounce_of(
-    path: str, options: Options, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> Debounce | None:
-    """The store-side debounce of a call: one key per function and arguments (as deferrable:
-    the same method, args and kwargs are the same call)."""
-    window = seconds(options.debounce_seconds)
-    if not window:
-        return None
-    call = json.dumps([path, list(args), kwargs], sort_keys=True, separators=(",", ":"))
-    always = options.debounce_always_delay
-    return Debounce(key=f"deferrable:{call}", seconds=window, always_delay=always)

@@ -16,21 +16,22 @@ yet: it raises ConfigurationError saying so.
 from __future__ import annotations
 
 import importlib
+import logging
 from types import ModuleType
 
-from zerog.errors import LostLockError, ZerogError
+from zerog.qless import exceptions
 from zerog.qless.client import Client, Jobs, Queues, Workers, client
 from zerog.qless.config import Config
 from zerog.qless.decorators import retry
 from zerog.qless.events import Events
-from zerog.qless.job import Job
+from zerog.qless.exceptions import LostLockError, LostLockException, QlessError, QlessException
+from zerog.qless.job import BaseJob, Job
 from zerog.qless.queue import Queue
 from zerog.qless.recurring import RecurringJob
 from zerog.qless.runjob import QlessRunJob  # registers the kind of qless jobs (zerog.kinds).
 
-LostLockException = LostLockError  # qless-py's older name.
-QlessError = ZerogError  # what qless raises for any refused command: zerog's root error.
-QlessException = QlessError
+logger = logging.getLogger("zerog.qless")
+"""qless-py's ``qless.logger``: the parent of the face's loggers (``zerog.qless.job``, ...)."""
 
 
 def __getattr__(name: str) -> ModuleType:
@@ -41,6 +42,7 @@ def __getattr__(name: str) -> ModuleType:
 
 
 __all__ = [
+    "BaseJob",
     "Client",
     "Config",
     "Events",
@@ -56,5 +58,7 @@ __all__ = [
     "RecurringJob",
     "Workers",
     "client",
+    "exceptions",
+    "logger",
     "retry",
 ]

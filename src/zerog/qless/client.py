@@ -21,7 +21,7 @@ from zerog.qless.events import Events
 from zerog.qless.failure import failure_of
 from zerog.qless.hold import Hold, LeaseHold, NoHold
 from zerog.qless.job import Job
-from zerog.qless.listing import all_records, is_stalled, window
+from zerog.qless.listing import all_records, is_stalled, lua_list, window
 from zerog.qless.queue import Queue, queue_counts
 from zerog.qless.recurring import RecurringJob
 from zerog.store import Store, default_store
@@ -70,10 +70,20 @@ class Client:
         self.store.alter(jid, Change(tracked=False))
         return True
 
-    def tags(self, offset: int = 0, count: int = 100) -> list[str]:
-        """The most used tags, most first."""
+    def tags(self, offset: int = 0, count: int = 100) -> list[str] | dict[str, Any]:
+        """The most used tags, most first (``{}`` when there are none, as qless returns)."""
         top = self.store.top_tags(offset + count)
-        return window([tag for tag, _n in top], offset, count)
+        return lua_list(window([tag for tag, _n in top], offset, count))
+
+    def unfail(self, group: str, queue: str, count: int = 500) -> int:
+        """Put up to ``count`` failed jobs of a failure group back in ``queue`` (retried from
+        the start there); returns how many moved."""
+        failed = all_records(self.store, state=State.FAILED.value)
+        members = [r["uuid"] for r in failed if failure_of(r).get("group") == group]
+        for jid in members[: max(0, int(count))]:
+            self.store.act(jid, "retry")
+            self.store.alter(jid, Change(queue=queue))
+        return min(len(members), max(0, int(count)))
 
     def hold_for(self, record: Record) -> Hold:
         """What this client may do with a job read from the store: settle it if it runs
@@ -139,13 +149,15 @@ class Queues:
         return Queue(name, self.client)
 
     @property
-    def counts(self) -> list[dict[str, Any]]:
-        """The counts of every queue that has jobs, recurring jobs or is paused."""
+    def counts(self) -> list[dict[str, Any]] | dict[str, Any]:
+        """The counts of every queue that has jobs, recurring jobs or is paused (``{}``
+        when there is none, as qless returns)."""
         store = self.client.store
         per_queue = store.counts()
         paused = store.paused_queues()
         names = set(per_queue) | set(paused) | {r["queue"] for r in store.recurrences()}
-        return [queue_counts(store, n, per_queue.get(n, {}), paused) for n in sorted(names)]
+        counts = [queue_counts(store, n, per_queue.get(n, {}), paused) for n in sorted(names)]
+        return lua_list(counts)
 
 
 class Jobs:
@@ -155,7 +167,8 @@ class Jobs:
         self.client = client
 
     def __getitem__(self, jid: str) -> Job | RecurringJob | None:
-        """The job (or recurring job) with that jid, or None."""
+        """The job (or recurring job) with that jid, or None. A cancelled job is None too:
+        qless deletes it (zerog keeps its record, which the dashboard and CLI show)."""
         store = self.client.store
         try:
             record = store.get(jid)
@@ -164,13 +177,12 @@ class Jobs:
                 return RecurringJob(self.client, store.get_recurrence(jid))
             except JobNotFound:
                 return None
+        if record["state"] == State.CANCELLED:
+            return None
         return Job(self.client, record, self.client.hold_for(record))
 
-    def get(self, *jids: str) -> Any:
-        """One jid: its job or None (like ``jobs[jid]``). Several: the list of those found
-        (qless-py's multiget)."""
-        if len(jids) == 1:
-            return self[jids[0]]
+    def get(self, *jids: str) -> list[Job | RecurringJob]:
+        """The jobs of these jids that exist (qless-py's multiget)."""
         found = (self[jid] for jid in jids)
         return [job for job in found if job is not None]
 
@@ -182,16 +194,17 @@ class Jobs:
         done = all_records(self.client.store, state=State.COMPLETE.value)
         return window([r["uuid"] for r in done], offset, count)
 
-    def tracked(self) -> dict[str, list[Any]]:
+    def tracked(self) -> dict[str, Any]:
         """The tracked jobs (``expired``: tracked jids gone from the store; zerog forgets
-        the tracking with the job, so it is always empty)."""
+        the tracking with the job, so it is always empty: ``{}``, as qless writes it)."""
         records = list(all_records(self.client.store, tracked=True))
-        return {"jobs": self._jobs(records), "expired": []}
+        records = [r for r in records if r["state"] != State.CANCELLED]
+        return {"jobs": self._jobs(records), "expired": lua_list([])}
 
     def tagged(self, tag: str, offset: int = 0, count: int = 25) -> dict[str, Any]:
         """The jids of the jobs carrying ``tag`` (oldest first) and how many there are."""
         jids = [r["uuid"] for r in all_records(self.client.store, tag=tag)][::-1]
-        return {"total": len(jids), "jobs": window(jids, offset, count)}
+        return {"total": len(jids), "jobs": lua_list(window(jids, offset, count))}
 
     def failed(self, group: str | None = None, start: int = 0, limit: int = 25) -> Any:
         """No group: how many failed jobs each failure group has. A group: its total and
@@ -223,12 +236,15 @@ class Workers:
         return holders
 
     @property
-    def counts(self) -> list[dict[str, Any]]:
-        """Each worker's name and how many jobs it runs and has let stall."""
-        return [
-            {"name": name, "jobs": len(held["jobs"]), "stalled": len(held["stalled"])}
-            for name, held in sorted(self._holders().items())
-        ]
+    def counts(self) -> list[dict[str, Any]] | dict[str, Any]:
+        """Each worker's name and how many jobs it runs and has let stall (``{}`` when no
+        worker holds or held any, as qless returns)."""
+        return lua_list(
+            [
+                {"name": name, "jobs": len(held["jobs"]), "stalled": len(held["stalled"])}
+                for name, held in sorted(self._holders().items())
+            ]
+        )
 
     def __getitem__(self, worker_name: str) -> dict[str, list[str]]:
         """The jids a worker runs (``jobs``) and has let stall (``stalled``)."""

@@ -9,7 +9,8 @@ tracked jobs after that is reported. A job tracked between two polls reports ``t
 its history since the earlier poll (the store does not record when tracking began).
 
 ``listen()`` polls until :meth:`Events.stop` (or ``unlisten()``) is called, or until its
-``timeout``; ``thread()`` listens in a background thread for the ``with`` block.
+``timeout``; ``thread()`` listens in a background thread for the ``with`` block, and polls
+once more as the block ends, so that nothing that happened inside it is missed.
 """
 
 from __future__ import annotations
@@ -145,7 +146,9 @@ class Events:
 
     @contextlib.contextmanager
     def thread(self, interval: float = POLL_SECONDS) -> Iterator[Events]:
-        """Listen in a background thread for the duration of the ``with`` block."""
+        """Listen in a background thread for the duration of the ``with`` block. What
+        happened up to the block's end is called back before it returns (qless delivers its
+        pub/sub messages as they are published; a poll between two ticks would lose them)."""
         self._stopped.clear()
         listener = threading.Thread(
             target=self._listen, args=(None, interval), name="qless-events", daemon=True
@@ -156,6 +159,7 @@ class Events:
         finally:
             self.stop()
             listener.join()
+            self.poll()
 
 
 def _mark(history: list[dict[str, Any]]) -> Mark:

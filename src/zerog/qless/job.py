@@ -1,4 +1,5 @@
-"""qless's ``Job``: a job's data with item access, its status, and what a worker does with it.
+"""qless's ``Job`` (and ``BaseJob``, what it shares with ``RecurringJob``): a job's data with
+item access, its status, and what a worker does with it.
 
 A Job is a snapshot of the stored job, read when it was popped or fetched, plus a
 :mod:`hold <zerog.qless.hold>` that says what this client may do with its lock. ``process()``
@@ -6,14 +7,20 @@ runs the job the qless way: ``klass.<queue name>(job)`` if the class has such a 
 ``klass.process(job)``; a class that does not import, a missing method and an exception all
 fail the job with a group (``<queue>-ImportError``, ``<queue>-method-missing``,
 ``<queue>-<ExceptionName>``) and keep its data, so nothing is lost and the cause is named.
+
+A job's class is imported by its dotted path, and imported again when its module's file changed
+since (qless-py's reload-on-change, so a worker picks up new code without a restart).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import os
+import time
 import traceback
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from zerog.errors import LostLockError
 from zerog.model import FINAL_STATES, Change, Record, State
@@ -24,6 +31,7 @@ from zerog.qless.hold import Hold, NoHold, retries_left_after_retry
 if TYPE_CHECKING:
     from zerog.qless.client import Client
     from zerog.qless.queue import Queue
+    from zerog.qless.recurring import RecurringJob
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +47,60 @@ class Seconds(float):
         return float(self)
 
 
-class Job:
+class BaseJob:
+    """What a job and a recurring job share: a client, a jid, a class and a queue."""
+
+    _loaded: ClassVar[dict[str, float]] = {}
+    """When each job class was (re)imported, to reload it once its module's file changes."""
+
+    client: Client
+    jid: str
+    klass_name: str
+    queue_name: str
+
+    @property
+    def klass(self) -> Any:
+        """The job's class, imported from ``klass_name`` (ImportError names it)."""
+        return self._import(self.klass_name)
+
+    @property
+    def queue(self) -> Queue:
+        """The job's queue."""
+        return self.client.queues[self.queue_name]
+
+    @staticmethod
+    def reload(klass: str) -> None:
+        """Import ``klass``'s module again at its next use (qless-py's)."""
+        BaseJob._loaded[klass] = 0.0
+
+    @staticmethod
+    def _import(klass: str) -> Any:
+        """The class a dotted path names; its module is reloaded first when its file changed
+        since the class was last imported (a file whose time cannot be read is not)."""
+        found = import_klass(klass)
+        loaded = BaseJob._loaded.setdefault(klass, time.time())
+        module = importlib.import_module(found.__module__)
+        path = getattr(module, "__file__", None)
+        try:
+            changed = path is not None and os.stat(path).st_mtime > loaded
+        except OSError:
+            log.warning("cannot read the modification time of %s", path)
+            return found
+        if not changed:
+            return found
+        importlib.reload(module)
+        BaseJob._loaded[klass] = time.time()
+        return import_klass(klass)
+
+
+class Job(BaseJob):
     """A qless job: ``job['key']`` reads and writes its data, ``job.complete()`` and friends
     act on it (see the module docstring)."""
 
     def __init__(self, client: Client, record: Record, hold: Hold) -> None:
         self.client = client
         self._hold = hold
-        self._klass: Any = None
+        self.sandbox: str | None = None  # the directory the worker runs it in, if any.
         self._history: list[dict[str, Any]] | None = None
         self.jid: str = record["uuid"]
         self.klass_name: str = record["type"]
@@ -119,18 +173,6 @@ class Job:
             record = self.client.store.get(self.jid, history=True)
             self._history = [_qless_history(entry) for entry in record.get("history", [])]
         return self._history
-
-    @property
-    def queue(self) -> Queue:
-        """The job's queue."""
-        return self.client.queues[self.queue_name]
-
-    @property
-    def klass(self) -> Any:
-        """The job's class, imported from ``klass_name`` (ImportError names it)."""
-        if self._klass is None:
-            self._klass = import_klass(self.klass_name)
-        return self._klass
 
     # --- running it ----------------------------------------------------------------------
 
@@ -270,3 +312,12 @@ def _qless_history(entry: dict[str, Any]) -> dict[str, Any]:
     """A history entry with qless's keys (``what``, ``when``) beside zerog's."""
     event = str(entry.get("event"))
     return {**entry, "what": HISTORY_WORDS.get(event, event), "when": entry.get("at")}
+
+
+def __getattr__(name: str) -> type[RecurringJob]:
+    """``from zerog.qless.job import RecurringJob`` (qless-py's module has both classes; here
+    it lives in :mod:`zerog.qless.recurring`, imported when first asked for)."""
+    if name == "RecurringJob":
+        module = importlib.import_module("zerog.qless.recurring")
+        return module.RecurringJob  # type: ignore[no-any-return]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

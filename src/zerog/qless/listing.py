@@ -15,6 +15,15 @@ from zerog.store import MAX_PAGE, Store
 
 T = TypeVar("T")
 
+EMPTY: dict[str, Any] = {}
+"""What qless returns for an empty list where qless-core's Lua JSON encoder writes an empty
+table as ``{}`` (top tags, tagged jids, queue and worker counts, expired tracked jobs)."""
+
+
+def lua_list(items: list[T]) -> list[T] | dict[str, Any]:
+    """``items``, or ``{}`` when there are none, as qless returns it for these lists."""
+    return items if items else {}
+
 
 def all_records(store: Store, **filters: Any) -> Iterator[Record]:
     """Every job matching ``filters`` (Store.list's), newest first."""

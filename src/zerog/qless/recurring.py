@@ -2,51 +2,49 @@
 
 ``client.jobs[id]`` of a recurrence's id gives one. Setting ``data``, ``priority``, ``tags``,
 ``retries``, ``interval``, ``backlog`` or ``klass`` changes the recipe in the store at once (for
-the jobs it spawns from then on); ``cancel()`` stops it (the jobs it spawned stay).
+the jobs it spawns from then on); ``move(queue)`` puts its next jobs in another queue;
+``cancel()`` stops it (the jobs it spawned stay).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from zerog.qless.data import class_string, from_values, import_klass, to_values
+from zerog.qless.data import class_string, from_values, to_values
+from zerog.qless.job import BaseJob
 
 if TYPE_CHECKING:
     from zerog.qless.client import Client
 
 
-class RecurringJob:
-    """A recurrence seen the qless way."""
+class RecurringJob(BaseJob):
+    """A recurrence seen the qless way: ``klass_name``, ``queue_name`` (and ``queue``),
+    ``data``, ``priority``, ``tags``, ``retries``, ``interval``, ``count``, ``next``."""
 
     def __init__(self, client: Client, doc: dict[str, Any]) -> None:
         self.client = client
-        self.jid: str = doc["id"]
+        self.jid = str(doc["id"])
+        self._read(doc)
+
+    def _read(self, doc: dict[str, Any]) -> None:
         self._doc = doc
+        self.klass_name = str(doc["type"])
+        self.queue_name = str(doc["queue"])
 
     def _update(self, **changes: Any) -> None:
-        self._doc = self.client.store.update_recurrence(self.jid, **changes)
+        self._read(self.client.store.update_recurrence(self.jid, **changes))
 
     def __repr__(self) -> str:
         return f"<RecurringJob {self.klass_name} {self.jid}>"
 
     @property
-    def klass_name(self) -> str:
-        """The job class, as a dotted path."""
-        return str(self._doc["type"])
-
-    @property
     def klass(self) -> Any:
         """The job class, imported."""
-        return import_klass(self.klass_name)
+        return self._import(self.klass_name)
 
     @klass.setter
     def klass(self, value: type | str) -> None:
         self._update(type=class_string(value))
-
-    @property
-    def queue_name(self) -> str:
-        """The queue its jobs are put in."""
-        return str(self._doc["queue"])
 
     @property
     def data(self) -> Any:

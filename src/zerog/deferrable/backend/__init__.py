@@ -2,49 +2,29 @@
 
 ``create_backend_for_group(group)`` gives a backend with ``queue`` (zerog queue
 ``deferrable_<group>``), ``error_queue`` (``deferrable_<group>_errors``) and ``group``. Any zerog
-URL works through :class:`ZerogBackendFactory`; the others are conveniences for one store.
+URL works through :class:`ZerogBackendFactory`; the others are conveniences for one store, and
+deferrable's own names (``InMemoryBackendFactory``, ``DocketsBackendFactory``; SQS refuses).
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from zerog.deferrable.queue import Queue
+from zerog.deferrable.backend.base import Backend, BackendFactory
+from zerog.deferrable.backend.dockets import DocketsBackend, DocketsBackendFactory
+from zerog.deferrable.backend.memory import InMemoryBackend, InMemoryBackendFactory
+from zerog.deferrable.backend.sqs import SQSBackendFactory
 from zerog.store import Store, open_store
-
-QUEUE_PREFIX = "deferrable"
-
-
-class Backend:
-    """A group's main queue and error queue."""
-
-    def __init__(self, group: str | None, queue: Queue, error_queue: Queue) -> None:
-        self.group = group
-        self.queue = queue
-        self.error_queue = error_queue
-
-
-class BackendFactory:
-    """Makes one Backend per group, all sharing one store."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    @staticmethod
-    def _queue_name(group: str | None) -> str:
-        return f"{QUEUE_PREFIX}_{group}" if group else QUEUE_PREFIX
-
-    def create_backend_for_group(self, group: str | None) -> Backend:
-        """The backend of ``group``."""
-        name = self._queue_name(group)
-        return Backend(group, Queue(self.store, name), Queue(self.store, f"{name}_errors"))
 
 
 class ZerogBackendFactory(BackendFactory):
     """Any zerog backend by URL (``sqlite:///jobs.db``, ``memory://``, ...), or a Store."""
 
-    def __init__(self, url: str | Store) -> None:
-        super().__init__(url if isinstance(url, Store) else open_store(url))
+    def __init__(
+        self, url: str | Store, ttr_seconds: float | None = None, wait_seconds: float = 0.0
+    ) -> None:
+        store = url if isinstance(url, Store) else open_store(url)
+        super().__init__(store, ttr_seconds, wait_seconds)
 
 
 class SqliteBackendFactory(ZerogBackendFactory):
@@ -65,18 +45,15 @@ class BeanstalkBackendFactory(ZerogBackendFactory):
         super().__init__(f"beanstalk://{host}:{port}?{urlencode(options)}")
 
 
-class InMemoryBackendFactory(BackendFactory):
-    """A store in this process's memory (tests, a single process)."""
-
-    def __init__(self) -> None:
-        super().__init__(open_store("memory://"))
-
-
 __all__ = [
     "Backend",
     "BackendFactory",
     "BeanstalkBackendFactory",
+    "DocketsBackend",
+    "DocketsBackendFactory",
+    "InMemoryBackend",
     "InMemoryBackendFactory",
+    "SQSBackendFactory",
     "SqliteBackendFactory",
     "ZerogBackendFactory",
 ]

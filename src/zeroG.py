@@ -1,0 +1,5 @@
+"""``import zeroG``: the zeroG seed's module name for ``zerog`` (see :mod:`zerog.aliases`)."""
+
+from zerog.aliases import install
+
+install("zeroG")
