@@ -73,8 +73,9 @@ class ApiHandler(tornado.web.RequestHandler):
 
     auth_required = True  # /healthz turns it off: a load balancer has no token.
 
-    def initialize(self, api: ApiContext | None = None) -> None:
+    def initialize(self, api: ApiContext | None = None, route: str | None = None) -> None:
         self.api = api or default_context()
+        self.route_template = route  # the metrics' route label (see zerog.http.app.template).
         self._body = bytearray()
         self._body_too_large = False
 
@@ -210,7 +211,7 @@ class ApiHandler(tornado.web.RequestHandler):
         base = tornado.web.RequestHandler
         return [
             method
-            for method in ("GET", "POST")
+            for method in ("GET", "POST", "DELETE")
             if getattr(type(self), method.lower()) is not getattr(base, method.lower())
         ]
 
