@@ -16,6 +16,14 @@ MIN_SHORT_ID = 4  # a shorter fragment matches too many jobs to mean one.
 MAX_MATCHES = 5  # candidates named when a short id is ambiguous.
 
 
+class AmbiguousId(InvalidOptions):
+    """A short job id that several jobs' ids start or end with."""
+
+    def __init__(self, text: str, candidates: list[str]) -> None:
+        self.candidates = candidates
+        super().__init__(f"{text!r} matches several jobs: {', '.join(candidates)}, ...")
+
+
 class Reads(Facade):
     """Reads change nothing; each adds what a reader wants besides the stored keys."""
 
@@ -83,19 +91,19 @@ class Reads(Facade):
         """The uuid a user means by ``text``: a whole uuid as it is, else the one job whose
         uuid starts or ends with it (a leading ``…`` or ``...`` is dropped: the dashboard
         and the CLI show ids by their last digits, since UUIDv7 ids made in the same moment
-        share their first ones). JobNotFound when none matches, InvalidOptions naming a few
-        when several do. A short id reads every job's uuid: fine for a person's command,
+        share their first ones). JobNotFound when none matches (or it is too short to name one), AmbiguousId naming a few
+        AmbiguousId naming a few when several do. A short id reads every job's uuid: fine for a person's command,
         not for a hot path (a backend lookup by fragment would make it cheap)."""
         fragment = text.strip().lower().lstrip(".…")
         if FULL_ID.fullmatch(fragment):
             return fragment
         if len(fragment) < MIN_SHORT_ID:
-            raise InvalidOptions(f"{text!r} is not a job id: give its uuid or its last digits")
+            raise JobNotFound(text)  # too short to name one job: none has that id.
         found = self.find_ids(fragment, MAX_MATCHES)
         if not found:
             raise JobNotFound(text)
         if len(found) > 1:
-            raise InvalidOptions(f"{text!r} matches several jobs: {', '.join(found)}, ...")
+            raise AmbiguousId(text, found)
         return found[0]
 
     def find_ids(self, fragment: str, limit: int) -> list[str]:
