@@ -57,10 +57,13 @@ def test_the_dashboard_is_grafana_json_with_valid_queries(tmp_path: Path) -> Non
     doc = dashboard()
     panels = doc["panels"]
     # Then its panels have distinct ids, a place on the grid and queries,
-    assert doc["uid"] and doc["title"] and doc["schemaVersion"] >= 36
+    assert doc["uid"]
+    assert doc["title"]
+    assert doc["schemaVersion"] >= 36
     assert len({p["id"] for p in panels}) == len(panels) >= 10
     for p in panels:
-        assert {"x", "y", "w", "h"} <= set(p["gridPos"]) and p["targets"], p["title"]
+        assert {"x", "y", "w", "h"} <= set(p["gridPos"]), p["title"]
+        assert p["targets"], p["title"]
         assert p["datasource"]["uid"] == "${DS_PROMETHEUS}", p["title"]
     # and every query parses as PromQL (promtool reads them as recording rules).
     rules = [

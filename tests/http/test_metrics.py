@@ -101,7 +101,9 @@ def test_routes_are_labelled_by_template(serve: Serve) -> None:
     api.get("/no/such/path")
     # When the metrics are scraped,
     found = samples(api.get("/metrics").text)
-    routes = {dict(labels).get("route") for name, labels in found if name == "zerog_http_requests_total"}
+    routes = {
+        dict(labels).get("route") for name, labels in found if name == "zerog_http_requests_total"
+    }
     # Then the route label is the template, never the id, and the unknown path is "unmatched".
     assert {"/api/jobs/{uuid}", "unmatched"} <= routes
     assert not any(uuid in str(route) for route in routes)

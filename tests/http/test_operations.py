@@ -17,7 +17,8 @@ def fail(store: Store, msg: str, job_type: str = "http_test_rich", queue: str = 
     """A job that ran and failed for good with ``msg``."""
     uuid = put(store, queue, job_type=job_type, priority=FIRST)
     reservation = store.reserve([queue], "test-worker")
-    assert reservation is not None and reservation.lease.uuid == uuid
+    assert reservation is not None
+    assert reservation.lease.uuid == uuid
     store.fail(reservation.lease, {"timeStamp": time.time(), "errorCode": 3, "msg": msg})
     return uuid
 
@@ -31,10 +32,12 @@ def test_failed_jobs_are_grouped_by_error_shape(serve: Serve) -> None:
     # When the failed jobs are grouped,
     answer = api.get("/api/failed").json()
     # Then the row failures are one group (largest first) and the disk one another.
-    assert answer["total"] == 4 and answer["complete"] is True
+    assert answer["total"] == 4
+    assert answer["complete"] is True
     first, second = answer["groups"]
     assert (first["count"], first["message"], first["code"]) == (3, "row # is bad", 3)
-    assert set(first["examples"]) == set(rows) and first["queues"] == {QUEUE: 3}
+    assert set(first["examples"]) == set(rows)
+    assert first["queues"] == {QUEUE: 3}
     assert (second["count"], second["examples"], second["queues"]) == (1, [other], {"other": 1})
 
 
@@ -78,7 +81,8 @@ def test_delete_a_finished_job_only(serve: Serve) -> None:
     # Then the waiting one cannot be deleted (409), the failed one can, once.
     assert api.request("DELETE", f"/api/jobs/{waiting}").status == 409
     reply = api.request("DELETE", f"/api/jobs/{failed}")
-    assert reply.status == 200 and reply.json() == {"uuid": failed, "deleted": True}
+    assert reply.status == 200
+    assert reply.json() == {"uuid": failed, "deleted": True}
     assert api.request("DELETE", f"/api/jobs/{failed}").status == 404
     assert api.get(f"/api/jobs/{waiting}").status == 200
 
@@ -94,7 +98,8 @@ def test_a_short_id_finds_its_job(api: Client, store: Store) -> None:
     shared = one[:8] if one[:8] == two[:8] else None
     if shared is not None:
         reply = api.get(f"/api/jobs/{shared}")
-        assert reply.status == 300 and one in reply.json()["candidates"]
+        assert reply.status == 300
+        assert one in reply.json()["candidates"]
     assert api.get("/api/jobs/ab").status == 404
 
 
@@ -116,11 +121,13 @@ def test_limits_show_how_full_they_are(api: Client, store: Store) -> None:
 
     uuid = store.enqueue(JobSpec(type="t", queue=QUEUE, throttles=["api-calls"]))
     reservation = store.reserve([QUEUE], "w")
-    assert reservation is not None and reservation.lease.uuid == uuid
+    assert reservation is not None
+    assert reservation.lease.uuid == uuid
     # When the limits are read,
     limits = {entry["name"]: entry for entry in api.get("/api/limits").json()["limits"]}
     # Then each says its maximum and how many run under it now.
-    assert limits[f"queue:{QUEUE}"] == {"name": f"queue:{QUEUE}", "maximum": 2, "running": 1, "queue": QUEUE}
+    queue_limit = {"name": f"queue:{QUEUE}", "maximum": 2, "running": 1, "queue": QUEUE}
+    assert limits[f"queue:{QUEUE}"] == queue_limit
     assert (limits["api-calls"]["maximum"], limits["api-calls"]["running"]) == (5, 1)
     store.complete(Lease(uuid, reservation.lease.token, "w"))
 
@@ -130,16 +137,19 @@ def test_daily_stats_count_runs_exactly(api: Client, store: Store) -> None:
     for _ in range(2):
         uuid = put(store, priority=FIRST)
         reservation = store.reserve([QUEUE], "w")
-        assert reservation is not None and reservation.lease.uuid == uuid
+        assert reservation is not None
+        assert reservation.lease.uuid == uuid
         store.complete(reservation.lease)
     fail(store, "boom")
     # When three days of statistics are read,
     answer = api.get("/api/stats/daily?days=3").json()
     # Then today's counts are exact, the days before are empty.
-    assert len(answer["days"]) == 3 and QUEUE in answer["queues"]
+    assert len(answer["days"]) == 3
+    assert QUEUE in answer["queues"]
     today = answer["days"][-1]["queues"][QUEUE]
     assert (today["completed"], today["failed"], today["retried"]) == (2, 1, 0)
-    assert today["run_p95"] == 1.0 and today["wait_p50"] == 1.0
+    assert today["run_p95"] == 1.0
+    assert today["wait_p50"] == 1.0
     assert answer["days"][0]["queues"][QUEUE]["completed"] == 0
     assert api.get("/api/stats/daily?days=0").status == 400
 

@@ -42,8 +42,6 @@ BAD = ("400", "a bad parameter", "Error")
 NOT_SUPPORTED = ("501", "the backend cannot do this", "Error")
 
 
-
-
 def operations_paths(prefix: str) -> dict[str, Any]:
     """The operator's routes."""
     group = path_text("group", "a group's id, as GET /api/failed gives it")

@@ -121,7 +121,7 @@ def act_on_group(store: Store, gid: str, action: str) -> dict[str, Any]:
             elif not store.delete(uuid):
                 raise JobNotFound(uuid)
             done += 1
-        except (InvalidTransition, JobNotFound, DuplicateJob) as exc:  # it moved on since it was read.
+        except (InvalidTransition, JobNotFound, DuplicateJob) as exc:  # it moved on meanwhile.
             refused.append({"uuid": uuid, "error": str(exc)})
     return {
         "group": gid,

@@ -193,7 +193,7 @@ def _counters(today: dict[str, dict[str, Any]]) -> list[str]:
 def _histograms(today: dict[str, dict[str, Any]]) -> list[str]:
     lines: list[str] = []
     for timing, what in (("wait", "from ready to started"), ("run", "from started to complete")):
-        histograms = {
+        histograms: dict[tuple[tuple[str, str], ...], _prom.Histogram] = {
             (("queue", queue),): _histogram(stats[timing]) for queue, stats in today.items()
         }
         lines += _prom.histogram_family(

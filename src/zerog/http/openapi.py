@@ -24,10 +24,10 @@ from zerog.http._openapi_parts import (
     delete_job_operation,
 )
 from zerog.http._openapi_parts import answers as _answers
+from zerog.http._openapi_parts import operations_paths as _operations_paths
 from zerog.http._openapi_parts import param as _param
 from zerog.http._openapi_parts import path_text as _path_text
 from zerog.http._openapi_parts import query_text as _query_text
-from zerog.http._openapi_parts import operations_paths as _operations_paths
 from zerog.http._schema import schema_of
 from zerog.http.jobs import JOB_ACTIONS
 

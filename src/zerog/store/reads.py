@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import re
 
 from zerog import stalls
@@ -91,9 +92,10 @@ class Reads(Facade):
         """The uuid a user means by ``text``: a whole uuid as it is, else the one job whose
         uuid starts or ends with it (a leading ``…`` or ``...`` is dropped: the dashboard
         and the CLI show ids by their last digits, since UUIDv7 ids made in the same moment
-        share their first ones). JobNotFound when none matches (or it is too short to name one), AmbiguousId naming a few
-        AmbiguousId naming a few when several do. A short id reads every job's uuid: fine for a person's command,
-        not for a hot path (a backend lookup by fragment would make it cheap)."""
+        share their first ones). JobNotFound when none matches (or it is too short to name
+        one), AmbiguousId naming a few when several do. A short id reads every job's uuid:
+        fine for a person's command, not for a hot path (a backend lookup by fragment would
+        make it cheap)."""
         fragment = text.strip().lower().lstrip(".…")
         if FULL_ID.fullmatch(fragment):
             return fragment
@@ -106,9 +108,9 @@ class Reads(Facade):
             raise AmbiguousId(text, found)
         return found[0]
 
-    def find_ids(self, fragment: str, limit: int) -> list[str]:
+    def find_ids(self, fragment: str, limit: int) -> builtins.list[str]:
         """Up to ``limit`` uuids that start or end with ``fragment``, newest first."""
-        found: list[str] = []
+        found: builtins.list[str] = []
         cursor: str | None = None
         while len(found) < limit:
             page = self.list(limit=MAX_PAGE, cursor=cursor)
