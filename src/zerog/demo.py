@@ -258,17 +258,7 @@ def worker_pool(url: str, log_path: Path) -> Iterator[WorkerPool]:
 def watch(store: Store, jobs: list[DemoJob], pool: WorkerPool, out: Console) -> bool:
     """Show live progress until every job is final; False if the workers died or time ran
     out first."""
-    bar, log_chars = _widths(out.width)
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=bar),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[state]}"),
-        TextColumn("{task.fields[eta]}"),
-        TextColumn("{task.fields[log]}"),
-        console=out,
-        refresh_per_second=8,
-    )
+    progress, log_chars = live_display(out)
     tasks = {
         job.uuid: progress.add_task(escape(f"{job.label:<17}"), total=100, state="", eta="", log="")
         for job in jobs
@@ -287,6 +277,22 @@ def watch(store: Store, jobs: list[DemoJob], pool: WorkerPool, out: Console) -> 
             if not pool.alive() or time.monotonic() > deadline:
                 return False
             time.sleep(POLL_SECONDS)
+
+
+def live_display(out: Console) -> tuple[Progress, int]:
+    """The bars, sized to ``out``'s width, and how many characters of a log line fit."""
+    bar, log_chars = _widths(out.width)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=bar),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[state]}"),
+        TextColumn("{task.fields[eta]}"),
+        TextColumn("{task.fields[log]}"),
+        console=out,
+        refresh_per_second=8,
+    )
+    return progress, log_chars
 
 
 def _widths(columns: int) -> tuple[int, int]:
