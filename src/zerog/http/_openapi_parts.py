@@ -40,6 +40,7 @@ CURSOR_PATTERN = "^[0-9]{1,18}$"  # the memory and SQLite backends' cursors: a r
 NOT_FOUND = ("404", "no such job", "Error")
 BAD = ("400", "a bad parameter", "Error")
 NOT_SUPPORTED = ("501", "the backend cannot do this", "Error")
+AMBIGUOUS = ("300", "a short id that several jobs' ids start or end with (candidates)", "Error")
 
 
 def operations_paths(prefix: str) -> dict[str, Any]:
@@ -114,6 +115,7 @@ def delete_job_operation(uuid: dict[str, Any]) -> Operation:
         "parameters": [uuid],
         "responses": answers(
             ("200", "deleted", "Deleted"),
+            AMBIGUOUS,
             NOT_FOUND,
             ("409", "the job is not finished, or a job waits for it", "Conflict"),
             NOT_SUPPORTED,

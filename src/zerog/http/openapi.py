@@ -16,6 +16,7 @@ from zerog import __version__, registry
 from zerog.http import _components as c
 from zerog.http._base import ApiHandler
 from zerog.http._openapi_parts import (
+    AMBIGUOUS,
     BAD,
     CURSOR_PATTERN,
     JSON,
@@ -103,7 +104,7 @@ def _list_operation() -> Operation:
 
 
 def _job_paths(prefix: str) -> dict[str, Any]:
-    uuid = _path_text("uuid", "the job's id")
+    uuid = _path_text("uuid", "the job's id, or its last digits (or a unique prefix)")
     listing = _list_operation()
     paths: dict[str, Any] = {
         f"{prefix}/api/jobs": {"get": listing},
@@ -112,7 +113,7 @@ def _job_paths(prefix: str) -> dict[str, Any]:
                 "operationId": "getJob",
                 "summary": "A job: values, state, completeness, ETA, log, errors, history, result",
                 "parameters": [uuid],
-                "responses": _answers(("200", "the job", "Job"), NOT_FOUND),
+                "responses": _answers(("200", "the job", "Job"), AMBIGUOUS, NOT_FOUND),
             },
             "delete": delete_job_operation(uuid),
         },
@@ -126,6 +127,7 @@ def _job_paths(prefix: str) -> dict[str, Any]:
                 "parameters": [uuid],
                 "responses": _answers(
                     ("200", "done, or requested of the running job", "ActionResult"),
+                    AMBIGUOUS,
                     NOT_FOUND,
                     ("409", "the job's state does not allow it", "Conflict"),
                 ),
