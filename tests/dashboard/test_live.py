@@ -136,3 +136,32 @@ def test_workers_page_recovers_after_a_server_restart(page: Page, store: Store) 
         expect(page.locator("#live-status")).to_be_hidden()
     finally:
         again.stop()
+
+
+def test_the_checkpoint_panel_follows_a_running_job(page: Page, store: Store, dash: str) -> None:
+    # Given a running job's page,
+    uuid = put(store, "alpha", values={"done": 0}, priority=FIRST)
+    reservation = store.reserve(["alpha"], "w-checkpoint")
+    assert reservation is not None
+    assert reservation.lease.uuid == uuid
+    page.goto(f"{dash}#/job/{uuid}")
+    values = page.locator("pre.values").first
+    expect(values).to_contain_text('"done": 0')
+    # When the job saves a checkpoint, the panel shows it without a reload.
+    store.save(reservation.lease, Progress(values={"done": 41}))
+    expect(values).to_contain_text('"done": 41')
+
+
+FORMATS = """async () => {
+  const f = await import('./dashboard/format.js');
+  const now = Date.now() / 1000;
+  return [f.duration(59.6), f.duration(119.6), f.duration(0.9996), f.duration(3599.6),
+          f.ago(now - 0.9996), f.ago(now - 59.9), f.until(now + 30.2)];
+}"""
+
+
+def test_durations_never_read_60_s_or_1000_ms(page: Page, dash: str) -> None:
+    page.goto(dash)
+    assert page.evaluate(FORMATS) == [
+        "1 min", "2 min", "1.0 s", "1 h", "just now", "59 s ago", "in 31 s",
+    ]  # fmt: skip
