@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 
 from rich.console import Console, RenderableType
-from rich.live import Live
 
 from zerog.cli._common import EXIT_OK
 from zerog.cli._flags import add_flag, positive_seconds
@@ -38,6 +37,8 @@ def add_watch(parser: argparse.ArgumentParser, command: str) -> None:
 
 def watch(draw: Callable[[], RenderableType], every_seconds: float, console: Console) -> int:
     """Show ``draw()`` until Ctrl-C, read again every ``every_seconds``."""
+    from rich.live import Live  # only a watch needs it: keep every command's start-up quick.
+
     try:
         if console.is_terminal:
             with Live(draw(), console=console, auto_refresh=False) as live:
