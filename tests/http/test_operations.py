@@ -159,3 +159,22 @@ def test_a_recurring_job_is_stopped(api: Client, store: Store) -> None:
     assert api.request("DELETE", f"/api/recurring/{rid}").json() == {"id": rid, "stopped": True}
     assert api.get("/api/recurring").json()["recurring"] == []
     assert api.request("DELETE", f"/api/recurring/{rid}").status == 404
+
+
+def test_a_job_that_another_waits_for_is_not_deleted(serve: Serve) -> None:
+    # Given a failed job that a job in depends waits for,
+    store = memory_store()
+    api = serve(store)
+    from zerog.record import JobSpec
+
+    blocker = put(store, priority=FIRST)
+    waiter = store.enqueue(JobSpec(type="t", queue="other", depends=[blocker]))
+    reservation = store.reserve([QUEUE], "w")
+    assert reservation is not None
+    store.fail(reservation.lease, {"timeStamp": time.time(), "msg": "boom"})
+    # Then deleting it is refused (the waiting job would wait for nothing), until the
+    # waiting job is cancelled.
+    assert api.request("DELETE", f"/api/jobs/{blocker}").status == 409
+    store.act(waiter, "cancel")
+    assert api.request("DELETE", f"/api/jobs/{blocker}").status == 200
+    assert store.get(waiter)["state"] == "cancelled"
