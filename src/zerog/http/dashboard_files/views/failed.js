@@ -15,22 +15,32 @@ export async function failedView(main, ctx) {
     fixed: { state: "failed" },
     actions: ["retry", "delete"],
     before: section("Grouped by error", groups.status, groups.box),
-    onRefresh: () => groups.load(),
+    onRefresh: () => groups.loadIfOld(),
+    afterBulk: () => groups.load(),
   });
   groups.afterAction = () => list.reload();
   await groups.load();
 }
 
+const GROUPS_MS = 15000; // grouping reads every failed job: less often than the list.
+
 class FailedGroups {
   constructor(ctx) {
     this.ctx = ctx;
+    this.loadedAt = 0;
     this.box = h("div", { class: "failed-groups" }, h("p", { class: "muted" }, "Loading…"));
     this.status = h("p", { class: "action-status", role: "status" });
+  }
+
+  /** At a live refresh: read the groups again if the last reading is old. */
+  loadIfOld() {
+    return Date.now() - this.loadedAt >= GROUPS_MS ? this.load() : null;
   }
 
   async load() {
     const answer = await get("api/failed", {}, this.ctx.signal);
     if (!this.ctx.active) return;
+    this.loadedAt = Date.now();
     const partial = answer.complete ? null : message(`Only the newest ${answer.total} failed jobs were grouped.`);
     fill(this.box, answer.groups.length ? [partial, answer.groups.map((g) => this.group(g))] : message("No job failed."));
   }

@@ -16,7 +16,8 @@ const DESTRUCTIVE = { cancel: "Cancel", delete: "Delete" }; // asked about befor
  * ``options``: ``view`` (the route to filter on), ``title``, ``fixed`` (filters the user cannot
  * change, e.g. {state: "failed"}), ``actions`` (bulk actions offered: retry, cancel, delete),
  * ``extra(job)`` (more content under a row, e.g. its last error), ``pageSize``, ``before``
- * (nodes above the list), ``onRefresh`` (also called at every live refresh).
+ * (nodes above the list), ``onRefresh`` (also called at every live refresh), ``afterBulk``
+ * (called after a bulk action).
  */
 export async function jobList(main, ctx, options) {
   const filters = readFilters(ctx.params, options.fixed, options.pageSize || "50");
@@ -191,6 +192,7 @@ class JobList {
       }
     }
     await this.reload();
+    await this.options.afterBulk?.();
     const refused = tally.refused.length ? ` ${tally.refused.length} refused (${tally.refused.join("; ")}).` : "";
     fill(this.status, `${capital(action)}: ${tally.done} of ${uuids.length} done.${refused}`);
   }
