@@ -27,10 +27,12 @@ venv: $(STAMP) ## create .venv and install zerog with its dev tools (once)
 # System packages the tests need (Debian's; run as root): beanstalkd for the beanstalk backend,
 # chromium for the dashboard tests (Playwright drives it; it never downloads a browser of its own),
 # and a PostgreSQL server: the one on 127.0.0.1:5432 if it lets us in, else a cluster of the
-# tests' own (tools/test-postgres.sh installs Debian's package if need be and starts it).
-deps: ## install system packages the tests need (beanstalkd, chromium, PostgreSQL) (root)
+# tests' own (tools/test-postgres.sh installs Debian's package if need be and starts it);
+# promtool (Debian's prometheus) checks the alert rules in contrib/.
+deps: ## install system packages the tests need (beanstalkd, chromium, PostgreSQL, promtool) (root)
 	command -v beanstalkd || (apt-get update && apt-get install -y beanstalkd)
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	command -v promtool || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 	bash tools/test-postgres.sh
 
 demo: venv ## run the quickstart: example long jobs with live progress

@@ -258,16 +258,7 @@ def worker_pool(url: str, log_path: Path) -> Iterator[WorkerPool]:
 def watch(store: Store, jobs: list[DemoJob], pool: WorkerPool, out: Console) -> bool:
     """Show live progress until every job is final; False if the workers died or time ran
     out first."""
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(bar_width=24),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[state]}"),
-        TextColumn("{task.fields[eta]}"),
-        TextColumn("{task.fields[log]}"),
-        console=out,
-        refresh_per_second=8,
-    )
+    progress, log_chars = live_display(out)
     tasks = {
         job.uuid: progress.add_task(escape(f"{job.label:<17}"), total=100, state="", eta="", log="")
         for job in jobs
@@ -279,7 +270,7 @@ def watch(store: Store, jobs: list[DemoJob], pool: WorkerPool, out: Console) -> 
         while True:
             records = {uuid: store.get(uuid, history=False) for uuid in tasks}
             for uuid, record in records.items():
-                _show(progress, tasks[uuid], record)
+                _show(progress, tasks[uuid], record, log_chars)
                 _announce(progress.console, labels[uuid], states, record)
             if all(r["state"] in FINAL_STATES for r in records.values()):
                 return True
@@ -288,7 +279,31 @@ def watch(store: Store, jobs: list[DemoJob], pool: WorkerPool, out: Console) -> 
             time.sleep(POLL_SECONDS)
 
 
-def _show(progress: Progress, task: TaskID, record: Record) -> None:
+def live_display(out: Console) -> tuple[Progress, int]:
+    """The bars, sized to ``out``'s width, and how many characters of a log line fit."""
+    bar, log_chars = _widths(out.width)
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=bar),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[state]}"),
+        TextColumn("{task.fields[eta]}"),
+        TextColumn("{task.fields[log]}"),
+        console=out,
+        refresh_per_second=8,
+    )
+    return progress, log_chars
+
+
+def _widths(columns: int) -> tuple[int, int]:
+    """The bar's width and the log line's, so that each job stays on one line of a terminal
+    ``columns`` wide (80 included): label 17, percent 4, state 9, ETA 9, and the gaps."""
+    bar = 24 if columns >= 110 else 12
+    fixed = 17 + bar + 4 + 9 + 9 + 6
+    return bar, max(0, columns - fixed - 1)
+
+
+def _show(progress: Progress, task: TaskID, record: Record, log_chars: int = 48) -> None:
     state = record["state"]
     eta = record.get("eta")
     last = record["events"][-1]["msg"] if record.get("events") else ""
@@ -297,7 +312,7 @@ def _show(progress: Progress, task: TaskID, record: Record) -> None:
         completed=100 * float(record["completeness"] or 0),
         state=f"[{STATE_STYLES.get(state) or 'default'}]{state:<9}[/]",
         eta=f"ETA {duration(eta):>5}" if eta is not None else " " * 9,
-        log=escape(short(last, 48)),
+        log=escape(short(last, log_chars)) if log_chars > 1 else "",
     )
 
 

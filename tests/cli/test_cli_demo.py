@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from rich.console import Console
 
 from tests.cli.conftest import Zerog, clean_env, command, one_line_error
 from zerog.cli import EXIT_OK, EXIT_USAGE
@@ -139,3 +141,30 @@ def _children(pid: int) -> list[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120])
+def test_the_demo_s_live_bars_fit_the_terminal(columns: int) -> None:
+    # Given the demo's live display on a terminal of 80 to 120 columns,
+    from zerog import demo
+    from zerog.model import State
+
+    out = Console(width=columns, file=io.StringIO(), force_terminal=True, color_system=None)
+    progress, log_chars = demo.live_display(out)
+    task = progress.add_task(f"{'Quarterly report':<17}", total=100, state="", eta="", log="")
+    record = {
+        "state": State.RUNNING.value,
+        "eta": 754.0,
+        "completeness": 0.42,
+        "events": [{"msg": "step 5 of 12 done: the long log line of a chatty job " * 3}],
+    }
+    # When a running job with a long log line is drawn,
+    demo._show(progress, task, record, log_chars)
+    out.print(progress.make_tasks_table(progress.tasks))
+    # Then its line fits, with the start of its log line.
+    drawn = out.file.getvalue()  # type: ignore[attr-defined]
+    lines = [line for line in drawn.splitlines() if line.strip()]
+    assert len(lines) == 1, drawn  # one line per job: nothing wrapped.
+    assert len(lines[0]) <= columns, lines
+    assert "Quarterly" in lines[0]
+    assert "step 5 of 12" in lines[0]

@@ -11,6 +11,7 @@ import pytest
 from tests.cli.conftest import Zerog, list_jobs, one_line_error
 from zerog.cli import EXIT_FAILURE, EXIT_USAGE
 from zerog.settings import MAX_VALUES_BYTES
+from zerog.store import Store
 
 
 @pytest.mark.parametrize(
@@ -127,6 +128,7 @@ def test_missing_job_module_is_a_usage_error(zerog: Zerog, db_url: str) -> None:
 
 
 def test_unknown_job_id(zerog: Zerog, db_url: str) -> None:
+    Store.from_url(db_url).close()  # a store, without that job.
     done = zerog("job", "00000000-0000-0000-0000-000000000000", "--url", db_url)
 
     assert done.returncode == EXIT_FAILURE

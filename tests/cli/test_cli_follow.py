@@ -10,6 +10,7 @@ import pytest
 
 from tests.cli.conftest import Zerog, clean_env, command
 from zerog.cli import EXIT_FAILURE, EXIT_OK
+from zerog.store import Store
 
 EXAMPLES = ("--import", "zerog.examples")
 
@@ -104,6 +105,7 @@ def test_follow_exits_1_when_the_job_ends_other_than_complete(
 
 
 def test_follow_of_an_unknown_job_is_one_clear_error(zerog: Zerog, db_url: str) -> None:
+    Store.from_url(db_url).close()  # a store, without that job.
     done = zerog("job", "no-such-job", "--url", db_url, "--follow")
 
     assert done.returncode != EXIT_OK

@@ -110,7 +110,12 @@ def test_second_sigterm_stops_at_once(
 
 def test_an_idle_worker_stops_at_once(db_url: str, tmp_path: Path) -> None:
     with worker_process(tmp_path, "--url", db_url, "-q", "nothing") as worker:
-        time.sleep(1)
+        # Its signal handlers are in place once it has started a child (not after a fixed
+        # second: a loaded machine may take longer than that to import zerog).
+        deadline = time.monotonic() + 30
+        while "started worker child" not in (tmp_path / "worker.log").read_text():
+            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+            time.sleep(0.05)
         sent = time.monotonic()
         worker.send_signal(signal.SIGTERM)
         code = worker.wait(timeout=10)

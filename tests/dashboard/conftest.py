@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, sync_playwright
 
 import zerog.examples  # noqa: F401 - registers the example job types the tests run.
+from tests.dashboard import dash_jobs  # noqa: F401 - registers a job class with describe().
 from tests.http import http_jobs  # noqa: F401 - registers the test job types.
 from zerog.http import Limits, ServerThread, make_app
 from zerog.settings import Settings
@@ -144,6 +145,11 @@ def start_worker() -> Iterator[StartWorker]:
     for worker, thread in running:
         worker.stop()
         thread.join(10)
+
+
+def confirm(page: Page) -> None:
+    """Say yes in the page's confirmation dialog (destructive actions ask first)."""
+    page.locator("dialog.confirm button[data-confirm='yes']").click()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 10.0) -> Any:

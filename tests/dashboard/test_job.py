@@ -8,7 +8,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.conftest import StartWorker
+from tests.dashboard.conftest import StartWorker, confirm
 from tests.dashboard.helpers import TRACEBACK, failed, put, state_of
 from zerog.jobs import make_base_job
 from zerog.store import Store
@@ -77,6 +77,8 @@ def test_cancel_pause_resume_and_retry_from_the_job_page(
     # When it is paused, resumed, then cancelled from its page, the store follows each step;
     for action, state in (("pause", "paused"), ("resume", "waiting"), ("cancel", "cancelled")):
         page.locator(f"button[data-action='{action}']").click()
+        if action == "cancel":
+            confirm(page)  # cancelling is asked about first.
         expect(badge).to_have_text(state)
         assert state_of(store, uuid) == state
     expect(page.locator("ol.timeline li").last).to_contain_text("cancelled")

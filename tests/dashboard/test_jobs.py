@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from tests.dashboard.conftest import confirm
 from tests.dashboard.helpers import failed, put, state_of
 from zerog.store import Store
 
@@ -36,7 +37,7 @@ def test_jobs_list_filters_and_pages(page: Page, store: Store, dash: str) -> Non
     expect(rows).to_have_count(5)
     page.goto(f"{dash}#/jobs?type=other_type")
     expect(rows).to_have_count(1)
-    expect(rows.first.locator("td").nth(2)).to_have_text("other_type")
+    expect(rows.first.locator(".job-type")).to_have_text("other_type")
     page.goto(f"{dash}#/jobs")
     page.locator("form.filters select[name='state']").select_option("failed")
     page.get_by_role("button", name="Apply").click()
@@ -59,10 +60,12 @@ def test_bulk_retry_and_cancel_change_the_store(page: Page, store: Store, dash: 
     page.goto(f"{dash}#/jobs?queue=beta")
     page.locator("input.pick-all").check()
     page.get_by_role("button", name="Cancel selected").click()
+    confirm(page)  # cancelling is asked about first.
     expect(page.locator(".bulk-status")).to_contain_text("Cancel: 2 of 2 done.")
     assert [state_of(store, u) for u in waiting] == ["cancelled", "cancelled"]
     page.goto(f"{dash}#/jobs?state=failed")
     page.locator("input.pick-all").check()
     page.get_by_role("button", name="Cancel selected").click()
+    confirm(page)
     expect(page.locator(".bulk-status")).to_contain_text("0 of 1 done. 1 refused")
     assert state_of(store, broken[2]) == "failed"

@@ -24,9 +24,13 @@ def test_overview_shows_each_queue_with_its_counts(page: Page, store: Store, das
     expect(beta.locator("td[data-state='failed']")).to_have_text("1")
     expect(beta.locator(".badge.paused")).to_be_visible()
     expect(page.locator("table.counts tr.total td[data-state='waiting']")).to_have_text("3")
-    # and the charts are drawn: the failed job in this minute's column, latency per queue.
+    # and the charts are drawn from the store's statistics: the failed run in today's column,
+    # today's wait and run times of the queue that ran something.
     expect(page.locator("svg.chart rect.s-failed")).to_have_count(1)
-    expect(page.locator(".bar-row")).to_have_count(4)
+    expect(page.locator("svg.chart rect.s-complete")).to_have_count(0)
+    beta_today = page.locator("table.latency tr[data-queue='beta']")
+    expect(beta_today.locator("td[data-stat='failed']")).to_have_text("1")
+    expect(page.locator(".bar-row")).to_have_count(2)
     # And a count links to the jobs it counts.
     alpha.locator("td[data-state='waiting'] a").click()
     expect(page).to_have_url(f"{dash}#/jobs?queue=alpha&state=waiting")

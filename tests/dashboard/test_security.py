@@ -8,8 +8,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.dashboard.conftest import Serve, Watched
+from tests.dashboard.conftest import Serve, Watched, confirm
 from tests.dashboard.helpers import failed, put, state_of
+from zerog.recurrence import RecurSpec
 from zerog.store import Store
 
 SCRIPT = "<script>alert(1)</script>"
@@ -35,10 +36,24 @@ def test_hostile_text_is_shown_as_text_everywhere(
     page.goto(dash)
     expect(page.locator("table.counts th").filter(has_text=SCRIPT)).to_be_visible()
     page.goto(f"{dash}#/jobs")
-    expect(page.locator("table.jobs td").filter(has_text=SCRIPT)).to_be_visible()
+    expect(page.locator("table.jobs td[data-label='queue']")).to_have_text(SCRIPT)
     expect(page.locator("table.jobs .tag")).to_have_text(IMG)
+    store.recur(RecurSpec(type=SCRIPT, queue=IMG, interval_seconds=60, tags=(SCRIPT,)))
+    store.set_limit(IMG, 3)
+    store.register_worker({"id": SCRIPT, "host": IMG, "pid": 1, "queues": [SCRIPT], "jobs": [IMG]})
+    expect(page.locator("table.jobs .description")).to_contain_text(f"title={SCRIPT}")
     page.goto(f"{dash}#/failed")
-    expect(page.locator(".error-msg")).to_have_text(IMG)
+    expect(page.locator(".group-message")).to_have_text(IMG.replace("2", "#"))  # its shape
+    expect(page.locator("table.jobs .last-error")).to_have_text(IMG)
+    page.goto(f"{dash}#/recurring")
+    expect(page.locator("table.recurring td").filter(has_text=SCRIPT).first).to_be_visible()
+    expect(page.locator("table.recurring td a").filter(has_text=IMG)).to_be_visible()
+    page.goto(f"{dash}#/limits")
+    expect(page.locator("table.limits tbody th")).to_have_text(IMG)
+    page.goto(f"{dash}#/workers")
+    expect(page.locator("table.workers td").filter(has_text=IMG).first).to_be_visible()
+    page.goto(f"{dash}#/")
+    expect(page.locator("table.latency tbody th")).to_have_text(SCRIPT)
     page.goto(f"{dash}#/job/{uuid}")
     expect(page.locator("ol.log li").first).to_contain_text(SCRIPT)
     expect(page.locator("ol.log li").last).to_contain_text(IMG)
@@ -83,10 +98,11 @@ def test_with_a_token_the_page_asks_for_it_and_then_works(
     page.goto(dash)
     expect(page.locator("form.token-form")).to_be_visible()
     statuses = page.evaluate(
-        "Promise.all(['api/queues', 'api/jobs', 'api/workers', 'dashboard/app.js']"
+        "Promise.all(['api/queues', 'api/jobs', 'api/workers', 'api/failed', 'api/limits',"
+        " 'api/stats/daily', 'api/recurring', 'dashboard/app.js']"
         ".map(u => fetch(u).then(r => r.status)))"
     )
-    assert statuses == [401, 401, 401, 200]
+    assert statuses == [401, 401, 401, 401, 401, 401, 401, 200]
     # a wrong token is refused,
     page.locator("#token").fill("wrong")
     page.get_by_role("button", name="Open the dashboard").click()
@@ -97,6 +113,7 @@ def test_with_a_token_the_page_asks_for_it_and_then_works(
     expect(page.locator("tr[data-queue='alpha'] td[data-state='waiting']")).to_have_text("1")
     page.goto(f"{dash}#/job/{uuid}")
     page.locator("button[data-action='cancel']").click()
+    confirm(page)
     expect(page.locator(".job-progress .badge")).to_have_text("cancelled")
     assert state_of(store, uuid) == "cancelled"
     page.goto(f"{dash}#/workers")
@@ -112,7 +129,7 @@ def test_under_a_prefix_the_dashboard_works(page: Page, store: Store, serve: Ser
     page.goto(dash)
     expect(page.locator("tr[data-queue='alpha'] td[data-state='failed']")).to_have_text("1")
     page.locator("nav a[data-view='failed']").click()
-    page.locator(f"tr[data-uuid='{uuid}'] a").click()
+    page.locator(f"tr[data-uuid='{uuid}'] td[data-label='job'] a").click()
     expect(page.locator(".errors .error-msg")).to_have_text("ValueError: boom")
     page.locator("button[data-action='retry']").click()
     expect(page.locator(".job-progress .badge")).to_have_text("waiting")

@@ -50,14 +50,15 @@ def test_failed_view_shows_errors_with_tracebacks_and_retries(
     first = failed(store, "alpha", msg="KeyError: 'id'")
     second = failed(store, "beta", msg="ValueError: boom")
     put(store, "alpha")
-    # When the failed view opens, Then it lists just those, each with its error and traceback,
+    # When the failed view opens, Then it lists just those, each with its error, and a
+    # traceback per group of errors,
     page.goto(f"{dash}#/failed")
     rows = page.locator("table.jobs tbody tr[data-uuid]")
     expect(rows).to_have_count(2)
-    extra = page.locator(f"tr[data-uuid='{first}'] + tr.extra")
-    expect(extra.locator(".error-msg")).to_have_text("KeyError: 'id'")
-    extra.locator("summary").click()
-    expect(extra.locator("pre.traceback")).to_have_text(TRACEBACK)
+    expect(page.locator(f"tr[data-uuid='{first}'] .last-error")).to_have_text("KeyError: 'id'")
+    group = page.locator(".failed-group").filter(has_text="KeyError")
+    group.locator("summary").click()
+    expect(group.locator("pre.traceback")).to_have_text(TRACEBACK)
     # and retrying one from there puts it back to waiting.
     page.locator(f"tr[data-uuid='{second}'] input.pick").check()
     page.get_by_role("button", name="Retry selected").click()

@@ -209,7 +209,7 @@ def test_server_faults_are_json_without_traceback(serve: Serve) -> None:
     # Given a store that raises what no handler expects, and tornado's traceback page enabled,
     api = serve(Store(BrokenBackend(), Settings(url="memory://")), serve_traceback=True)
     # When a job is read,
-    reply = api.get("/api/jobs/x")
+    reply = api.get("/api/jobs/01a2518b-ddd7-7468-9300-ebdf1aadf55c")
     # Then the answer is a JSON 500 that tells nothing of the fault.
     assert reply.status == 500
     assert reply.json() == {"error": "internal server error"}

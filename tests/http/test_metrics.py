@@ -49,23 +49,17 @@ def test_metrics_are_valid_and_complete(serve: Serve) -> None:
     assert found[("zerog_queue_paused", (("queue", "other"),))] == 1
     assert found[("zerog_queue_oldest_waiting_age_seconds", (("queue", QUEUE),))] >= 0
     assert found[("zerog_queue_oldest_waiting_exact", (("queue", QUEUE),))] == 1
-    assert found[("zerog_jobs_enqueued_total", ())] == 5  # put through this process's store
-    assert found[("zerog_jobs_completed_total", ())] == 1
-    assert found[("zerog_jobs_failed_total", ())] == 1
-    run = ("zerog_window_job_run_seconds_count", (("queue", QUEUE),))
-    assert found[run] == 1
-    inf = ("zerog_window_job_run_seconds_bucket", (("le", "+Inf"), ("queue", QUEUE)))
-    assert found[inf] == 1
-    assert (
-        found[
-            (
-                "zerog_http_requests_total",
-                (("method", "POST"), ("route", "JobHandler"), ("status", "201")),
-            )
-        ]
-        == 1
-    )
-    assert ("zerog_http_request_duration_seconds_count", (("route", "JobHandler"),)) in found
+    assert found[("zerog_jobs_completed_total", (("queue", QUEUE),))] == 1
+    assert found[("zerog_jobs_failed_total", (("queue", QUEUE),))] == 1
+    assert found[("zerog_jobs_retried_total", (("queue", "other"),))] == 0
+    assert found[("zerog_job_run_seconds_count", (("queue", QUEUE),))] == 1
+    assert found[("zerog_job_run_seconds_bucket", (("le", "+Inf"), ("queue", QUEUE)))] == 1
+    assert found[("zerog_job_run_seconds_bucket", (("le", "1"), ("queue", QUEUE)))] == 1
+    assert found[("zerog_job_wait_seconds_count", (("queue", QUEUE),))] == 3  # three reserved
+    assert found[("zerog_server_store_events_total", (("event", "put"),))] == 5
+    posted = (("method", "POST"), ("route", "/api/jobs/{uuid}"), ("status", "201"))
+    assert found[("zerog_http_requests_total", posted)] == 1
+    assert ("zerog_http_request_duration_seconds_count", (("route", "/api/jobs/{uuid}"),)) in found
 
 
 def test_label_values_are_escaped(serve: Serve) -> None:
@@ -80,3 +74,36 @@ def test_metrics_on_an_empty_store(api: Client, store: Store) -> None:
     found = samples(api.get("/metrics").text)
     assert found[("zerog_jobs_running", ())] == 0
     assert found[("zerog_info", (("version", "0.1.0"),))] == 1
+
+
+def test_every_gauge_is_present_at_zero(serve: Serve) -> None:
+    # Given a store with one waiting job and nothing else,
+    store = memory_store()
+    api = serve(store)
+    put(store, "quiet")
+    # When the metrics are scraped,
+    found = samples(api.get("/metrics").text)
+    # Then every per-queue gauge and counter has its series, at 0 where nothing happened.
+    queue = (("queue", "quiet"),)
+    for name in ("zerog_jobs_stalled", "zerog_queue_paused", "zerog_jobs_completed_total"):
+        assert found[(name, queue)] == 0, name
+    assert found[("zerog_jobs", (("queue", "quiet"), ("state", "expired")))] == 0
+    assert found[("zerog_workers", ())] == 0
+    assert found[("zerog_job_run_seconds_count", queue)] == 0
+
+
+def test_routes_are_labelled_by_template(serve: Serve) -> None:
+    # Given a job read by its id and a path no route has,
+    store = memory_store()
+    api = serve(store)
+    uuid = put(store, "q")
+    api.get(f"/api/jobs/{uuid}")
+    api.get("/no/such/path")
+    # When the metrics are scraped,
+    found = samples(api.get("/metrics").text)
+    routes = {
+        dict(labels).get("route") for name, labels in found if name == "zerog_http_requests_total"
+    }
+    # Then the route label is the template, never the id, and the unknown path is "unmatched".
+    assert {"/api/jobs/{uuid}", "unmatched"} <= routes
+    assert not any(uuid in str(route) for route in routes)

@@ -68,5 +68,7 @@ def test_the_api_conforms_to_its_own_document(tmp_path: Path) -> None:
     # Then it finds nothing, and the server logged no error.
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
     assert "Tested: 22" in done.stdout or re.search(r"Tested:\s+\d+", done.stdout)
-    assert not re.search(r"\b5\d\d (GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\b", log), log[-4000:]
+    # 501 is an answer (the backend cannot do that), not a server fault.
+    fault = re.search(r"\b5(?!01)\d\d (GET|POST|PUT|DELETE|PATCH|OPTIONS|HEAD)\b", log)
+    assert not fault, log[-4000:]
     assert "Traceback" not in log, log[-4000:]

@@ -6,12 +6,15 @@ import argparse
 import os
 import sys
 from typing import Any, TypeAlias
+from urllib.parse import unquote
 
 from zerog import registry
 from zerog.backends import open_backend
 from zerog.cli._flags import add_flag
+from zerog.errors import ConfigurationError
 from zerog.settings import DEFAULT_URL, Settings
 from zerog.store import Store
+from zerog.urls import parse_url
 
 EXIT_OK = 0  # the command did what it was asked.
 EXIT_FAILURE = 1  # it could not: bad job values, unknown job, a refused action, a backend error.
@@ -69,9 +72,42 @@ def settings_of(args: argparse.Namespace, **overrides: Any) -> Settings:
 
 
 def open_store(args: argparse.Namespace, **overrides: Any) -> Store:
-    """The store the command's ``--url`` names (the caller closes it)."""
+    """The store the command's ``--url`` names (the caller closes it).
+
+    A command about jobs that exist (``existing_store`` set by its parser) refuses a SQLite
+    file that is not there, instead of creating an empty store and finding nothing: a typo
+    in a path, or a command run in the wrong directory, says so. A command given a job id
+    (``args.uuid``) gets it resolved: a short id (the last digits the tables and the
+    dashboard show, or a unique prefix) becomes the job's uuid."""
     settings = settings_of(args, **overrides)
-    return Store(open_backend(settings.url), settings)
+    if getattr(args, "existing_store", False):
+        require_existing(settings.url)
+    store = Store(open_backend(settings.url), settings)
+    if getattr(args, "uuid", None):
+        try:
+            args.uuid = store.resolve_id(args.uuid)
+        except BaseException:
+            store.close()
+            raise
+    return store
+
+
+def require_existing(url: str) -> None:
+    """ConfigurationError when ``url`` names a SQLite file that does not exist."""
+    parsed = parse_url(url)
+    if parsed.scheme != "sqlite" or parsed.host or not parsed.path.startswith("/"):
+        return  # a server, memory://, or a URL the backend will refuse with its own words.
+    path = unquote(parsed.path[1:])
+    if path and path != ":memory:" and not os.path.exists(path):
+        raise ConfigurationError(
+            f"no store at {os.path.abspath(path)} (from {url}): nothing was created; give "
+            "--url (or ZEROG_URL) of the store your workers use"
+        )
+
+
+def needs_existing_store(parser: argparse.ArgumentParser) -> None:
+    """Mark a command that reads or steers existing jobs (see :func:`open_store`)."""
+    parser.set_defaults(existing_store=True)
 
 
 def import_job_modules(args: argparse.Namespace) -> None:

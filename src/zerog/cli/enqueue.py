@@ -69,6 +69,14 @@ def add_parser(commands: Commands) -> None:
     add_flag(
         parser, "--tag", dest="tags", many=True, metavar="T", help="tag the job; repeat for more"
     )
+    add_flag(
+        parser,
+        "--queue",
+        dest="queue",
+        env="ZEROG_ENQUEUE_QUEUE",
+        metavar="NAME",
+        help="put it in this queue (default: the class's QUEUE_NAME)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -102,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
             delay=args.delay,
             ttr=args.ttr,
             tags=tuple(args.tags or ()),
+            queue=args.queue or None,
             store=store,
         )
     sys.stdout.write(uuid + "\n")

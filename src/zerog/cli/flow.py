@@ -12,7 +12,14 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from zerog.cli._common import EXIT_OK, Commands, add_json, add_url, open_store
+from zerog.cli._common import (
+    EXIT_OK,
+    Commands,
+    add_json,
+    add_url,
+    needs_existing_store,
+    open_store,
+)
 from zerog.cli._flags import add_flag
 from zerog.cli._output import console, print_json, when
 from zerog.model import Change
@@ -31,6 +38,7 @@ def add_parsers(commands: Commands) -> None:
     _job_command(commands, "untag", "remove tags from a job", _untag)
     _job_command(commands, "timeout", "end a running job's lease now (it is rescued)", _timeout)
     parser = _command(commands, "recurring", "list the recurring jobs", _recurring)
+    needs_existing_store(parser)
     add_flag(parser, "--queue", env="ZEROG_RECURRING_QUEUE", help="only this queue's")
     parser = _command(commands, "unrecur", "stop a recurring job (spawned jobs stay)", _unrecur)
     parser.add_argument("id", metavar="ID")
@@ -41,6 +49,7 @@ def add_parsers(commands: Commands) -> None:
     parser.add_argument("maximum", metavar="N", nargs="?", type=int)
     add_flag(parser, "--unset", switch=True, help="remove the limit NAME")
     parser = _command(commands, "stats", "a queue's statistics for today (UTC)", _stats)
+    needs_existing_store(parser)
     parser.add_argument("queue", metavar="QUEUE")
 
 
@@ -54,7 +63,8 @@ def _command(commands: Commands, name: str, text: str, handler: Handler) -> argp
 
 def _job_command(commands: Commands, name: str, text: str, handler: Handler) -> None:
     parser = _command(commands, name, text, handler)
-    parser.add_argument("uuid", metavar="UUID")
+    parser.add_argument("uuid", metavar="UUID", help="the job's uuid, or its last digits")
+    needs_existing_store(parser)
     if name == "priority":
         parser.add_argument("value", metavar="N", type=int)
     elif name == "move":

@@ -10,22 +10,25 @@ import json
 from contextlib import closing
 from typing import Any
 
-from rich.table import Column, Table
+from rich.console import RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from zerog import config as configuration
-from zerog.cli import _job_view, follow
+from zerog.cli import _job_view, follow, tables
 from zerog.cli._common import (
     EXIT_OK,
     Commands,
     add_json,
     add_url,
+    needs_existing_store,
     open_store,
     settings_of,
 )
 from zerog.cli._flags import add_flag, positive_int, positive_seconds
-from zerog.cli._output import console, duration, percent, print_json, short, state_text, when
-from zerog.errors import ConfigurationError
+from zerog.cli._output import console, print_json, state_text
+from zerog.cli._watch import add_watch, watch
+from zerog.errors import ConfigurationError, JobNotFound, NotSupported
 from zerog.model import ALL_STATES, Page, State
 from zerog.store import Store
 from zerog.urls import mask
@@ -35,8 +38,10 @@ ACTIONS = {
     "cancel": "cancel a job (a running one stops at its next heartbeat)",
     "pause": "pause a job (a running one saves its checkpoint and stops)",
     "resume": "put a paused job back in its queue",
+    "delete": "delete a finished job and its history",
 }
 STATE_NAMES = [state.value for state in ALL_STATES]
+ID_HELP = "the job's uuid, or its last digits as the tables show them (or a unique prefix)"
 
 
 def add_parsers(commands: Commands) -> None:
@@ -47,9 +52,10 @@ def add_parsers(commands: Commands) -> None:
         help="show one job",
         description="A job's state, progress, ETA, log, errors and history.",
     )
-    parser.add_argument("uuid", metavar="UUID")
+    parser.add_argument("uuid", metavar="UUID", help=ID_HELP)
     add_url(parser)
     add_json(parser)
+    needs_existing_store(parser)
     add_flag(
         parser,
         "--follow",
@@ -72,12 +78,15 @@ def add_parsers(commands: Commands) -> None:
     parser = commands.add_parser("queues", help="count jobs per state in each queue")
     add_url(parser)
     add_json(parser)
+    add_watch(parser, "queues")
+    needs_existing_store(parser)
     parser.set_defaults(handler=show_queues)
     for action, text in ACTIONS.items():
         parser = commands.add_parser(action, help=text, description=text[0].upper() + text[1:])
-        parser.add_argument("uuid", metavar="UUID")
+        parser.add_argument("uuid", metavar="UUID", help=ID_HELP)
         add_url(parser)
         add_json(parser)
+        needs_existing_store(parser)
         parser.set_defaults(handler=act, action=action)
     _add_kick(commands)
     parser = commands.add_parser(
@@ -149,6 +158,8 @@ def _add_jobs(commands: Commands) -> None:
         "(config stall-seconds, default 900), longest silent first; all of them, in one page",
     )
     add_json(parser)
+    add_watch(parser, "jobs")
+    needs_existing_store(parser)
     parser.set_defaults(handler=list_jobs)
 
 
@@ -164,6 +175,7 @@ def _add_kick(commands: Commands) -> None:
     )
     add_url(parser)
     add_json(parser)
+    needs_existing_store(parser)
     parser.set_defaults(handler=kick)
 
 
@@ -179,42 +191,30 @@ def _state(text: str) -> str:
 
 
 def list_jobs(args: argparse.Namespace) -> int:
-    """``zerog jobs``."""
+    """``zerog jobs``: a table that fits the terminal (ids by their last digits), or JSON."""
     with closing(open_store(args)) as store:
-        page = _stalled_page(store, args) if args.stalled else _page(store, args)
-    if args.json:
-        print_json({"jobs": page.records, "cursor": page.cursor})
-        return EXIT_OK
-    out = console()
-    table = Table(
-        Column("uuid", no_wrap=True),
-        "type",
-        "queue",
-        "state",
-        "done",
-        "attempts",
-        "priority",
-        "created",
-        "message",
-        title=f"{len(page.records)} job(s)",
-        title_justify="left",
-    )
-    for record in page.records:
-        table.add_row(
-            Text(record["uuid"]),
-            Text(record["type"]),
-            Text(record["queue"]),
-            _state_cell(record),
-            percent(record["completeness"]),
-            str(record["attempts"]),
-            str(record["priority"]),
-            when(record["created_at"]),
-            Text(short(_last_line(record), 40)),
-        )
-    out.print(table)
-    if page.cursor:
-        out.print(Text(f"more: --cursor {page.cursor}"))
+
+        def read() -> tuple[Page, float]:
+            page = _stalled_page(store, args) if args.stalled else _page(store, args)
+            return page, store.clock()
+
+        if args.json:
+            page, _now = read()
+            print_json({"jobs": page.records, "cursor": page.cursor})
+            return EXIT_OK
+        out = console()
+        if args.watch:
+            return watch(lambda: _jobs_output(*read(), out.width), float(args.every), out)
+        out.print(_jobs_output(*read(), out.width))
     return EXIT_OK
+
+
+def _jobs_output(page: Page, now: float, width: int) -> RenderableType:
+    out = tables.jobs_table(page.records, now, width)
+    if page.cursor:
+        out.caption = f"more: --cursor {page.cursor}"
+        out.caption_justify = "left"
+    return out
 
 
 def _page(store: Store, args: argparse.Namespace) -> Page:
@@ -244,23 +244,6 @@ def _stalled_page(store: Store, args: argparse.Namespace) -> Page:
     return Page(found, None)
 
 
-def _state_cell(record: dict[str, Any]) -> Text:
-    cell = state_text(record["state"])
-    if record.get("stalled"):
-        cell.append(f" stalled {duration(record.get('quiet_seconds'))}", style="bold red")
-    return cell
-
-
-def _last_line(record: dict[str, Any]) -> str:
-    """What the job said last: its progress message, else its last log line or error."""
-    if record.get("progress_message"):
-        return str(record["progress_message"])
-    for key in ("errors", "events"):
-        if record.get(key):
-            return str(record[key][-1]["msg"])
-    return ""
-
-
 def show_job(args: argparse.Namespace) -> int:
     """``zerog job UUID``."""
     with closing(open_store(args)) as store:
@@ -280,36 +263,43 @@ def show_job(args: argparse.Namespace) -> int:
 
 
 def show_queues(args: argparse.Namespace) -> int:
-    """``zerog queues``."""
+    """``zerog queues``: counts per state, and which queues are paused."""
     with closing(open_store(args)) as store:
-        counts = store.counts()
-    queues = [
-        {"name": name, "counts": {s: counts[name].get(s, 0) for s in STATE_NAMES}}
-        for name in sorted(counts)
-    ]
-    if args.json:
-        print_json({"queues": queues})
-    else:
-        console().print(_queue_table(queues))
+        if args.json:
+            print_json({"queues": queue_list(store)})
+            return EXIT_OK
+
+        def draw() -> Table:
+            return tables.queues_table(queue_list(store), STATE_NAMES)
+
+        if args.watch:
+            return watch(draw, float(args.every), console())
+        console().print(draw())
     return EXIT_OK
 
 
-def _queue_table(queues: list[dict[str, Any]]) -> Table:
-    """Only the states some queue has jobs in, so the table fits a terminal."""
-    states = [s for s in STATE_NAMES if any(q["counts"][s] for q in queues)]
-    table = Table("queue", *states, "total", title=f"{len(queues)} queue(s)", title_justify="left")
-    for queue in queues:
-        numbers = [queue["counts"][s] for s in states]
-        table.add_row(
-            Text(queue["name"]),
-            *[str(n) if n else "·" for n in numbers],
-            str(sum(queue["counts"].values())),
-        )
-    return table
+def queue_list(store: Store) -> list[dict[str, Any]]:
+    """Every queue that holds jobs or is paused, with its counts per state."""
+    counts = store.counts()
+    try:
+        paused = store.paused_queues()
+    except NotSupported:
+        paused = frozenset()
+    return [
+        {
+            "name": name,
+            "counts": {s: counts.get(name, {}).get(s, 0) for s in STATE_NAMES},
+            "paused": name in paused,
+        }
+        for name in sorted(set(counts) | paused)
+    ]
 
 
 def act(args: argparse.Namespace) -> int:
-    """``zerog retry|cancel|pause|resume UUID``; a forbidden move is InvalidTransition."""
+    """``zerog retry|cancel|pause|resume|delete UUID``; a forbidden move is
+    InvalidTransition."""
+    if args.action == "delete":
+        return delete(args)
     with closing(open_store(args)) as store:
         state = store.act(args.uuid, args.action)
     requested = state == "running"  # a running job is asked; it settles itself.
@@ -326,6 +316,18 @@ def act(args: argparse.Namespace) -> int:
         )
     else:
         console().print(Text(f"job {args.uuid} is now ").append(state_text(state)))
+    return EXIT_OK
+
+
+def delete(args: argparse.Namespace) -> int:
+    """``zerog delete UUID``: a finished job and its history go."""
+    with closing(open_store(args)) as store:
+        if not store.delete(args.uuid):
+            raise JobNotFound(args.uuid)
+    if args.json:
+        print_json({"uuid": args.uuid, "deleted": True})
+    else:
+        console().print(Text(f"job {args.uuid} deleted"))
     return EXIT_OK
 
 

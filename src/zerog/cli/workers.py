@@ -10,13 +10,29 @@ import argparse
 from contextlib import closing
 from typing import Any
 
-from rich.table import Column, Table
 from rich.text import Text
 
-from zerog.cli._common import EXIT_OK, Commands, add_json, add_url, open_store
+from zerog.cli._common import (
+    EXIT_OK,
+    Commands,
+    add_json,
+    add_url,
+    needs_existing_store,
+    open_store,
+)
 from zerog.cli._flags import add_flag, positive_seconds
-from zerog.cli._output import console, duration, print_json, short
+from zerog.cli._output import console, print_json
+from zerog.cli.tables import Spec, age, fitted, short_id
 from zerog.store.queues import WORKER_MAX_AGE_SECONDS
+
+WORKER_COLUMNS: list[Spec] = [
+    ("worker", 40, 12),
+    ("queues", 24, 6),
+    ("threads", 7, 3),
+    ("up", 4, 3),
+    ("seen", 8, 4),
+    ("running", 80, 12),
+]
 
 
 def add_parser(commands: Commands) -> None:
@@ -38,47 +54,35 @@ def add_parser(commands: Commands) -> None:
         help="a worker not seen for S seconds is gone (and pruned)",
     )
     add_json(parser)
+    needs_existing_store(parser)
     parser.set_defaults(handler=list_workers)
 
 
 def list_workers(args: argparse.Namespace) -> int:
-    """``zerog workers``."""
+    """``zerog workers``: one line per worker, fitting the terminal (``--json``: all)."""
     with closing(open_store(args)) as store:
         workers = store.workers(args.max_age)
         now = store.clock()
     if args.json:
         print_json({"workers": workers})
         return EXIT_OK
-    table = Table(
-        Column("worker", no_wrap=True),
-        "host",
-        "pid",
-        "queues",
-        "threads",
-        "jobs",
-        "up",
-        "seen",
-        "version",
-        title=f"{len(workers)} worker(s)",
-        title_justify="left",
-    )
-    for worker in workers:
-        table.add_row(*_row(worker, now))
-    console().print(table)
+    out = console()
+    rows = [_row(worker, now) for worker in workers]
+    out.print(fitted(WORKER_COLUMNS, rows, out.width, f"{len(workers)} worker(s)"))
     return EXIT_OK
 
 
 def _row(worker: dict[str, Any], now: float) -> list[str | Text]:
+    """The worker's id (host-pid-suffix), queues, threads, uptime, last heartbeat, and the
+    jobs it runs by their last digits (``zerog job`` takes them), separated."""
     jobs = worker.get("jobs") or []
     started = worker.get("started_at")
+    running = ", ".join(short_id(uuid) for uuid in jobs) if jobs else "idle"
     return [
         Text(str(worker.get("id"))),
-        Text(str(worker.get("host", "-"))),
-        str(worker.get("pid", "-")),
-        Text(short(",".join(worker.get("queues") or []), 30)),
+        Text(",".join(worker.get("queues") or [])),
         str(worker.get("threads", "-")),
-        Text(f"{len(jobs)}" + (f": {short(' '.join(jobs), 40)}" if jobs else "")),
-        duration(now - started if started else None),
-        f"{duration(now - worker['last_seen'])} ago",
-        Text(str(worker.get("version", "-"))),
+        age(started, now) if started else "-",
+        f"{age(worker['last_seen'], now)} ago",
+        Text(f"{len(jobs)}: {running}" if jobs else running),
     ]

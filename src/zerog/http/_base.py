@@ -25,6 +25,7 @@ from zerog import errors
 from zerog.http._context import ApiContext, default_context
 from zerog.http._json import BadJson, parse
 from zerog.store import Store
+from zerog.store.reads import AmbiguousId
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class ApiError(tornado.web.HTTPError):
 
 def error_for(exc: Exception) -> ApiError | None:
     """The HTTP answer to an exception of the store or the job classes; None: a server fault."""
+    if isinstance(exc, AmbiguousId):  # several jobs: the client picks one (300).
+        return ApiError(300, str(exc), candidates=exc.candidates)
     if isinstance(exc, errors.JobValidationError):
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         return ApiError(400, str(exc), errors=messages)
@@ -73,8 +76,9 @@ class ApiHandler(tornado.web.RequestHandler):
 
     auth_required = True  # /healthz turns it off: a load balancer has no token.
 
-    def initialize(self, api: ApiContext | None = None) -> None:
+    def initialize(self, api: ApiContext | None = None, route: str | None = None) -> None:
         self.api = api or default_context()
+        self.route_template = route  # the metrics' route label (see zerog.http.app.template).
         self._body = bytearray()
         self._body_too_large = False
 
@@ -210,7 +214,7 @@ class ApiHandler(tornado.web.RequestHandler):
         base = tornado.web.RequestHandler
         return [
             method
-            for method in ("GET", "POST")
+            for method in ("GET", "POST", "DELETE")
             if getattr(type(self), method.lower()) is not getattr(base, method.lower())
         ]
 

@@ -85,8 +85,13 @@ JOB = obj(
     required=[*_JOB_REQUIRED, "values", "events", "errors", "history", "result"],
 )
 JOB_SUMMARY = obj(
-    {**_COMMON_JOB, "last_error": {"anyOf": [ERROR_ENTRY, {"type": "null"}]}},
-    required=[*_JOB_REQUIRED, "last_error"],
+    {
+        **_COMMON_JOB,
+        "last_error": {"anyOf": [ERROR_ENTRY, {"type": "null"}]},
+        "description": STRING,
+        "last_message": nullable("string"),
+    },
+    required=[*_JOB_REQUIRED, "last_error", "description", "last_message"],
 )
 COUNTS = obj({state: INTEGER for state in STATES})
 DURATIONS = obj(
@@ -112,6 +117,81 @@ QUEUE_STATS = obj(
         "today": {"type": ["object", "null"]},
     }
 )
+
+FAILED_GROUP = obj(
+    {
+        "id": STRING,
+        "type": STRING,
+        "code": nullable("integer"),
+        "message": STRING,
+        "example_message": STRING,
+        "example_traceback": nullable("string"),
+        "count": INTEGER,
+        "queues": {"type": "object", "additionalProperties": INTEGER},
+        "examples": {"type": "array", "items": STRING},
+        "first_failed_at": nullable("number"),
+        "last_failed_at": nullable("number"),
+    }
+)
+DAY_OF_QUEUE = obj(
+    {
+        "completed": INTEGER,
+        "failed": INTEGER,
+        "retried": INTEGER,
+        "wait_mean": nullable("number"),
+        "run_mean": nullable("number"),
+    }
+)
+OPERATIONS: dict[str, Any] = {
+    "Deleted": obj({"uuid": STRING, "deleted": {"type": "boolean"}}),
+    "FailedGroups": obj(
+        {
+            "groups": {"type": "array", "items": FAILED_GROUP},
+            "total": INTEGER,
+            "complete": {"type": "boolean"},
+        }
+    ),
+    "GroupActionResult": obj(
+        {
+            "group": STRING,
+            "action": STRING,
+            "matched": INTEGER,
+            "done": INTEGER,
+            "refused": INTEGER,
+            "refusals": {"type": "array", "items": obj({"uuid": STRING, "error": STRING})},
+        }
+    ),
+    "LimitList": obj(
+        {
+            "limits": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "name": STRING,
+                        "maximum": INTEGER,
+                        "running": INTEGER,
+                        "queue": nullable("string"),
+                    }
+                ),
+            }
+        }
+    ),
+    "DailyStats": obj(
+        {
+            "days": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "day": NUMBER,
+                        "queues": {"type": "object", "additionalProperties": DAY_OF_QUEUE},
+                    }
+                ),
+            },
+            "queues": {"type": "array", "items": STRING},
+        }
+    ),
+    "RecurringStopped": obj({"id": STRING, "stopped": {"type": "boolean"}}),
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": obj({"error": STRING}),
@@ -150,6 +230,7 @@ SCHEMAS: dict[str, Any] = {
     "WorkerList": obj({"workers": {"type": "array", "items": {"type": "object"}}}),
     "RecurringList": obj({"recurring": {"type": "array", "items": {"type": "object"}}}),
     "Health": obj({"status": STRING}),
+    **OPERATIONS,
     "StreamEvent": obj(
         {
             "event": STRING,

@@ -1,7 +1,9 @@
 """Requests this server process answered: counts and durations per route and status.
 
-The route label is the handler's class name, never the raw path: a path holds job ids and
-queue names, and one label value per job would grow without bound.
+The route label is the route's template (``/api/jobs/{uuid}``), never the raw path: a path
+holds job ids and queue names, and one label value per job would grow without bound. A path
+no route matches is ``unmatched``; a handler an application mounted itself, with no template,
+is labelled by its class name (a fixed set too).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class HttpMetrics:
 
     def observe(self, handler: tornado.web.RequestHandler) -> None:
         """Count one finished request (called by the application's ``log_request``)."""
-        route = type(handler).__name__
+        route = route_of(handler)
         method = handler.request.method or "?"
         status = str(handler.get_status())
         seconds = handler.request.request_time()
@@ -65,3 +67,9 @@ def _copy(histogram: _prom.Histogram) -> _prom.Histogram:
     copy.counts = list(histogram.counts)
     copy.total, copy.count = histogram.total, histogram.count
     return copy
+
+
+def route_of(handler: tornado.web.RequestHandler) -> str:
+    """The ``route`` label of a request (see the module's docstring)."""
+    template = getattr(handler, "route_template", None)
+    return str(template) if template else type(handler).__name__

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from zerog import stats as statistics
 from zerog.errors import NotSupported
 from zerog.model import ALL_STATES, Record, State
 from zerog.store import Store
@@ -102,3 +103,34 @@ def today(store: Store, queue: str) -> dict[str, Any] | None:
         return store.queue_stats(queue)
     except NotSupported:
         return None
+
+
+def bucket_upper(index: int) -> float:
+    """The upper bound in seconds of a bucket of the store's histograms
+    (:func:`zerog.stats.bucket_of`): seconds, then minutes, hours, days."""
+    if index < statistics.SECOND_BUCKETS:
+        return float(index + 1)
+    index -= statistics.SECOND_BUCKETS
+    if index < statistics.MINUTE_BUCKETS:
+        return 60.0 * (index + 2)
+    index -= statistics.MINUTE_BUCKETS
+    if index < statistics.HOUR_BUCKETS:
+        return 3600.0 * (index + 2)
+    index -= statistics.HOUR_BUCKETS
+    return statistics.DAY * (index + 2) if index < statistics.DAY_BUCKETS - 1 else math.inf
+
+
+def histogram_quantile(histogram: Sequence[int], fraction: float) -> float | None:
+    """The upper bound of the bucket holding the ``fraction`` quantile (None when empty):
+    at most one bucket wide of the truth, which is what a histogram can tell."""
+    total = sum(histogram)
+    if not total:
+        return None
+    rank = max(1, math.ceil(fraction * total))
+    seen = 0
+    for index, count in enumerate(histogram):
+        seen += count
+        if seen >= rank:
+            upper = bucket_upper(index)
+            return None if math.isinf(upper) else upper
+    return None

@@ -13,6 +13,7 @@ store (``zerog.use(...)``); give ``make_app`` no store, or the same one, so both
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,6 +23,7 @@ from tornado.routing import Rule
 
 from zerog.http._context import ApiContext, Limits
 from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
+from zerog.http.failed import GROUP_ACTIONS, FailedGroupActionHandler, FailedGroupsHandler
 from zerog.http.jobs import (
     JOB_ACTIONS,
     JobActionHandler,
@@ -31,6 +33,7 @@ from zerog.http.jobs import (
 )
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
+from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
 from zerog.http.queues import (
     QUEUE_ACTIONS,
     QueueActionHandler,
@@ -63,14 +66,35 @@ def api_routes(api: ApiContext) -> list[Route]:
         (rf"/api/queues/{SEGMENT}", QueueHandler),
         (r"/api/workers", WorkerListHandler),
         (r"/api/recurring", RecurringListHandler),
+        (rf"/api/recurring/{SEGMENT}", RecurringHandler),
         (r"/api/stalled", StalledJobsHandler),
+        (r"/api/failed", FailedGroupsHandler),
+        (rf"/api/failed/{SEGMENT}/({'|'.join(GROUP_ACTIONS)})", FailedGroupActionHandler),
+        (r"/api/limits", LimitsHandler),
+        (r"/api/stats/daily", DailyStatsHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),
         (r"/healthz", HealthHandler),
         (r"/", IndexHandler),
         (r"/dashboard/(.+)", DashboardAssetHandler),
     ]
-    return [(p + pattern, handler, {"api": api}) for pattern, handler in table]
+    return [
+        (p + pattern, handler, {"api": api, "route": p + template(pattern)})
+        for pattern, handler in table
+    ]
+
+
+PARAMETER_NAMES = {"jobs": "{uuid}", "queues": "{name}", "recurring": "{id}", "failed": "{group}"}
+
+
+def template(pattern: str) -> str:
+    """A route's pattern as people write it (``/api/jobs/{uuid}/{action}``): the ``route``
+    label of the request metrics, which must not hold the ids of a path (one series per job
+    would grow without bound)."""
+    text = pattern.replace("\\.", ".").replace("(.+)", "{file}")
+    for noun, name in PARAMETER_NAMES.items():
+        text = text.replace(f"/{noun}/{SEGMENT}", f"/{noun}/{name}")
+    return re.sub(r"\([a-z|]+\)", "{action}", text)
 
 
 class ApiApplication(tornado.web.Application):
@@ -78,7 +102,7 @@ class ApiApplication(tornado.web.Application):
 
     def __init__(self, api: ApiContext, routes: list[Route], **settings: Any) -> None:
         settings.setdefault("default_handler_class", NotFoundHandler)
-        settings.setdefault("default_handler_args", {"api": api})
+        settings.setdefault("default_handler_args", {"api": api, "route": "unmatched"})
         super().__init__(routes, **settings)
         self.api = api
 

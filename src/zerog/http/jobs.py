@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from zerog import registry
+from zerog.errors import JobNotFound
 from zerog.http._base import ApiError, ApiHandler
+from zerog.http._describe import describe
 from zerog.jobs import make_base_job
 from zerog.model import ALL_STATES, Record, State
 from zerog.record import JobSpec
@@ -40,9 +42,24 @@ class JobHandler(ApiHandler):
     """``GET /api/jobs/{uuid}``: one job. ``POST /api/jobs/{type}``: enqueue a job."""
 
     async def get(self, uuid: str) -> None:
-        uuid = self.param(uuid, "the job id")
-        record = await self.call(lambda store: store.get(uuid))
+        """A short id (a unique prefix, or the last digits lists show) finds its job too."""
+        text = self.param(uuid, "the job id")
+        record = await self.call(lambda store: store.get(store.resolve_id(text)))
         self.send_json(record)
+
+    async def delete(self, uuid: str) -> None:
+        """Delete a finished job and its history; 409 while it is not finished, 501 on a
+        backend that cannot delete."""
+        text = self.param(uuid, "the job id")
+
+        def delete(store: Store) -> str:
+            found = store.resolve_id(text)
+            if not store.delete(found):
+                raise JobNotFound(found)
+            return found
+
+        deleted = await self.call(delete)
+        self.send_json({"uuid": deleted, "deleted": True})
 
     async def post(self, job_type: str) -> None:
         job_type = self.param(job_type, "the job type")
@@ -59,7 +76,7 @@ class JobHandler(ApiHandler):
         """POST for a job type, GET for anything else (a job id)."""
         args = getattr(self, "path_args", None)  # unset when the method itself is unknown.
         segment = args[0] if args else ""
-        return ["POST"] if segment in registry.known_types() else ["GET"]
+        return ["POST"] if segment in registry.known_types() else ["GET", "DELETE"]
 
     def _options(self) -> EnqueueOptions:
         tags = tuple(self.get_query_arguments("tag", strip=False))
@@ -151,9 +168,15 @@ def page_of(store: Store, query: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary(record: Record) -> Record:
-    """A job in a list (as Store.shown gives it): everything but its bulky parts, plus its
-    last error."""
+    """A job in a list (as Store.shown gives it): everything but its bulky parts, plus what
+    says what it is (``description``), what it said last (``last_message``) and its last
+    error."""
     out = {key: value for key, value in record.items() if key not in SUMMARY_LEFT_OUT}
+    out["description"] = describe(record)
+    events = record.get("events") or []
+    out["last_message"] = record.get("progress_message") or (
+        events[-1].get("msg") if events else None
+    )
     errors = record.get("errors") or []
     last = errors[-1] if errors else None
     out["last_error"] = (
@@ -181,7 +204,8 @@ class JobActionHandler(ApiHandler):
     """
 
     async def post(self, uuid: str, action: str) -> None:
-        uuid = self.param(uuid, "the job id")
+        text = self.param(uuid, "the job id")
+        uuid = await self.call(lambda store: store.resolve_id(text))
         if action == "timeout":
             state = await self.call(lambda store: store.timeout(uuid))
         else:

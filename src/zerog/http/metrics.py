@@ -1,44 +1,49 @@
-"""``GET /metrics``: Prometheus text, from the store (shared by every process) and from this
-server process.
+"""``GET /metrics``: Prometheus text for the whole fleet, read from the store.
 
-Store-wide (true for every process on the store): jobs by queue and state, queue depth,
-paused queues, the oldest waiting job's age, running and stalled jobs, live workers.
+Every figure about jobs comes from the store that every worker shares, so any one server (or
+several, behind a load balancer) reports the same numbers whichever process ran the jobs:
 
-This process only (counters of this server's :class:`~zerog.store.Store` facade, reset when it
-restarts): enqueued, completed, failed, retried, kicked and recovered-lease totals, and the
-HTTP request metrics. Jobs run by worker processes settle in those processes, so a server's
-``completed`` and ``failed`` totals stay 0 unless jobs are settled through it; the store-wide
-``zerog_jobs{state="complete"}`` gauge is the cross-process view.
+- gauges: jobs by queue and state, queue depth, paused queues, the oldest waiting job's age,
+  running and stalled jobs, live workers. Each is present at 0 for every queue the store
+  knows (a queue with jobs, or a paused one), so an alert rule sees the series before the
+  first event it watches for;
+- counters and histograms from the store's per-queue statistics of today (UTC), which every
+  worker adds up as it settles runs and flushes within a few seconds
+  (:mod:`zerog.stats_buffer`): completed, failed and retried runs, and real histograms of
+  the wait (ready to start) and run (start to completion) times. They restart from 0 at
+  00:00 UTC, when the store starts the next day's statistics: Prometheus' ``rate()`` and
+  ``increase()`` take that as a counter reset.
 
-Windowed (not cumulative): run and wait durations of the newest finished jobs, exposed as
-gauges per bucket (``le`` label) so that ``histogram_quantile`` works on them; they are not
-Prometheus histograms because a window can shrink, and ``rate()`` of them means nothing.
+Process-local, and named so: the state changes made through this server's own store facade
+(``zerog_server_store_events_total``) and the HTTP request metrics.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from zerog import __version__
 from zerog.errors import NotSupported
 from zerog.http import _prom, _stats
 from zerog.http._base import ApiHandler
-from zerog.model import Record, State
+from zerog.model import State
 from zerog.store import Store
 
-PROCESS_TOTALS = {
-    "zerog_jobs_enqueued_total": ("put", "Jobs enqueued through this process"),
-    "zerog_jobs_completed_total": ("completed", "Jobs completed through this process"),
-    "zerog_jobs_failed_total": ("failed", "Jobs failed for good through this process"),
-    "zerog_jobs_retried_total": ("retried", "Job runs retried after an error, in this process"),
-    "zerog_jobs_kicked_total": ("kicked", "Failed jobs kicked back to their queue by this process"),
-    "zerog_leases_recovered_total": (
-        "rescued",
-        "Jobs whose lease expired (worker lost) recovered by this process",
-    ),
-}
+MAX_QUEUES = 1000  # queues whose statistics one scrape reads (one store read each).
+STATS_BUCKETS = (
+    1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 21600.0,
+    43200.0, 86400.0, 172800.0, 604800.0,
+)  # fmt: skip
+"""``le`` bounds of the job histograms: each is a bound of the store's own buckets (seconds,
+then minutes, hours and days), so every count is exact."""
+COUNTERS = (
+    ("zerog_jobs_completed_total", "completed", "Runs that completed"),
+    ("zerog_jobs_failed_total", "failed", "Runs that failed for good (the job is failed)"),
+    ("zerog_jobs_retried_total", "retried", "Runs that failed and were retried"),
+)
+TODAY = " today (UTC), store-wide; restarts from 0 at 00:00 UTC"
 
 
 @dataclass
@@ -48,51 +53,63 @@ class Snapshot:
     counts: dict[str, dict[str, int]]
     paused: frozenset[str]
     workers: int | None
-    finished: list[Record]
     oldest: dict[str, tuple[float | None, bool]]
-    counters: Counter[str]
     stalled: Counter[str]  # stalled running jobs per queue (see zerog.stalls).
+    today: dict[str, dict[str, Any]] | None  # per queue: Store.queue_stats; None: not kept.
+    counters: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def queues(self) -> list[str]:
+        """Every queue the store knows: with jobs, or paused."""
+        return sorted(set(self.counts) | self.paused)
 
 
 def snapshot(store: Store, window: int) -> Snapshot:
     """Read what the metrics need (blocking: runs on the executor)."""
     counts = store.counts()
-    try:
-        workers: int | None = len(store.workers())
-    except NotSupported:
-        workers = None
+    paused = _stats.paused_queues(store)
+    queues = sorted(set(counts) | paused)
     now = store.clock()
-    oldest = {
-        queue: _stats.oldest_waiting(store, queue, window, now)
-        for queue, per_state in counts.items()
-        if per_state.get(State.WAITING.value)
-    }
     return Snapshot(
         counts=counts,
-        paused=_stats.paused_queues(store),
-        workers=workers,
-        finished=_stats.finished_window(store, None, window),
-        oldest=oldest,
+        paused=paused,
+        workers=_workers(store),
+        oldest={q: _stats.oldest_waiting(store, q, window, now) for q in queues},
+        stalled=Counter(record["queue"] for record in store.stalled()),
+        today=_today(store, queues[:MAX_QUEUES]),
         counters=Counter(store.counters),
-        stalled=_stalled(store, counts),
     )
 
 
-def _stalled(store: Store, counts: dict[str, dict[str, int]]) -> Counter[str]:
-    """Stalled jobs per queue; every queue that runs jobs gets a sample, 0 included, so an
-    alert rule sees the series before the first stall."""
-    stalled = Counter({q: 0 for q, per in counts.items() if per.get(State.RUNNING.value)})
-    stalled.update(record["queue"] for record in store.stalled())
-    return stalled
+def _workers(store: Store) -> int | None:
+    try:
+        return len(store.workers())
+    except NotSupported:
+        return None  # a backend with no worker registry has no such number.
 
 
-def render(snap: Snapshot, window: int) -> str:
+def _today(store: Store, queues: list[str]) -> dict[str, dict[str, Any]] | None:
+    try:
+        return {queue: store.queue_stats(queue) for queue in queues}
+    except NotSupported:
+        return None  # a backend without upkeep keeps no statistics.
+
+
+def render(snap: Snapshot) -> str:
     """The exposition text."""
     lines = _prom.family("zerog_info", "gauge", "zerog's version.", [(1, {"version": __version__})])
     lines += _jobs(snap)
     lines += _queues(snap)
-    lines += _process_totals(snap.counters)
-    lines += _durations(snap.finished, window)
+    if snap.today is not None:
+        lines += _counters(snap.today)
+        lines += _histograms(snap.today)
+    lines += _prom.family(
+        "zerog_server_store_events_total",
+        "counter",
+        "State changes made through this server process's own store, by event "
+        "(process-local: workers' changes are in the store-wide families).",
+        ((count, {"event": event}) for event, count in sorted(snap.counters.items())),
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -103,8 +120,8 @@ def _jobs(snap: Snapshot) -> list[str]:
         "Jobs stored, by queue and state (store-wide).",
         (
             (count, {"queue": queue, "state": state})
-            for queue, per_state in sorted(snap.counts.items())
-            for state, count in sorted(per_state.items())
+            for queue in snap.queues
+            for state, count in _stats.full_counts(snap.counts.get(queue, {})).items()
         ),
     )
     running = sum(per.get(State.RUNNING.value, 0) for per in snap.counts.values())
@@ -116,9 +133,9 @@ def _jobs(snap: Snapshot) -> list[str]:
         "gauge",
         "Running jobs whose lease is alive but that reported nothing for longer than their "
         "stall threshold, per queue (store-wide).",
-        ((n, {"queue": queue}) for queue, n in sorted(snap.stalled.items())),
+        ((snap.stalled[queue], {"queue": queue}) for queue in snap.queues),
     )
-    if snap.workers is not None:  # a backend with no worker registry has no such number.
+    if snap.workers is not None:
         lines += _prom.family(
             "zerog_workers", "gauge", "Live workers (store-wide).", [(snap.workers, None)]
         )
@@ -126,7 +143,7 @@ def _jobs(snap: Snapshot) -> list[str]:
 
 
 def _queues(snap: Snapshot) -> list[str]:
-    names = sorted(set(snap.counts) | snap.paused)
+    names = snap.queues
     lines = _prom.family(
         "zerog_queue_depth",
         "gauge",
@@ -142,71 +159,61 @@ def _queues(snap: Snapshot) -> list[str]:
     lines += _prom.family(
         "zerog_queue_oldest_waiting_age_seconds",
         "gauge",
-        "Seconds since the longest-waiting job of the queue became ready; a lower bound when "
-        "zerog_queue_oldest_waiting_exact is 0 (more waiting jobs than one window).",
-        ((age, {"queue": q}) for q, (age, _) in sorted(snap.oldest.items()) if age is not None),
+        "Seconds since the longest-waiting job of the queue became ready (0: none waits); a "
+        "lower bound when zerog_queue_oldest_waiting_exact is 0 (more waiting jobs than one "
+        "window).",
+        ((snap.oldest[q][0] or 0, {"queue": q}) for q in names),
     )
     lines += _prom.family(
         "zerog_queue_oldest_waiting_exact",
         "gauge",
         "1 when zerog_queue_oldest_waiting_age_seconds is exact.",
-        ((int(exact), {"queue": q}) for q, (_, exact) in sorted(snap.oldest.items())),
+        ((int(snap.oldest[q][1]), {"queue": q}) for q in names),
     )
     return lines
 
 
-def _process_totals(counters: Counter[str]) -> list[str]:
+def _counters(today: dict[str, dict[str, Any]]) -> list[str]:
+    figures = {
+        "completed": lambda s: s["run"]["count"],
+        "failed": lambda s: s["failures"],
+        "retried": lambda s: s["retries"],
+    }
     lines: list[str] = []
-    for name, (event, text) in PROCESS_TOTALS.items():
+    for name, key, text in COUNTERS:
         lines += _prom.family(
-            name, "counter", f"{text} (process-local).", [(counters[event], None)]
+            name,
+            "counter",
+            f"{text}{TODAY}.",
+            ((figures[key](stats), {"queue": queue}) for queue, stats in sorted(today.items())),
         )
-    lines += _prom.family(
-        "zerog_store_events_total",
-        "counter",
-        "Every state change made through this process's store, by event (process-local).",
-        ((count, {"event": event}) for event, count in sorted(counters.items())),
-    )
     return lines
 
 
-def _durations(finished: list[Record], window: int) -> list[str]:
+def _histograms(today: dict[str, dict[str, Any]]) -> list[str]:
     lines: list[str] = []
-    for name, measure, what in (
-        ("zerog_window_job_wait_seconds", _stats.wait_seconds, "put to first start"),
-        ("zerog_window_job_run_seconds", _stats.run_seconds, "first start to finish"),
-    ):
-        per_queue: dict[str, list[float]] = {}
-        for record in finished:
-            value = measure(record)
-            if value is not None:
-                per_queue.setdefault(record["queue"], []).append(value)
-        lines += _window_family(
-            name, f"Seconds from {what} of the newest {window} complete jobs.", per_queue
+    for timing, what in (("wait", "from ready to started"), ("run", "from started to complete")):
+        histograms: dict[tuple[tuple[str, str], ...], _prom.Histogram] = {
+            (("queue", queue),): _histogram(stats[timing]) for queue, stats in today.items()
+        }
+        lines += _prom.histogram_family(
+            f"zerog_job_{timing}_seconds", f"Seconds {what}, per run{TODAY}.", histograms
         )
     return lines
 
 
-def _window_family(name: str, help_text: str, per_queue: dict[str, list[float]]) -> list[str]:
-    """Three gauge families shaped like a histogram's series (``_bucket`` with ``le``,
-    ``_sum``, ``_count``), each declared on its own so every sample matches its TYPE line."""
-    buckets, sums, counts = [], [], []
-    for queue, values in sorted(per_queue.items()):
-        ordered = sorted(values)
-        for bound in _prom.DURATION_BUCKETS:
-            buckets.append((bisect.bisect_right(ordered, bound), _le(queue, bound)))
-        buckets.append((len(ordered), {"queue": queue, "le": "+Inf"}))
-        sums.append((sum(ordered), {"queue": queue}))
-        counts.append((len(ordered), {"queue": queue}))
-    note = " (a window, not a cumulative histogram)"
-    lines = _prom.family(f"{name}_bucket", "gauge", f"{help_text} Jobs per bucket{note}.", buckets)
-    lines += _prom.family(f"{name}_sum", "gauge", f"{help_text} Sum{note}.", sums)
-    lines += _prom.family(f"{name}_count", "gauge", f"{help_text} Count{note}.", counts)
-    return lines
-
-
-def _le(queue: str, bound: float) -> dict[str, str]:
-    return {"queue": queue, "le": _prom.number(bound)}
+def _histogram(timing: dict[str, Any]) -> _prom.Histogram:
+    """A Prometheus histogram from one of the store's (its buckets summed up to each bound)."""
+    histogram = _prom.Histogram(STATS_BUCKETS)
+    for index, count in enumerate(timing["histogram"]):
+        if count:
+            upper = _stats.bucket_upper(index)
+            slot = next((i for i, b in enumerate(STATS_BUCKETS) if upper <= b), None)
+            if slot is not None:
+                histogram.counts[slot] += count
+    histogram.count = int(timing["count"])
+    histogram.total = float(timing["mean"]) * histogram.count
+    return histogram
 
 
 class MetricsHandler(ApiHandler):
@@ -215,6 +222,6 @@ class MetricsHandler(ApiHandler):
     async def get(self) -> None:
         window = self.api.limits.window_jobs
         snap = await self.call(lambda store: snapshot(store, window))
-        text = render(snap, window) + "\n".join(self.api.http_metrics.lines()) + "\n"
+        text = render(snap) + "\n".join(self.api.http_metrics.lines()) + "\n"
         self.set_header("Content-Type", _prom.CONTENT_TYPE)
         self.finish(text)

@@ -15,11 +15,22 @@ from urllib.parse import quote
 from zerog import __version__, registry
 from zerog.http import _components as c
 from zerog.http._base import ApiHandler
+from zerog.http._openapi_parts import (
+    AMBIGUOUS,
+    BAD,
+    CURSOR_PATTERN,
+    JSON,
+    NOT_FOUND,
+    Operation,
+    delete_job_operation,
+)
+from zerog.http._openapi_parts import answers as _answers
+from zerog.http._openapi_parts import operations_paths as _operations_paths
+from zerog.http._openapi_parts import param as _param
+from zerog.http._openapi_parts import path_text as _path_text
+from zerog.http._openapi_parts import query_text as _query_text
 from zerog.http._schema import schema_of
 from zerog.http.jobs import JOB_ACTIONS
-
-Operation = dict[str, Any]
-JSON = "application/json"
 
 
 def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
@@ -46,6 +57,7 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
             "responses": _answers(("200", "the recurring jobs", "RecurringList")),
         }
     }
+    paths.update(_operations_paths(prefix))
     paths.update(_system_paths(prefix))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
@@ -61,34 +73,6 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
         document["components"]["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
         document["security"] = [{"bearer": []}]
     return document
-
-
-def _answers(ok: tuple[str, str, str] | None, *errors: tuple[str, str, str]) -> dict[str, Any]:
-    """Responses: ``(status, description, schema name)`` each, plus a default JSON error."""
-    out: dict[str, Any] = {}
-    for status, text, schema in [*([ok] if ok else []), *errors]:
-        out[status] = {"description": text, "content": {JSON: {"schema": c.ref(schema)}}}
-    out["default"] = {"description": "an error", "content": {JSON: {"schema": c.ref("Error")}}}
-    return out
-
-
-def _param(name: str, where: str, schema: dict[str, Any], text: str, **more: Any) -> dict[str, Any]:
-    return {"name": name, "in": where, "schema": schema, "description": text, **more}
-
-
-def _path_text(name: str, text: str) -> dict[str, Any]:
-    return _param(
-        name, "path", {"type": "string", "minLength": 1, "maxLength": 256}, text, required=True
-    )
-
-
-def _query_text(name: str, text: str) -> dict[str, Any]:
-    return _param(name, "query", {"type": "string", "maxLength": 256}, text)
-
-
-CURSOR_PATTERN = "^[0-9]{1,18}$"  # the memory and SQLite backends' cursors: a row number.
-NOT_FOUND = ("404", "no such job", "Error")
-BAD = ("400", "a bad parameter", "Error")
 
 
 def _list_operation() -> Operation:
@@ -120,7 +104,7 @@ def _list_operation() -> Operation:
 
 
 def _job_paths(prefix: str) -> dict[str, Any]:
-    uuid = _path_text("uuid", "the job's id")
+    uuid = _path_text("uuid", "the job's id, or its last digits (or a unique prefix)")
     listing = _list_operation()
     paths: dict[str, Any] = {
         f"{prefix}/api/jobs": {"get": listing},
@@ -129,8 +113,9 @@ def _job_paths(prefix: str) -> dict[str, Any]:
                 "operationId": "getJob",
                 "summary": "A job: values, state, completeness, ETA, log, errors, history, result",
                 "parameters": [uuid],
-                "responses": _answers(("200", "the job", "Job"), NOT_FOUND),
-            }
+                "responses": _answers(("200", "the job", "Job"), AMBIGUOUS, NOT_FOUND),
+            },
+            "delete": delete_job_operation(uuid),
         },
         f"{prefix}/api/jobs/{{uuid}}/stream": {"get": _stream_operation(uuid)},
     }
@@ -142,6 +127,7 @@ def _job_paths(prefix: str) -> dict[str, Any]:
                 "parameters": [uuid],
                 "responses": _answers(
                     ("200", "done, or requested of the running job", "ActionResult"),
+                    AMBIGUOUS,
                     NOT_FOUND,
                     ("409", "the job's state does not allow it", "Conflict"),
                 ),

@@ -30,8 +30,8 @@ RETRY_MILLISECONDS = 2000  # how soon an EventSource reconnects after the stream
 class JobStreamHandler(ApiHandler):
     """``GET /api/jobs/{uuid}/stream``."""
 
-    def initialize(self, api: ApiContext | None = None) -> None:
-        super().initialize(api)
+    def initialize(self, api: ApiContext | None = None, route: str | None = None) -> None:
+        super().initialize(api, route)
         self._gone = asyncio.Event()
 
     def on_connection_close(self) -> None:

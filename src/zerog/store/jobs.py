@@ -242,6 +242,14 @@ class Jobs(Facade):
             self.wake()
         return state
 
+    def delete(self, uuid: str, worker: str | None = None) -> bool:
+        """Delete a finished job and its history (see Backend.delete); False when there was
+        none. NotSupported on a backend that cannot delete yet."""
+        deleted = self.backend.delete(uuid, worker)
+        if deleted:
+            self._changed("deleted", uuid, "deleted", worker=worker)
+        return deleted
+
     def kick(self, queue: str, limit: int = 1) -> int:
         """Retry up to ``limit`` failed jobs of a queue."""
         count = self.backend.kick(queue, limit)

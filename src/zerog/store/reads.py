@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import builtins
+import re
+
 from zerog import stalls
+from zerog.errors import InvalidOptions, JobNotFound
 from zerog.model import ListQuery, Page, Record, State
 from zerog.record import eta_seconds
 from zerog.store._base import Facade
 
 MAX_PAGE = 500  # list pages are clamped to this many jobs.
+FULL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MIN_SHORT_ID = 4  # a shorter fragment matches too many jobs to mean one.
+MAX_MATCHES = 5  # candidates named when a short id is ambiguous.
+
+
+class AmbiguousId(InvalidOptions):
+    """A short job id that several jobs' ids start or end with."""
+
+    def __init__(self, text: str, candidates: list[str]) -> None:
+        self.candidates = candidates
+        super().__init__(f"{text!r} matches several jobs: {', '.join(candidates)}, ...")
 
 
 class Reads(Facade):
@@ -72,3 +87,39 @@ class Reads(Facade):
     def counts(self) -> dict[str, dict[str, int]]:
         """Jobs per queue per state."""
         return self.backend.counts()
+
+    def resolve_id(self, text: str) -> str:
+        """The uuid a user means by ``text``: a whole uuid as it is, else the one job whose
+        uuid starts or ends with it (a leading ``…`` or ``...`` is dropped: the dashboard
+        and the CLI show ids by their last digits, since UUIDv7 ids made in the same moment
+        share their first ones). JobNotFound when none matches (or it is too short to name
+        one), AmbiguousId naming a few when several do. A short id reads every job's uuid:
+        fine for a person's command, not for a hot path (a backend lookup by fragment would
+        make it cheap)."""
+        fragment = text.strip().lower().lstrip(".…")
+        if FULL_ID.fullmatch(fragment):
+            return fragment
+        if len(fragment) < MIN_SHORT_ID:
+            raise JobNotFound(text)  # too short to name one job: none has that id.
+        found = self.find_ids(fragment, MAX_MATCHES)
+        if not found:
+            raise JobNotFound(text)
+        if len(found) > 1:
+            raise AmbiguousId(text, found)
+        return found[0]
+
+    def find_ids(self, fragment: str, limit: int) -> builtins.list[str]:
+        """Up to ``limit`` uuids that start or end with ``fragment``, newest first."""
+        found: builtins.list[str] = []
+        cursor: str | None = None
+        while len(found) < limit:
+            page = self.list(limit=MAX_PAGE, cursor=cursor)
+            found += [
+                r["uuid"]
+                for r in page.records
+                if r["uuid"].startswith(fragment) or r["uuid"].endswith(fragment)
+            ]
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+        return found[:limit]

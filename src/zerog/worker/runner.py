@@ -38,6 +38,7 @@ from zerog.model import Lease, Progress, Reservation, Settlement
 from zerog.record import error_entry
 from zerog.run_context import RunContext
 from zerog.store import Store
+from zerog.worker import lifelog
 from zerog.worker.reload import Reloader
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,12 @@ class Runner:
         worker writes the settlement, with others and with its next claims). A job that
         cannot be loaded fails; a run whose lease was lost meanwhile ends with no
         settlement: the job belongs to whoever holds it now."""
+        since = lifelog.started(reservation.record)  # one line at start, one at the end.
+        ended = self._execute(reservation)
+        lifelog.ended(reservation.record, ended.settlement, since)
+        return ended
+
+    def _execute(self, reservation: Reservation) -> Ended:
         lease, record = reservation.lease, reservation.record
         try:
             if self.reloader is not None:

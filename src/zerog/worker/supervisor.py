@@ -228,7 +228,14 @@ class Supervisor:
                     self._terminate(child, "restart", now, grace=True)
 
     def _stop_all(self, now: float, second: bool) -> None:
-        log.info("supervisor: %s", "stopping now" if second else "draining the workers")
+        if second:
+            log.info("supervisor: stopping now")
+        else:  # the first Ctrl-C (or SIGTERM): say how to skip the grace period.
+            log.warning(
+                "supervisor: draining the workers (up to %.0f s for running jobs); "
+                "press Ctrl-C again to stop now",
+                self.config.settings.grace_seconds,
+            )
         for slot in self.slots:
             slot.respawn_at = None
         for child in self._children():

@@ -358,6 +358,28 @@ class MemoryJobs(MemoryState):
         if before == State.DEPENDS.value and record["state"] != before:
             self._log(uuid, now, "dependencies-met", record["state"], worker)
 
+    def delete(self, uuid: str, worker: str | None = None) -> bool:
+        with self._atomic():
+            record = self._jobs.get(uuid)
+            if record is None:
+                return False
+            if record["state"] not in FINAL or self._waited_for(record):
+                raise InvalidTransition(uuid, record["state"], "delete")
+            self._forget([uuid])
+            return True
+
+    def _waited_for(self, record: Record) -> bool:
+        """Whether a job in ``depends`` still lists ``record`` among what it waits for."""
+        for uuid in record.get("dependents") or ():
+            dependent = self._jobs.get(uuid)
+            if (
+                dependent is not None
+                and dependent["state"] == State.DEPENDS.value
+                and record["uuid"] in (dependent.get("depends") or ())
+            ):
+                return True
+        return False
+
     def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
         with self._atomic():
             counted = Counter(tag for r in self._jobs.values() for tag in r.get("tags") or ())

@@ -62,6 +62,9 @@ export const get = (path, query = {}, signal = undefined) => call("GET", path, q
  * server's cross-site check as any request from this page does. */
 export const post = (path, query = {}) => call("POST", path, query);
 
+/** A delete (of a finished job, of a recurring job). */
+export const del = (path) => call("DELETE", path, {});
+
 export const enc = encodeURIComponent;
 
 /**

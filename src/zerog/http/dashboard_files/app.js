@@ -3,12 +3,17 @@
 
 import { AuthNeeded, forgetToken, setToken, token } from "./api.js";
 import { fill, h, message } from "./dom.js";
+import { isLive, lostContact, onLiveChange, setLive } from "./live.js";
 import { failedView } from "./views/failed.js";
 import { jobView } from "./views/job.js";
 import { jobsView } from "./views/jobs.js";
+import { limitsView } from "./views/limits.js";
 import { overviewView } from "./views/overview.js";
 import { queuesView } from "./views/queues.js";
+import { recurringView } from "./views/recurring.js";
 import { workersView } from "./views/workers.js";
+
+const RETRY_VIEW_MS = 5000; // a view that could not load is tried again this often.
 
 const VIEWS = {
   "": overviewView,
@@ -18,6 +23,8 @@ const VIEWS = {
   job: jobView,
   failed: failedView,
   workers: workersView,
+  recurring: recurringView,
+  limits: limitsView,
 };
 
 const main = document.getElementById("main");
@@ -33,19 +40,31 @@ class ViewContext {
     this.signal = this.controller.signal;
   }
 
-  /** Run ``fn`` every ``ms`` while the view is on screen (errors handled like the first);
-   * skipped while the tab is hidden or the previous run is still under way, so a slow
-   * store (counts scan every job) is never asked twice at once by one page. */
+  /** Run ``fn`` every ``ms`` while the view is on screen and live updates are on; skipped
+   * while the tab is hidden or the previous run is still under way, so a slow store is
+   * never asked twice at once by one page. A failed run leaves the page as it was and
+   * raises the "lost contact" banner; the next one that works lowers it. */
   every(ms, fn) {
     let busy = false;
     const tick = async () => {
-      if (busy || document.hidden) return;
+      if (busy || document.hidden || !isLive() || !this.active) return;
       busy = true;
-      await guard(this, fn);
-      busy = false;
+      try {
+        await fn();
+        lostContact(null);
+      } catch (error) {
+        if (error instanceof AuthNeeded) askForToken(Boolean(token()));
+        else if (this.active && error.name !== "AbortError") lostContact(error.message);
+      } finally {
+        busy = false;
+      }
     };
     const timer = setInterval(tick, ms);
-    this.signal.addEventListener("abort", () => clearInterval(timer));
+    const unsubscribe = onLiveChange((on) => on && tick());
+    this.signal.addEventListener("abort", () => {
+      clearInterval(timer);
+      unsubscribe();
+    });
   }
 
   /** Run ``fn`` with the view's error handling (for clicks and streams). */
@@ -67,9 +86,18 @@ async function guard(ctx, fn) {
       askForToken(Boolean(token()));
     } else {
       console.error(error);
-      fill(main, message(`Could not load this view: ${error.message}`, "error"));
+      fill(main, message(`Could not load this view: ${error.message}. Trying again…`, "error"));
+      retryLater(ctx);
     }
   }
+}
+
+/** Load the view again after a while (the server may be restarting), if it is still the one
+ * on screen. */
+function retryLater(ctx) {
+  setTimeout(() => {
+    if (ctx === current && ctx.active) show();
+  }, RETRY_VIEW_MS);
 }
 
 function parseHash() {
@@ -85,11 +113,14 @@ function show() {
   const view = VIEWS[name];
   for (const a of document.querySelectorAll("#nav a")) {
     const on = a.dataset.view === (name === "job" ? "jobs" : name || "overview");
+    if (on) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
     a.classList.toggle("active", on);
   }
   document.getElementById("forget-token").hidden = !token();
   const ctx = new ViewContext(name, args, params);
   current = ctx;
+  lostContact(null);
   if (!view) {
     fill(main, message("There is no such page.", "error"));
     return;
@@ -135,5 +166,15 @@ document.getElementById("forget-token").addEventListener("click", () => {
   forgetToken();
   show();
 });
+const liveToggle = document.getElementById("live-toggle");
+function drawLiveToggle(on) {
+  liveToggle.setAttribute("aria-pressed", String(on));
+  liveToggle.textContent = on ? "Live" : "Paused";
+  liveToggle.title = on ? "Pages refresh every few seconds: click to pause" : "Click to refresh pages live again";
+  if (!on) lostContact(null);
+}
+liveToggle.addEventListener("click", () => setLive(!isLive()));
+onLiveChange(drawLiveToggle);
+drawLiveToggle(isLive());
 window.addEventListener("hashchange", show);
 show();

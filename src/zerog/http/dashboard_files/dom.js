@@ -113,3 +113,37 @@ export function button(text, onclick, attrs = {}) {
 export function checkbox(attrs) {
   return h("input", { type: "checkbox", ...attrs });
 }
+
+/**
+ * Ask before a destructive action, in the page (a <dialog>, not window.confirm, so it is
+ * styled, keyboard-friendly and testable): resolves true when ``label`` is pressed, false on
+ * "Keep" or Escape. ``text`` is shown as text like everything else.
+ */
+export function confirmAction(text, label) {
+  return new Promise((resolve) => {
+    const dialog = h("dialog", { class: "confirm", "aria-label": label });
+    const close = (answer) => {
+      dialog.close();
+      dialog.remove();
+      resolve(answer);
+    };
+    dialog.addEventListener("cancel", (event) => {
+      event.preventDefault();
+      close(false);
+    });
+    append(dialog, [
+      h("p", {}, text),
+      h("div", { class: "actions" },
+        button(label, () => close(true), { class: "danger", "data-confirm": "yes" }),
+        button("Keep", () => close(false), { "data-confirm": "no" })),
+    ]);
+    document.body.append(dialog);
+    dialog.showModal();
+    dialog.querySelector("[data-confirm='no']").focus(); // Enter on its own does no harm.
+  });
+}
+
+/** A tag that filters the jobs list on itself when clicked. */
+export function tagLink(tag) {
+  return h("a", { class: "tag", href: `${route("jobs")}?tag=${encodeURIComponent(tag)}`, title: "jobs with this tag" }, tag);
+}

@@ -10,19 +10,37 @@ export function when(seconds) {
   return `${day} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
-/** A duration in seconds, to the unit that reads best. */
+/** A duration in seconds, to the unit that reads best. Rounded once, to the unit shown, so
+ * that 59.6 s reads "1 min 0 s", never "60 s" or "1 min 60 s". */
 export function duration(seconds) {
-  if (seconds === null || seconds === undefined || Number.isNaN(seconds)) return "—";
-  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${Math.round(seconds % 60)} s`;
-  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return "—";
+  const value = Math.max(0, Number(seconds));
+  const ms = Math.round(value * 1000);
+  if (ms < 1000) return `${ms} ms`;
+  if (value < 9.95) return `${value.toFixed(1)} s`;
+  const total = Math.round(value);
+  if (total < 60) return `${total} s`;
+  const minutes = Math.floor(total / 60);
+  if (minutes < 60) return total % 60 ? `${minutes} min ${total % 60} s` : `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`;
+  return `${Math.floor(hours / 24)} d ${hours % 24} h`;
 }
 
+/** How long ago a time was, in whole units ("just now" under a second, never "1000 ms"). */
 export function ago(seconds) {
   if (seconds === null || seconds === undefined) return "—";
-  return `${duration(Math.max(0, Date.now() / 1000 - seconds))} ago`;
+  const past = Date.now() / 1000 - seconds;
+  if (past < 1) return "just now";
+  return past < 60 ? `${Math.floor(past)} s ago` : `${duration(past)} ago`;
+}
+
+/** How long until a time ("in 5 min"), or "due" once it passed. */
+export function until(seconds) {
+  if (seconds === null || seconds === undefined) return "—";
+  const ahead = seconds - Date.now() / 1000;
+  if (ahead < 1) return "due now";
+  return ahead < 60 ? `in ${Math.ceil(ahead)} s` : `in ${duration(ahead)}`;
 }
 
 export function percent(fraction) {

@@ -1,19 +1,24 @@
 // A job: live progress and ETA from its SSE stream, log, errors with tracebacks, history,
 // checkpoint (its saved values), result, and the operator actions its state allows.
 
-import { ApiFailure, enc, follow, get, post } from "../api.js";
-import { duration, json, percent, when } from "../format.js";
-import { fill, h, message, progressBar, route, section, stalledFlag, stateBadge } from "../dom.js";
+import { ApiFailure, del, enc, follow, get, post } from "../api.js";
+import { duration, json, percent, shortId, until, when } from "../format.js";
+import {
+  confirmAction, fill, h, link, message, progressBar, route, section, stalledFlag, stateBadge, tagLink,
+} from "../dom.js";
 import { errorBlock } from "./failed.js";
 import { ALLOWED, FINAL } from "./states.js";
 
 const MAX_LOG_LINES = 1000; // kept on screen; older lines drop off the top.
+const CHECKPOINT_MS = 3000; // a running job's checkpoint and details are read again this often.
+const ASK_FIRST = { cancel: "Cancel this job?", delete: "Delete this job and its history for good?" };
 
 export async function jobView(main, ctx) {
   const uuid = ctx.args[0] || "";
   const page = new JobPage(ctx, uuid);
   fill(main, page.root);
   await page.reload();
+  ctx.every(CHECKPOINT_MS, () => page.refreshDetails());
 }
 
 class JobPage {
@@ -47,12 +52,26 @@ class JobPage {
     ctx.signal.addEventListener("abort", () => this.stream?.abort());
   }
 
-  /** Read the whole job, draw it, and follow its stream unless it is final. */
+  /** Read the whole job, draw it, and follow its stream unless it is final. The id in the
+   * address may be short (the last digits a list shows): the server finds the job. */
   async reload() {
     const job = await get(`api/jobs/${enc(this.uuid)}`, {}, this.ctx.signal);
     if (!this.ctx.active) return;
+    this.uuid = job.uuid;
+    this.final = FINAL.has(job.state);
     this.draw(job);
-    if (!FINAL.has(job.state)) this.live();
+    if (!this.final) this.live();
+  }
+
+  /** While the job is not final: its checkpoint (values) and details again; the stream
+   * carries progress and log lines, not these. */
+  async refreshDetails() {
+    if (this.final || this.deleted) return;
+    const job = await get(`api/jobs/${enc(this.uuid)}`, {}, this.ctx.signal);
+    if (!this.ctx.active) return;
+    fill(this.parts.facts, facts(job));
+    fill(this.parts.values, json(job.values ?? {}));
+    fill(this.parts.history, (job.history || []).map(historyEntry));
   }
 
   draw(job) {
@@ -83,6 +102,7 @@ class JobPage {
   drawActions(state) {
     fill(this.parts.actions, Object.keys(ALLOWED).map((action) =>
       h("button", { type: "button", "data-action": action, disabled: !ALLOWED[action].has(state),
+        class: ASK_FIRST[action] ? "danger" : null,
         onclick: () => this.ctx.guard(() => this.act(action)) }, action)));
   }
 
@@ -121,6 +141,7 @@ class JobPage {
   }
 
   onMessage(msg) {
+    this.final = Boolean(msg.final);
     this.drawProgress(msg);
     this.drawActions(msg.state);
     this.addLines(msg.events || [], msg.errors || []);
@@ -128,7 +149,9 @@ class JobPage {
   }
 
   async act(action) {
+    if (ASK_FIRST[action] && !(await confirmAction(ASK_FIRST[action], action))) return;
     fill(this.parts.status, `${action}…`);
+    if (action === "delete") return this.remove();
     try {
       const answer = await post(`api/jobs/${enc(this.uuid)}/${action}`);
       const done = answer.requested
@@ -141,6 +164,21 @@ class JobPage {
     }
     await this.reload();
   }
+
+  /** Delete the finished job; the page then says it is gone, with a way back. */
+  async remove() {
+    try {
+      await del(`api/jobs/${enc(this.uuid)}`);
+    } catch (error) {
+      if (!(error instanceof ApiFailure)) throw error;
+      const why = error.status === 501 ? "this store cannot delete jobs yet" : error.message;
+      fill(this.parts.status, message(`delete refused: ${why}`, "error"));
+      return;
+    }
+    this.deleted = true;
+    this.stream?.abort();
+    fill(this.root, message(`Job ${this.uuid} was deleted.`), h("p", {}, h("a", { href: route("jobs") }, "← Jobs")));
+  }
 }
 
 function facts(job) {
@@ -149,7 +187,10 @@ function facts(job) {
     ["queue", h("a", { href: `${route("jobs")}?queue=${enc(job.queue)}` }, job.queue)],
     ["priority", job.priority],
     ["attempts", `${job.attempts ?? 0} of ${(job.max_retries ?? 0) + 1}`],
-    ["tags", (job.tags || []).map((t) => h("span", { class: "tag" }, t))],
+    ["tags", (job.tags || []).map(tagLink)],
+    ["runs at", job.state === "scheduled" ? `${when(job.ready_at)} (${until(job.ready_at)})` : "—"],
+    ["waits for", (job.depends || []).length ? job.depends.map((u) => [link(shortId(u), "job", u), " "]) : "—"],
+    ["blocked by", Object.entries(job.blocked_by || {}).map(([u, s]) => [link(shortId(u), "job", u), ` ${s} `])],
     ["worker", job.worker ?? "—"],
     ["created", when(job.created_at)],
     ["started", when(job.started_at)],

@@ -1,4 +1,6 @@
-// Overview: counts per queue and state, throughput per minute, and wait/run latency.
+// Overview: counts per queue and state (live), completed and failed runs per day, and
+// today's wait and run times, from the store's own statistics (exact, whatever the number of
+// jobs: every worker counts its runs there).
 
 import { enc, get } from "../api.js";
 import { barList, columnChart } from "../charts.js";
@@ -6,14 +8,12 @@ import { duration } from "../format.js";
 import { fill, h, message, route, section, table } from "../dom.js";
 import { STATES } from "./states.js";
 
-const REFRESH_MS = 10000; // each refresh reads every queue's stats: keep it calm on the store.
-const MINUTES = 30; // the throughput chart's span.
-const WINDOW = 500; // finished jobs read for throughput (the API's largest page).
-const MAX_QUEUES_WITH_STATS = 20; // one stats read per queue: bounded.
-const STATS_MS = 60000;
+const REFRESH_MS = 5000; // the counts; cheap.
+const STATS_MS = 30000; // the daily statistics: one store read per queue and day.
+const DAYS = 14; // the throughput chart's span.
 
 export async function overviewView(main, ctx) {
-  const cache = { stats: null, at: 0 };
+  const cache = { daily: null, at: 0 };
   const draw = async () => {
     const data = await load(ctx.signal, cache);
     if (ctx.active) fill(main, ...render(data));
@@ -23,36 +23,25 @@ export async function overviewView(main, ctx) {
 }
 
 async function load(signal, cache) {
-  const { queues } = await get("api/queues", {}, signal);
-  const [complete, failed, stats] = await Promise.all([
-    get("api/jobs", { state: "complete", limit: WINDOW }, signal),
-    get("api/jobs", { state: "failed", limit: WINDOW }, signal),
-    queueStats(queues, signal, cache),
-  ]);
-  return { queues, complete: complete.jobs, failed: failed.jobs, stats };
+  const [{ queues }, daily] = await Promise.all([get("api/queues", {}, signal), dailyStats(signal, cache)]);
+  return { queues, daily };
 }
 
-/** Each queue's wait/run statistics; read again at most every STATS_MS (each read counts
- * the store's jobs again), or at once when the queues changed. */
-async function queueStats(queues, signal, cache) {
-  const names = queues.slice(0, MAX_QUEUES_WITH_STATS).map((q) => q.name);
-  const same = cache.stats && cache.stats.map((q) => q.name).join("\n") === names.join("\n");
-  if (same && Date.now() - cache.at < STATS_MS) return cache.stats;
-  cache.stats = await Promise.all(names.map((name) => get(`api/queues/${enc(name)}`, {}, signal)));
+/** The store's statistics of the last DAYS days; read again at most every STATS_MS. */
+async function dailyStats(signal, cache) {
+  if (cache.daily && Date.now() - cache.at < STATS_MS) return cache.daily;
+  cache.daily = await get("api/stats/daily", { days: DAYS }, signal);
   cache.at = Date.now();
-  return cache.stats;
+  return cache.daily;
 }
 
-function render({ queues, complete, failed, stats }) {
+function render({ queues, daily }) {
   return [
     h("h1", {}, "Overview"),
     section("Jobs per queue and state", countsTable(queues)),
-    section(
-      `Throughput: finished per minute, last ${MINUTES} minutes`,
-      throughput(complete, failed),
-      h("p", { class: "muted" }, `From the newest ${WINDOW} complete and ${WINDOW} failed jobs.`),
-    ),
-    section("Latency (newest finished jobs of each queue)", latency(stats)),
+    section(`Runs per day (UTC), last ${DAYS} days`, throughput(daily),
+      h("p", { class: "muted" }, "Counted by the workers as runs end (the store's statistics), not sampled.")),
+    section("Today: wait before start and run time", latency(daily)),
   ];
 }
 
@@ -80,54 +69,52 @@ function countCell(n, state, queue) {
   return h("td", { "data-state": state, class: n ? "" : "zero" }, n ? h("a", { href: target }, n) : "0");
 }
 
-function throughput(complete, failed) {
-  const now = Date.now() / 1000;
-  const buckets = Array.from({ length: MINUTES }, () => [0, 0]);
-  const add = (jobs, series) => {
-    for (const job of jobs) {
-      const at = job.finished_at ?? job.updated_at;
-      const age = Math.floor((now - at) / 60);
-      if (age >= 0 && age < MINUTES) buckets[MINUTES - 1 - age][series] += 1;
+function throughput(daily) {
+  const columns = daily.days.map((day, i) => {
+    const totals = [0, 0];
+    for (const q of Object.values(day.queues)) {
+      totals[0] += q.completed;
+      totals[1] += q.failed;
     }
-  };
-  add(complete, 0);
-  add(failed, 1);
-  const columns = buckets.map((values, i) => {
-    const minutesAgo = MINUTES - 1 - i;
-    return {
-      values,
-      label: minutesAgo ? `${minutesAgo} min ago` : "this minute",
-      tick: minutesAgo % 5 === 0 ? (minutesAgo ? `-${minutesAgo}m` : "now") : null,
-    };
+    const date = new Date(day.day * 1000).toISOString().slice(5, 10);
+    const last = i === daily.days.length - 1;
+    return { values: totals, label: last ? `today (${date})` : date, tick: last ? "today" : i % 2 ? null : date };
   });
   const series = [
-    { name: "complete", cls: "s-complete" },
+    { name: "completed", cls: "s-complete" },
     { name: "failed", cls: "s-failed" },
   ];
   return columnChart(columns, series);
 }
 
-function latency(stats) {
-  if (!stats.length) return message("No queue yet.");
-  const rows = stats.map((q) =>
-    h(
-      "tr",
-      {},
-      h("th", {}, q.name),
-      h("td", {}, q.stats.finished_in_window),
-      h("td", {}, duration(q.stats.wait.p50)),
-      h("td", {}, duration(q.stats.wait.p95)),
-      h("td", {}, duration(q.stats.run.p50)),
-      h("td", {}, duration(q.stats.run.p95)),
-      h("td", {}, duration(q.stats.oldest_waiting_age_seconds)),
-    ),
-  );
-  const bars = stats.flatMap((q) => [
-    { label: `${q.name} wait p95`, value: q.stats.wait.p95, text: duration(q.stats.wait.p95), cls: "s-wait" },
-    { label: `${q.name} run p95`, value: q.stats.run.p95, text: duration(q.stats.run.p95), cls: "s-run" },
+function latency(daily) {
+  const today = daily.days.at(-1)?.queues || {};
+  const names = Object.keys(today).filter((q) => today[q].completed || today[q].failed || today[q].wait_p50 != null);
+  if (!names.length) return message("No run ended today yet.");
+  const rows = names.map((name) => {
+    const q = today[name];
+    return h("tr", { "data-queue": name },
+      h("th", {}, name),
+      h("td", { "data-stat": "completed" }, q.completed),
+      h("td", { "data-stat": "failed" }, q.failed),
+      h("td", { "data-stat": "retried" }, q.retried),
+      h("td", {}, upTo(q.wait_p50)),
+      h("td", {}, upTo(q.wait_p95)),
+      h("td", {}, upTo(q.run_p50)),
+      h("td", {}, upTo(q.run_p95)));
+  });
+  const bars = names.flatMap((name) => [
+    { label: `${name} wait p95`, value: today[name].wait_p95, text: upTo(today[name].wait_p95), cls: "s-wait" },
+    { label: `${name} run p95`, value: today[name].run_p95, text: upTo(today[name].run_p95), cls: "s-run" },
   ]);
   return [
-    table(["queue", "finished", "wait p50", "wait p95", "run p50", "run p95", "oldest waiting"], rows),
+    table(["queue", "completed", "failed", "retried", "wait p50", "wait p95", "run p50", "run p95"], rows, "grid latency"),
     barList(bars),
+    h("p", { class: "muted" }, "Percentiles are read from the store's histograms: \"< 2 s\" means in the bucket ending at 2 s."),
   ];
+}
+
+/** A histogram bound as an upper limit ("< 2 s"). */
+function upTo(seconds) {
+  return seconds == null ? "—" : `< ${duration(seconds)}`;
 }

@@ -1,9 +1,10 @@
-// Queues: counts, paused or not, pause/resume, and kick (failed jobs back to waiting).
+// Queues: counts (live), paused or not, pause/resume, and kick (failed jobs back to waiting).
 
 import { ApiFailure, enc, get, post } from "../api.js";
 import { button, fill, h, message, route, table } from "../dom.js";
 
-const SHOWN = ["waiting", "scheduled", "running", "paused", "failed", "complete"];
+const SHOWN = ["waiting", "scheduled", "depends", "running", "paused", "failed", "complete"];
+const REFRESH_MS = 3000;
 
 export async function queuesView(main, ctx) {
   const status = h("p", { class: "action-status", role: "status" });
@@ -14,6 +15,7 @@ export async function queuesView(main, ctx) {
   };
   fill(main, h("h1", {}, "Queues"), status, box);
   await draw();
+  ctx.every(REFRESH_MS, draw);
 }
 
 function queueTable(queues, ctx, status, redraw) {
@@ -26,7 +28,7 @@ function queueTable(queues, ctx, status, redraw) {
     const act = (action, query) => ctx.guard(() => queueAction(q.name, action, query, status, redraw));
     return h("tr", { "data-queue": q.name },
       h("th", {}, h("a", { href: `${route("jobs")}?queue=${enc(q.name)}` }, q.name)),
-      SHOWN.map((s) => h("td", { "data-state": s }, q.counts[s] || 0)),
+      SHOWN.map((s) => h("td", { "data-state": s, "data-label": s }, q.counts[s] || 0)),
       h("td", { class: "queue-state" }, q.paused ? h("span", { class: "badge paused" }, "paused") : "active"),
       h("td", { class: "queue-actions" },
         q.paused

@@ -20,4 +20,5 @@ export const ALLOWED = {
   pause: new Set(["waiting", "scheduled", "running"]),
   resume: new Set(["paused"]),
   retry: new Set(["failed", "cancelled", "expired"]),
+  delete: FINAL,
 };

@@ -1,4 +1,6 @@
-// Workers: the live ones (seen within a few heartbeats), what they run, when last seen.
+// Workers: the live ones (seen within a few heartbeats), what they run, when last seen;
+// refreshed live (a failed refresh, e.g. while the server restarts, keeps the table and
+// raises the lost-contact banner until the server answers again).
 
 import { ApiFailure, get } from "../api.js";
 import { ago, shortId, when } from "../format.js";
@@ -24,22 +26,24 @@ export async function workersView(main, ctx) {
   ctx.every(REFRESH_MS, draw);
 }
 
+/** The jobs a worker runs, one per line (a list, so ids never run together). */
 function running(jobs) {
   if (!jobs.length) return h("span", { class: "muted" }, "idle");
-  return jobs.map((uuid) => h("a", { href: route("job", uuid), class: "mono job-link" }, shortId(uuid)));
+  return h("ul", { class: "job-ids" },
+    jobs.map((uuid) => h("li", {}, h("a", { href: route("job", uuid), class: "mono job-link", title: uuid }, shortId(uuid)))));
 }
 
 function workerTable(workers) {
   if (!workers.length) return message("No worker is running.");
   const rows = workers.map((w) =>
     h("tr", { "data-worker": w.id },
-      h("td", { class: "mono" }, w.id),
-      h("td", {}, w.host),
-      h("td", {}, w.pid),
-      h("td", {}, (w.queues || []).join(", ")),
-      h("td", {}, w.threads ?? "—"),
-      h("td", {}, running(w.jobs || [])),
-      h("td", {}, when(w.started_at)),
-      h("td", {}, ago(w.last_seen))));
-  return table(["worker", "host", "pid", "queues", "threads", "running", "started", "last seen"], rows);
+      h("td", { class: "mono", "data-label": "worker" }, w.id),
+      h("td", { "data-label": "host" }, w.host),
+      h("td", { "data-label": "pid" }, w.pid),
+      h("td", { "data-label": "queues" }, (w.queues || []).join(", ")),
+      h("td", { "data-label": "threads" }, w.threads ?? "—"),
+      h("td", { "data-label": "running" }, running(w.jobs || [])),
+      h("td", { "data-label": "started" }, when(w.started_at)),
+      h("td", { "data-label": "last seen" }, ago(w.last_seen))));
+  return table(["worker", "host", "pid", "queues", "threads", "running", "started", "last seen"], rows, "grid workers");
 }

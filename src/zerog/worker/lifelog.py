@@ -1,0 +1,51 @@
+"""One log line when a job's run starts and one when it ends, for the people who read a
+worker's log: which job, what type and queue, which attempt, how the run ended, how long it
+took, and its error when it failed. Logger ``zerog.jobs``: INFO, and WARNING for a run that
+failed, will be retried or lost its lease, so failures show even in a quiet log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from zerog.model import Record, Settlement
+
+log = logging.getLogger("zerog.jobs")
+
+TROUBLE = frozenset({"failed", "retried", "lease-lost"})
+MAX_ERROR_CHARS = 300  # of the error's first line.
+
+
+def started(record: Record) -> float:
+    """Log the start of a run; returns the time it started (for :func:`ended`)."""
+    log.info(
+        "job %s started: %s in %s, attempt %s of %s",
+        record["uuid"],
+        record["type"],
+        record["queue"],
+        record.get("attempts"),
+        int(record.get("max_retries") or 0) + 1,
+        extra={"event": "job.started", "job_id": record["uuid"]},
+    )
+    return time.monotonic()
+
+
+def ended(record: Record, settlement: Settlement | None, since: float) -> None:
+    """Log how a run ended (None: its lease was lost), with its error if it has one."""
+    event = "lease-lost" if settlement is None else settlement.event
+    error = settlement.error if settlement is not None else None
+    why = ""
+    if error and error.get("msg"):
+        first = str(error["msg"]).strip().split("\n", 1)[0][:MAX_ERROR_CHARS]
+        why = f": {first}"
+    log.log(
+        logging.WARNING if event in TROUBLE else logging.INFO,
+        "job %s %s after %.1f s (%s in %s)%s",
+        record["uuid"],
+        event,
+        time.monotonic() - since,
+        record["type"],
+        record["queue"],
+        why,
+        extra={"event": f"job.{event}", "job_id": record["uuid"]},
+    )
