@@ -17,8 +17,8 @@ from tests.backends.support import postgres_server
 from tests.backends.support.helpers import completed, events, job_record, put_job, take
 from zerog.backends import open_backend
 from zerog.backends.postgres import PostgresBackend
-from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.txn import Txn
 from zerog.errors import BackendUnavailable, ConfigurationError
 from zerog.record import Record
 

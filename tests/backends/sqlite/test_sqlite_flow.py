@@ -24,12 +24,12 @@ from tests.backends.support.helpers import completed, put_job, settle_then_take,
 from zerog import stats
 from zerog.backends.contract import Backend
 from zerog.backends.memory import MemoryBackend
+from zerog.backends.sql.rows import Encoded
+from zerog.backends.sql.steps.reserve import SCAN_BATCH
+from zerog.backends.sql.steps.settle import settle_row
+from zerog.backends.sql.txn import Txn
 from zerog.backends.sqlite import SqliteBackend
-from zerog.backends.sqlite._reserve import SCAN_BATCH
-from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Q
-from zerog.backends.sqlite._txn import Txn
-from zerog.backends.sqlite.backend import settle_row
 from zerog.model import (
     Attempts,
     Change,
@@ -343,7 +343,7 @@ def test_the_steps_report_the_jobs_they_made_ready(tmp_path: Path, clock: FakeCl
         spawned: list[Txn] = []
 
         def reserve(conn: sqlite3.Connection) -> None:
-            from zerog.backends.sqlite._reserve import reserve_step
+            from zerog.backends.sql.steps.reserve import reserve_step
 
             spawned.append(Txn(conn, clock()))
             reserve_step(spawned[0], ["r"], "w")

@@ -2,13 +2,13 @@
 of the SQLite or the PostgreSQL backend, its tables and its transaction steps, plus the tables
 saying which beanstalkd entry is each job's.
 
-Every job row is written by the SQL backends' own steps (imported by :mod:`._sql_steps` and
-:mod:`._sql_claim`, so that a record changes here exactly as it does on ``sqlite://`` and
-``postgresql://``); this package adds only the ``beanstalk_*`` tables
-(``sql/<engine>/schema.sql``) and runs each step in one write transaction of the backend
+Every job row is written by the shared SQL engine's steps (:mod:`zerog.backends.sql.steps`,
+run by :mod:`._sql_steps` and :mod:`._sql_claim`, so that a record changes here exactly as it
+does on ``sqlite://`` and ``postgresql://``); this package adds only the ``beanstalk_*`` tables
+(``sql/<dialect>/schema.sql``) and runs each step in one write transaction of the backend
 (:meth:`SqlBackend.transact`, which gives it its time and keeps the history cap) together with
-its entry bookkeeping. The engines' statements have the same names and each step takes its
-engine's from the connection (``conn.q``, :func:`._sql_entries.bq`), so one class serves both.
+its entry bookkeeping. The dialects' statements have the same names and each step takes its
+dialect's from the connection (``conn.q``, :func:`._sql_entries.bq`), so one class serves both.
 
 **One writer while beanstalkd is told.** While a step's :data:`~._records.Enter` callback talks
 to beanstalkd, the transaction holds the store's write lock: SQLite's (``BEGIN IMMEDIATE``),
@@ -35,7 +35,6 @@ import time
 from collections.abc import Callable, Sequence
 
 from zerog.backends import open_backend
-from zerog.backends._sql_backend import SqlBackend
 from zerog.backends.beanstalk import _sql_steps as steps
 from zerog.backends.beanstalk._records import (
     Altered,
@@ -61,11 +60,12 @@ from zerog.backends.beanstalk._sql_entries import (
 )
 from zerog.backends.beanstalk._sql_limits import queue_full, unpark
 from zerog.backends.contract import FullBackend
+from zerog.backends.sql import SqlBackend
+from zerog.backends.sql.rows import Encoded
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps.settle import encoded_of, rescue_step
+from zerog.backends.sql.txn import Txn
 from zerog.backends.sqlite import SqliteBackend
-from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._steps import encoded_of, rescue_step
-from zerog.backends.sqlite._txn import Txn
 from zerog.errors import ConfigurationError, ReservationLost
 from zerog.model import Change, Lease, Record, Retention, Settlement, State
 

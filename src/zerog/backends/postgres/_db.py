@@ -42,9 +42,9 @@ import psycopg
 import psycopg.errors
 from psycopg.types.string import TextLoader
 
-from zerog.backends._connections import ThreadConnections
 from zerog.backends.postgres._sql import PQ
-from zerog.backends.sqlite._sql import Queries
+from zerog.backends.sql.connections import ThreadConnections
+from zerog.backends.sql.statements import Queries
 from zerog.errors import BackendError, BackendUnavailable
 
 T = TypeVar("T")
@@ -73,8 +73,9 @@ class Options:
 
 
 class PgConn:
-    """A psycopg connection with the surface the shared steps use (see ``_sql.Conn``):
-    ``execute`` returns psycopg's cursor, which fetches and iterates as sqlite3's does."""
+    """A psycopg connection with the surface the shared steps use (see
+    :class:`zerog.backends.sql.statements.Conn`): ``execute`` returns psycopg's cursor, which
+    fetches and iterates as sqlite3's does."""
 
     __slots__ = ("now", "raw")
     q: Queries = PQ

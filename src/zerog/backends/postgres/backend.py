@@ -1,11 +1,11 @@
 """``postgresql://``: jobs in one schema of a PostgreSQL database, shared by worker processes
 on any number of hosts.
 
-The job logic is the SQLite backend's, not written again: :class:`SqlBackend` runs the same
-steps, which take PostgreSQL's statements from the connection (``sql/queries.sql`` names them
-as SQLite's are named). This module opens the schema and gives each write transaction its time
-(see :mod:`._db` for the lock that makes the steps' one-writer reasoning hold, and for why times
-come from the server's clock).
+The job logic is the shared SQL engine's, not written again: :class:`SqlBackend` runs the
+same steps as on SQLite (:mod:`zerog.backends.sql.steps`), which take PostgreSQL's statements
+from the connection (``sql/queries.sql`` names them as SQLite's are named). This module opens
+the schema and gives each write transaction its time (see :mod:`._db` for the lock that makes
+the steps' one-writer reasoning hold, and for why times come from the server's clock).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from zerog.backends._sql_backend import SqlBackend
 from zerog.backends.contract import Capability
 from zerog.backends.postgres import _open
 from zerog.backends.postgres._db import Database, Options
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql import SqlBackend
+from zerog.backends.sql.txn import Txn
 from zerog.urls import BackendURL, parse_url
 
 T = TypeVar("T")

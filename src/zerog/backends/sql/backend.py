@@ -1,13 +1,13 @@
-"""The job logic of the SQL backends, once for every engine: each contract method runs the
-steps of :mod:`zerog.backends.sqlite` (``_put``, ``_reserve``, ``_steps``, ...) in one
-transaction of the engine's :class:`Database`.
+"""The job logic of the SQL backends, once for every dialect: each contract method runs the
+steps of :mod:`zerog.backends.sql.steps` in one transaction of the dialect's
+:class:`Database`.
 
-The steps take their statements from the connection (``conn.q``), so an engine brings only its
+The steps take their statements from the connection (``conn.q``), so a dialect brings only its
 SQL files, its connections and its transactions: :class:`~zerog.backends.sqlite.SqliteBackend`
 (one file, ``BEGIN IMMEDIATE``) and :class:`~zerog.backends.postgres.PostgresBackend` (a server,
 an advisory lock per write transaction). Every write that needs the time goes through
-:meth:`SqlBackend.transact`, whose :class:`Txn` carries the transaction's time: the engine
-decides where it comes from (the fake clock, or the server's clock).
+:meth:`SqlBackend.transact`, whose :class:`~.txn.Txn` carries the transaction's time: the
+dialect decides where it comes from (the fake clock, or the server's clock).
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from typing import Any, Protocol, TypeVar
 
 from zerog import lifecycle
 from zerog.backends.contract import STALE_WORKER_SECONDS, FullBackend
-from zerog.backends.sqlite import _recur
-from zerog.backends.sqlite._alter import alter_step
-from zerog.backends.sqlite._prune import prune_step
-from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._reserve import Taken, reserve_batch
-from zerog.backends.sqlite._rows import Encoded, dumps, record_of, with_flow_keys
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._steps import (
+from zerog.backends.sql.rows import Encoded, dumps, record_of, with_flow_keys
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps import recur as recur_steps
+from zerog.backends.sql.steps.alter import alter_step
+from zerog.backends.sql.steps.prune import prune_step
+from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.steps.reserve import Taken, reserve_batch
+from zerog.backends.sql.steps.settle import (
     appends,
     encoded_of,
     held,
@@ -34,7 +34,7 @@ from zerog.backends.sqlite._steps import (
     rescue_step,
     settle_all,
 )
-from zerog.backends.sqlite._txn import Txn, write
+from zerog.backends.sql.txn import Txn, write
 from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
 from zerog.lifecycle import history_entry
 from zerog.model import (
@@ -60,7 +60,7 @@ T = TypeVar("T")
 
 
 class Database(Protocol):
-    """An engine's connections and transactions, as :class:`SqlBackend` uses them. Bodies
+    """A dialect's connections and transactions, as :class:`SqlBackend` uses them. Bodies
     may run more than once (a busy or lost connection retries them): no effects outside the
     database."""
 
@@ -78,7 +78,7 @@ class Database(Protocol):
 
 
 class SqlBackend(FullBackend):
-    """The contract over an engine's :class:`Database` and its statements."""
+    """The contract over a dialect's :class:`Database` and its statements."""
 
     _db: Database
 
@@ -242,7 +242,7 @@ class SqlBackend(FullBackend):
 
     def recur(self, recurrence: dict[str, Any]) -> None:
         dumps(recurrence)  # refuses what is not JSON before the transaction.
-        self._db.write(lambda conn: _recur.recur(conn, recurrence))
+        self._db.write(lambda conn: recur_steps.recur(conn, recurrence))
 
     def unrecur(self, recurrence_id: str) -> bool:
         cursor = self._db.write(lambda conn: conn.execute(conn.q.unrecur, (recurrence_id,)))
@@ -255,7 +255,9 @@ class SqlBackend(FullBackend):
         return [json.loads(doc) for (doc,) in rows]
 
     def update_recurrence(self, recurrence_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return self.transact(lambda txn: _recur.update(txn.conn, recurrence_id, changes, txn.now))
+        return self.transact(
+            lambda txn: recur_steps.update(txn.conn, recurrence_id, changes, txn.now)
+        )
 
     def set_limit(self, name: str, maximum: int | None) -> None:
         if maximum is None:
