@@ -5,7 +5,7 @@ The statements are the beanstalk package's own, one folder per SQL dialect with 
 (``sql/sqlite/queries.sql``, ``sql/postgres/queries.sql``); they read the job store's tables
 and write only the ``beanstalk_*`` ones (each dialect's ``schema.sql``). As the job steps take
 the dialect's statements from the connection (``conn.q``), these steps take theirs from
-:func:`bq`, which looks them up by the connection's dialect.
+:func:`bq`, which looks them up by the name of the connection's dialect (``conn.q.dialect``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from zerog.backends.beanstalk._records import Enter, EntryInfo, Rank
 from zerog.backends.beanstalk._wire import whole_seconds
 from zerog.backends.sql.statements import Conn, parse_named
 from zerog.backends.sql.txn import Txn
-from zerog.backends.sqlite._sql import Q
 from zerog.model import State
 
 READY = (State.WAITING.value, State.SCHEDULED.value)
@@ -69,16 +68,15 @@ def _load(dialect: str) -> BeanstalkQueries:
 SCHEMAS = {dialect: read_sql(dialect, "schema.sql") for dialect in DIALECTS}
 """Each dialect's ``beanstalk_*`` tables (every statement idempotent)."""
 
-SQLITE_BQ = _load("sqlite")
-POSTGRES_BQ = _load("postgres")
+QUERIES = {dialect: _load(dialect) for dialect in DIALECTS}
+"""Each dialect's statements, by its name. Read from files only: no driver is imported (a
+SQLite store needs no psycopg)."""
 
 
 def bq(conn: Conn) -> BeanstalkQueries:
     """The beanstalk statements of the dialect ``conn`` belongs to, told by the job
-    statements it carries: SQLite's (one object for the process) or else PostgreSQL's, the
-    only other SQL dialect (whose module is not imported here: it needs psycopg, which a
-    SQLite store does not)."""
-    return SQLITE_BQ if conn.q is Q else POSTGRES_BQ
+    statements it carries (``conn.q.dialect``)."""
+    return QUERIES[conn.q.dialect]
 
 
 HOLD_SECONDS = float(2**31)

@@ -11,6 +11,7 @@ import re
 from zerog.backends.sql import statements
 from zerog.backends.sql.statements import COLUMN_SET, DOC_KEY, Queries, load_queries, read_sql
 
+DIALECT = "postgres"
 SCHEMA_VERSION = "1"
 SCHEMA = read_sql("schema.sql", __package__)
 MAX_PAIRS = 40  # key/value pairs per jsonb_build_object call (a function takes 100 arguments).
@@ -51,5 +52,5 @@ def list_sql(filters: tuple[str, ...]) -> str:
     return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT %(limit)s"
 
 
-PQ: Queries = load_queries(read_sql("queries.sql", __package__), update_sql, list_sql)
+PQ: Queries = load_queries(DIALECT, read_sql("queries.sql", __package__), update_sql, list_sql)
 """PostgreSQL's statements: on every connection of the PostgreSQL backend as ``conn.q``."""

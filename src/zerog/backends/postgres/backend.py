@@ -27,12 +27,12 @@ class PostgresBackend(SqlBackend):
     """Jobs in PostgreSQL; safe for many threads, processes and hosts at once."""
 
     capabilities = frozenset({Capability.MULTI_PROCESS})
-    _db: Database
+    database: Database
 
     def __init__(self, options: Options, clock: Callable[[], float] | None = None) -> None:
         database = Database(options)
         super().__init__(clock or database.server_time)
-        self._db = database
+        self.database = database
         self._server_clock = clock is None
         try:
             _open.open_schema(database)
@@ -56,17 +56,17 @@ class PostgresBackend(SqlBackend):
     @property
     def schema(self) -> str:
         """The schema holding this store's tables."""
-        return self._db.options.schema
+        return self.database.options.schema
 
     @property
     def retries(self) -> int:
         """How many transactions were run again after a transient failure."""
-        return self._db.retries
+        return self.database.retries
 
     def transact(self, body: Callable[[Txn], T]) -> T:
         """Run ``body`` in a write transaction under the schema's lock, at the server's time
         (the fake clock's in tests), with the history cap in force."""
         keep = self.history_limit
         if self._server_clock:
-            return self._db.write(lambda conn: body(Txn(conn, conn.now)), keep)
-        return self._db.write(lambda conn: body(Txn(conn, self.clock())), keep)
+            return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep)
+        return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep)

@@ -10,6 +10,7 @@
   makes; rows and records, JSON made once;
 - :mod:`.statements`: the statements every dialect provides under one set of names, the
   columns of ``jobs``, the connection the steps run on;
+- :mod:`.dialect`: the hook a dialect provides (its :class:`Database`);
 - :mod:`.connections`: one connection per thread and process, safe across ``fork()``.
 
 A dialect (:mod:`zerog.backends.sqlite`, :mod:`zerog.backends.postgres`) brings its
@@ -17,5 +18,6 @@ connections, its SQL files and how a transaction gets its time; nothing here imp
 """
 
 from zerog.backends.sql.backend import SqlBackend
+from zerog.backends.sql.dialect import Database
 
-__all__ = ["SqlBackend"]
+__all__ = ["Database", "SqlBackend"]

@@ -47,10 +47,12 @@ DOC_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Queries:
-    """The named statements of a dialect's ``sql/queries.sql``, and its two builders of
+    """The named statements of a dialect's ``sql/queries.sql``, its two builders of
     statements shaped by the call (``update_sql``: which keys an update writes; ``list_sql``:
-    which list filters are set)."""
+    which list filters are set), and its name, by which code that keeps SQL of its own per
+    dialect picks its statements for a connection (``conn.q.dialect``)."""
 
+    dialect: str
     schema_version: str
     insert_job: str
     add_tag: str
@@ -137,7 +139,8 @@ class Queries:
     list_sql: Callable[[tuple[str, ...]], str] = field(repr=False)
 
 
-BUILDERS = frozenset({"update_sql", "list_sql"})
+NOT_NAMED = frozenset({"dialect", "update_sql", "list_sql"})
+"""The fields of :class:`Queries` that are not statements of ``sql/queries.sql``."""
 
 
 class Cursor(Protocol):
@@ -182,17 +185,20 @@ def parse_named(text: str) -> dict[str, str]:
 
 
 def load_queries(
+    dialect: str,
     text: str,
     update: Callable[[tuple[str, ...], tuple[str, ...]], str],
     listing: Callable[[tuple[str, ...]], str],
 ) -> Queries:
-    """Every named statement of ``text``; fails at import if it and :class:`Queries`
-    disagree."""
+    """Dialect ``dialect``'s statements: every named statement of ``text`` and its two
+    builders; fails at import if ``text`` and :class:`Queries` disagree."""
     named = parse_named(text)
-    expected = {f.name for f in fields(Queries)} - BUILDERS
+    expected = {f.name for f in fields(Queries)} - NOT_NAMED
     if set(named) != expected:
-        raise RuntimeError(f"sql/queries.sql names {sorted(named)}, expected {sorted(expected)}")
-    return Queries(**named, update_sql=update, list_sql=listing)
+        raise RuntimeError(
+            f"{dialect}'s sql/queries.sql names {sorted(named)}, expected {sorted(expected)}"
+        )
+    return Queries(dialect=dialect, **named, update_sql=update, list_sql=listing)
 
 
 LIST_FILTERS = {

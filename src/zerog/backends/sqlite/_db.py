@@ -27,7 +27,7 @@ from typing import TypeVar
 from zerog.backends.sql.connections import ThreadConnections
 from zerog.backends.sql.statements import Queries
 from zerog.backends.sqlite._gate import WriterGate
-from zerog.backends.sqlite._sql import Q
+from zerog.backends.sqlite._sql import DIALECT, Q
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError
 
 T = TypeVar("T")
@@ -67,7 +67,10 @@ class Options:
 
 
 class Database(ThreadConnections["Connection"]):
-    """The connections of one backend to one SQLite file."""
+    """The connections of one backend to one SQLite file: the SQLite dialect's
+    :class:`zerog.backends.sql.Database`."""
+
+    dialect = DIALECT
 
     def __init__(self, options: Options) -> None:
         super().__init__()
@@ -126,6 +129,11 @@ class Database(ThreadConnections["Connection"]):
     def read(self, body: Callable[[Connection], T], snapshot: bool = False) -> T:
         """Run ``body`` as reads; with ``snapshot`` all of them see one state of the file."""
         return self.run(body, "BEGIN" if snapshot else None)
+
+    def run_script(self, script: str) -> None:
+        """Run ``script`` in one ``BEGIN IMMEDIATE`` transaction, retried while busy
+        (``executescript`` runs statements as written: the script carries its transaction)."""
+        self.run(lambda conn: conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;"), None)
 
     def run(self, body: Callable[[Connection], T], begin: str | None) -> T:
         """Run ``body`` (inside ``begin`` ... COMMIT when given), retried while busy."""

@@ -20,6 +20,7 @@ from zerog.backends.sql.statements import (
     read_sql,
 )
 
+DIALECT = "sqlite"
 SCHEMA_VERSION = "3"
 SCHEMA = read_sql("schema.sql", __package__)
 MIGRATIONS = {
@@ -54,5 +55,5 @@ def list_sql(filters: tuple[str, ...]) -> str:
     return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT :limit"
 
 
-Q = load_queries(read_sql("queries.sql", __package__), update_sql, list_sql)
+Q = load_queries(DIALECT, read_sql("queries.sql", __package__), update_sql, list_sql)
 """SQLite's statements: on every connection of the SQLite backend as ``conn.q``."""

@@ -35,7 +35,7 @@ class SqliteBackend(SqlBackend):
     """Jobs in one SQLite file in WAL mode; safe for many threads and processes at once."""
 
     capabilities = frozenset({Capability.MULTI_PROCESS})
-    _db: sqlite_db.Database
+    database: sqlite_db.Database
 
     def __init__(
         self,
@@ -48,7 +48,7 @@ class SqliteBackend(SqlBackend):
     ) -> None:
         super().__init__(clock)
         self.path = _open.checked_path(Path(path))
-        self._db = sqlite_db.Database(
+        self.database = sqlite_db.Database(
             sqlite_db.Options(
                 path=self.path,
                 synchronous=_open.synchronous_of(synchronous),
@@ -60,9 +60,9 @@ class SqliteBackend(SqlBackend):
         self._doorbell = Doorbell(Path(self.path))
         self._waiters: weakref.WeakSet[SocketWaiter] = weakref.WeakSet()
         try:
-            _open.open_schema(self._db)
+            _open.open_schema(self.database)
         except BaseException:
-            self._db.close()
+            self.database.close()
             raise
 
     @classmethod
@@ -102,14 +102,14 @@ class SqliteBackend(SqlBackend):
     @property
     def busy_retries(self) -> int:
         """How many transactions were run again because another connection held the lock."""
-        return self._db.busy_retries
+        return self.database.busy_retries
 
     def transact(self, body: Callable[[Txn], T]) -> T:
         """Run ``body`` in a write transaction, with this backend's history cap in force on
         the connection (see txn.cap_history; installed outside the transaction, and again
         only when :attr:`history_limit` changed). The beanstalk record store runs its steps
         through this too."""
-        database = self._db
+        database = self.database
         conn = database.connection()
         capped = self._capped
         if getattr(capped, "conn", None) is not conn or capped.keep != self.history_limit:
