@@ -12,7 +12,7 @@ import argparse
 import os
 from urllib.parse import quote, urlsplit
 
-from zerog.backends.sqlite._open import path_of
+from zerog.backends.sqlite import path_of
 from zerog.cli._common import settings_of
 from zerog.urls import parse_url
 from zerog.worker.config import PoolConfig

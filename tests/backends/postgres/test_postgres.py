@@ -17,8 +17,8 @@ from tests.backends.support import postgres_server
 from tests.backends.support.helpers import completed, events, job_record, put_job, take
 from zerog.backends import open_backend
 from zerog.backends.postgres import PostgresBackend
-from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.txn import Txn
 from zerog.errors import BackendUnavailable, ConfigurationError
 from zerog.record import Record
 
@@ -150,18 +150,18 @@ def test_a_connection_killed_mid_transaction_loses_nothing(pg: PostgresBackend) 
 
 def test_a_connection_killed_while_idle_is_replaced_at_the_next_call(pg: PostgresBackend) -> None:
     uuid = put_job(pg)
-    conn = pg._db.connection()
+    conn = pg.database.connection()
     _terminate(conn.raw.info.backend_pid)
     reservation = take(pg)  # the dead connection is found out, a new one takes the job.
     pg.settle(reservation.lease, completed())
     assert pg.get(uuid)["state"] == "complete"
-    assert pg._db.connection() is not conn
+    assert pg.database.connection() is not conn
 
 
 def test_a_server_gone_for_good_gives_backend_unavailable(url: str) -> None:
     backend = PostgresBackend.from_url(url)
     try:
-        database = backend._db
+        database = backend.database
         pid = database.connection().raw.info.backend_pid
         gone = {**database.options.conninfo, "port": _free_port()}  # nobody listens there.
         database.options = replace(database.options, conninfo=gone, retry_seconds=0.5)
@@ -188,7 +188,7 @@ def test_times_come_from_the_server_when_no_clock_is_given(
     real = time.time
     monkeypatch.setattr(time, "time", lambda: real() + 3600.0)  # this host is an hour ahead.
     pg.pause_queue("other", True)  # any write: its time is the server's, read under the lock.
-    paused_at = pg._db.read(
+    paused_at = pg.database.read(
         lambda conn: conn.execute("SELECT paused_at FROM queues WHERE name = 'other'").fetchone()
     )[0]
     assert abs(paused_at - _server_now()) < 5.0
@@ -207,19 +207,19 @@ def test_a_forked_child_opens_its_own_connection_and_leaves_the_parents(
     pg: PostgresBackend,
 ) -> None:
     put_job(pg)
-    parent_pid = pg._db.connection().raw.info.backend_pid
+    parent_pid = pg.database.connection().raw.info.backend_pid
     child = os.fork()
     if child == 0:  # the child: uses the backend, exits without running Python's cleanup.
         code = 1
         try:
-            ok = pg._db.connection().raw.info.backend_pid != parent_pid
+            ok = pg.database.connection().raw.info.backend_pid != parent_pid
             put_job(pg, queue="child")
             code = 0 if ok else 2
         finally:
             os._exit(code)
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
-    assert pg._db.connection().raw.info.backend_pid == parent_pid  # still ours, still open.
+    assert pg.database.connection().raw.info.backend_pid == parent_pid  # still ours, still open.
     assert pg.counts() == {"q": {"waiting": 1}, "child": {"waiting": 1}}
 
 

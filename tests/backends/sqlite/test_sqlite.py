@@ -72,7 +72,7 @@ def test_url_with_an_absolute_path_and_options(
     path = tmp_path / "abs.db"
     backend = opened(f"sqlite:///{path}?synchronous=full&busy_timeout=0.25")
     # When its connection is asked / Then the file, WAL mode and the options are in force
-    conn = backend._db.connection()
+    conn = backend.database.connection()
     assert backend.path == str(path)
     assert path.is_file()
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -81,7 +81,7 @@ def test_url_with_an_absolute_path_and_options(
 
 
 def test_default_options(opened: Callable[..., SqliteBackend], tmp_path: Path) -> None:
-    conn = opened(f"sqlite:///{tmp_path / 'd.db'}")._db.connection()
+    conn = opened(f"sqlite:///{tmp_path / 'd.db'}").database.connection()
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
 
@@ -141,13 +141,13 @@ def test_a_lock_held_longer_than_busy_timeout_is_waited_out(
     path = tmp_path / "busy.db"
     backend = opened(path, busy_timeout_seconds=0.02)
     retrying = threading.Event()
-    pause = backend._db._pause
+    pause = backend.database._pause
 
     def observed_pause(seconds: float) -> None:
         retrying.set()
         pause(seconds)
 
-    monkeypatch.setattr(backend._db, "_pause", observed_pause)
+    monkeypatch.setattr(backend.database, "_pause", observed_pause)
     done: list[str] = []
     with _raw(path) as other:
         other.execute("BEGIN IMMEDIATE")
@@ -192,9 +192,9 @@ def test_each_thread_has_its_own_connection_and_close_closes_all(
 ) -> None:
     # Given a backend used from this thread and from another one
     backend = opened(tmp_path / "threads.db")
-    mine = backend._db.connection()
+    mine = backend.database.connection()
     theirs: list[sqlite3.Connection] = []
-    thread = threading.Thread(target=lambda: theirs.append(backend._db.connection()))
+    thread = threading.Thread(target=lambda: theirs.append(backend.database.connection()))
     thread.start()
     thread.join()
     assert theirs[0] is not mine
@@ -214,7 +214,7 @@ def test_connections_of_ended_threads_are_closed(
     # Given a thread that used the backend and ended
     backend = opened(tmp_path / "ended.db")
     theirs: list[sqlite3.Connection] = []
-    thread = threading.Thread(target=lambda: theirs.append(backend._db.connection()))
+    thread = threading.Thread(target=lambda: theirs.append(backend.database.connection()))
     thread.start()
     thread.join()
     # When a new thread opens its connection / Then the ended thread's one is closed
@@ -232,7 +232,7 @@ def test_a_forked_child_never_uses_its_parents_connection(
 ) -> None:
     # Given a backend whose connection is open in this process
     backend = opened(tmp_path / "fork.db")
-    parent_conn = backend._db.connection()
+    parent_conn = backend.database.connection()
     put_job(backend, "from-parent")
     read_end, write_end = os.pipe()
     # When a forked child uses the same backend object
@@ -241,7 +241,7 @@ def test_a_forked_child_never_uses_its_parents_connection(
         code = 1
         try:
             os.close(read_end)
-            child_conn = backend._db.connection()
+            child_conn = backend.database.connection()
             uuid = put_job(backend, "from-child")
             report = {
                 "same": child_conn is parent_conn,
@@ -262,7 +262,7 @@ def test_a_forked_child_never_uses_its_parents_connection(
     assert report["jobs"] == 2
     assert backend.get(report["uuid"])["queue"] == "from-child"
     # And the parent still uses its own connection
-    assert backend._db.connection() is parent_conn
+    assert backend.database.connection() is parent_conn
 
 
 # --- schema ------------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_reserve_and_rescue_read_their_partial_indexes(
     opened: Callable[..., SqliteBackend], tmp_path: Path
 ) -> None:
     # Given the schema / When the planner explains reserve's and rescue's queries
-    conn = opened(tmp_path / "plan.db")._db.connection()
+    conn = opened(tmp_path / "plan.db").database.connection()
 
     def plan(sql: str, params: dict[str, Any]) -> str:
         return " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))

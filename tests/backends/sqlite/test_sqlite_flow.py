@@ -24,12 +24,12 @@ from tests.backends.support.helpers import completed, put_job, settle_then_take,
 from zerog import stats
 from zerog.backends.contract import Backend
 from zerog.backends.memory import MemoryBackend
+from zerog.backends.sql.rows import Encoded
+from zerog.backends.sql.steps.reserve import SCAN_BATCH
+from zerog.backends.sql.steps.settle import settle_row
+from zerog.backends.sql.txn import Txn
 from zerog.backends.sqlite import SqliteBackend
-from zerog.backends.sqlite._reserve import SCAN_BATCH
-from zerog.backends.sqlite._rows import Encoded
 from zerog.backends.sqlite._sql import Q
-from zerog.backends.sqlite._txn import Txn
-from zerog.backends.sqlite.backend import settle_row
 from zerog.model import (
     Attempts,
     Change,
@@ -335,7 +335,7 @@ def test_the_steps_report_the_jobs_they_made_ready(tmp_path: Path, clock: FakeCl
             txn_of.append(Txn(conn, clock()))
             settle_row(conn, lease, completed(), Encoded(None), clock(), txn_of[0])
 
-        backend._db.write(settle)
+        backend.database.write(settle)
         # Then the Txn names the dependents it released, with their seqs
         assert [uuid for _seq, uuid in txn_of[0].readied] == waiting
         # And so does a reserve that spawns a recurring job
@@ -343,12 +343,12 @@ def test_the_steps_report_the_jobs_they_made_ready(tmp_path: Path, clock: FakeCl
         spawned: list[Txn] = []
 
         def reserve(conn: sqlite3.Connection) -> None:
-            from zerog.backends.sqlite._reserve import reserve_step
+            from zerog.backends.sql.steps.reserve import reserve_step
 
             spawned.append(Txn(conn, clock()))
             reserve_step(spawned[0], ["r"], "w")
 
-        backend._db.write(reserve)
+        backend.database.write(reserve)
         assert len(spawned[0].readied) == 1
     finally:
         backend.close()
@@ -370,7 +370,7 @@ def test_a_settle_and_reserve_runs_no_more_statements_than_before_the_flow_featu
         assert reservation is not None
         # When a worker settles one and reserves the next in one step
         seen: list[str] = []
-        conn = backend._db.connection()
+        conn = backend.database.connection()
         conn.set_trace_callback(seen.append)
         store.settle_batch([(reservation.lease, Settlement.completed())], ["q"], 1, "w")
         conn.set_trace_callback(None)
@@ -395,7 +395,7 @@ def test_a_batch_of_eight_runs_and_eight_claims_is_one_transaction_of_few_statem
         finished = [(store.reserve(["q"], "w").lease, Settlement.completed()) for _ in range(8)]
         # When a worker writes the eight runs and claims eight more in one batch
         seen: list[str] = []
-        conn = backend._db.connection()
+        conn = backend.database.connection()
         conn.set_trace_callback(seen.append)
         taken = store.settle_batch(finished, ["q"], 8, "w")
         conn.set_trace_callback(None)
@@ -412,7 +412,7 @@ def test_a_batch_of_eight_runs_and_eight_claims_is_one_transaction_of_few_statem
 
 def test_reserve_and_retention_queries_read_their_indexes(tmp_path: Path) -> None:
     backend = SqliteBackend(tmp_path / "plan.db")
-    conn = backend._db.connection()
+    conn = backend.database.connection()
 
     def plan(sql: str, params: Any) -> str:
         return " ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))

@@ -12,8 +12,9 @@ import pytest
 
 from tests.backends.conftest import START
 from tests.backends.support.helpers import completed, put_job, reserve, take
+from zerog.backends.sql.statements import COLUMNS
 from zerog.backends.sqlite import SqliteBackend
-from zerog.backends.sqlite._sql import COLUMNS, SCHEMA_VERSION
+from zerog.backends.sqlite._sql import SCHEMA_VERSION
 from zerog.model import Change, ListQuery, Retention
 from zerog.record import JobSpec, new_record
 from zerog.testing import FakeClock

@@ -15,10 +15,10 @@ from typing import Any
 from zerog.backends.beanstalk._records import Claim, Verdict
 from zerog.backends.beanstalk._sql_entries import READY, bq, set_entry
 from zerog.backends.beanstalk._sql_limits import refusal
-from zerog.backends.sqlite._reserve import start
-from zerog.backends.sqlite._rows import columns_of, with_flow_keys
-from zerog.backends.sqlite._steps import expire_step, rescue_job
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.rows import columns_of, with_flow_keys
+from zerog.backends.sql.steps.reserve import start
+from zerog.backends.sql.steps.settle import expire_step, rescue_job
+from zerog.backends.sql.txn import Txn
 from zerog.model import Record, State
 
 RUNNING = State.RUNNING.value

@@ -1,11 +1,11 @@
 """The SQL record store's bookkeeping of tube entries: which entry is each job's own, and
 giving a job that became ready a new one inside the step's transaction.
 
-The statements are the beanstalk package's own, one file per engine with the same names
+The statements are the beanstalk package's own, one folder per SQL dialect with the same names
 (``sql/sqlite/queries.sql``, ``sql/postgres/queries.sql``); they read the job store's tables
-and write only the ``beanstalk_*`` ones (each engine's ``schema.sql``). As the job steps take
-the engine's statements from the connection (``conn.q``), these steps take theirs from
-:func:`bq`, which looks them up by the connection's engine.
+and write only the ``beanstalk_*`` ones (each dialect's ``schema.sql``). As the job steps take
+the dialect's statements from the connection (``conn.q``), these steps take theirs from
+:func:`bq`, which looks them up by the name of the connection's dialect (``conn.q.dialect``).
 """
 
 from __future__ import annotations
@@ -17,18 +17,18 @@ from typing import Any, NamedTuple
 
 from zerog.backends.beanstalk._records import Enter, EntryInfo, Rank
 from zerog.backends.beanstalk._wire import whole_seconds
-from zerog.backends.sqlite._sql import Conn, Q, parse_named
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.statements import Conn, parse_named
+from zerog.backends.sql.txn import Txn
 from zerog.model import State
 
 READY = (State.WAITING.value, State.SCHEDULED.value)
 DEPENDS = State.DEPENDS.value
-ENGINES = ("sqlite", "postgres")  # the folders of sql/, one per engine.
+DIALECTS = ("sqlite", "postgres")  # the folders of sql/, one per SQL dialect.
 
 
 @dataclass(frozen=True)
 class BeanstalkQueries:
-    """The named statements of an engine's ``sql/<engine>/queries.sql``."""
+    """The named statements of a dialect's ``sql/<dialect>/queries.sql``."""
 
     claim_row: str
     entry_row: str
@@ -49,35 +49,34 @@ class BeanstalkQueries:
     take_gone: str
 
 
-def read_sql(engine: str, filename: str) -> str:
-    """One of the beanstalk package's SQL files for ``engine``."""
-    folder = resources.files(__package__).joinpath("sql", engine)
+def read_sql(dialect: str, filename: str) -> str:
+    """One of the beanstalk package's SQL files for ``dialect``."""
+    folder = resources.files(__package__).joinpath("sql", dialect)
     return folder.joinpath(filename).read_text(encoding="utf-8")
 
 
-def _load(engine: str) -> BeanstalkQueries:
-    named = parse_named(read_sql(engine, "queries.sql"))
+def _load(dialect: str) -> BeanstalkQueries:
+    named = parse_named(read_sql(dialect, "queries.sql"))
     expected = {f.name for f in fields(BeanstalkQueries)}
     if set(named) != expected:
         raise RuntimeError(
-            f"beanstalk sql/{engine}/queries.sql names {sorted(named)}, not {sorted(expected)}"
+            f"beanstalk sql/{dialect}/queries.sql names {sorted(named)}, not {sorted(expected)}"
         )
     return BeanstalkQueries(**named)
 
 
-SCHEMAS = {engine: read_sql(engine, "schema.sql") for engine in ENGINES}
-"""Each engine's ``beanstalk_*`` tables (every statement idempotent)."""
+SCHEMAS = {dialect: read_sql(dialect, "schema.sql") for dialect in DIALECTS}
+"""Each dialect's ``beanstalk_*`` tables (every statement idempotent)."""
 
-SQLITE_BQ = _load("sqlite")
-POSTGRES_BQ = _load("postgres")
+QUERIES = {dialect: _load(dialect) for dialect in DIALECTS}
+"""Each dialect's statements, by its name. Read from files only: no driver is imported (a
+SQLite store needs no psycopg)."""
 
 
 def bq(conn: Conn) -> BeanstalkQueries:
-    """The beanstalk statements of the engine ``conn`` belongs to, told by the job statements
-    it carries: SQLite's (one object for the process) or else PostgreSQL's, the only other
-    SQL engine (whose module is not imported here: it needs psycopg, which a SQLite store
-    does not)."""
-    return SQLITE_BQ if conn.q is Q else POSTGRES_BQ
+    """The beanstalk statements of the dialect ``conn`` belongs to, told by the job
+    statements it carries (``conn.q.dialect``)."""
+    return QUERIES[conn.q.dialect]
 
 
 HOLD_SECONDS = float(2**31)

@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from zerog import flow
 from zerog.backends.beanstalk._records import Rank, Verdict
 from zerog.backends.beanstalk._sql_entries import READY, bq
-from zerog.backends.sqlite._reserve import Limits
-from zerog.backends.sqlite._rows import loads_list
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.rows import loads_list
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps.reserve import Limits
+from zerog.backends.sql.txn import Txn
 
 UNPARK_BATCH = 100  # parked jobs looked at per step that may have made room.
 

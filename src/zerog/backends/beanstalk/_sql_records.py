@@ -2,13 +2,15 @@
 of the SQLite or the PostgreSQL backend, its tables and its transaction steps, plus the tables
 saying which beanstalkd entry is each job's.
 
-Every job row is written by the SQL backends' own steps (imported by :mod:`._sql_steps` and
-:mod:`._sql_claim`, so that a record changes here exactly as it does on ``sqlite://`` and
-``postgresql://``); this package adds only the ``beanstalk_*`` tables
-(``sql/<engine>/schema.sql``) and runs each step in one write transaction of the backend
+Every job row is written by the shared SQL engine's steps (:mod:`zerog.backends.sql.steps`,
+run by :mod:`._sql_steps` and :mod:`._sql_claim`, so that a record changes here exactly as it
+does on ``sqlite://`` and ``postgresql://``); this package adds only the ``beanstalk_*`` tables
+(``sql/<dialect>/schema.sql``) and runs each step in one write transaction of the backend
 (:meth:`SqlBackend.transact`, which gives it its time and keeps the history cap) together with
-its entry bookkeeping. The engines' statements have the same names and each step takes its
-engine's from the connection (``conn.q``, :func:`._sql_entries.bq`), so one class serves both.
+its entry bookkeeping. What else it needs of the backend is the dialect hook
+(:class:`zerog.backends.sql.Database`: reads, writes, scripts, the dialect's name), never the
+backend's class: the dialects' statements have the same names and each step takes its
+dialect's from the connection (``conn.q``, :func:`._sql_entries.bq`), so one class serves both.
 
 **One writer while beanstalkd is told.** While a step's :data:`~._records.Enter` callback talks
 to beanstalkd, the transaction holds the store's write lock: SQLite's (``BEGIN IMMEDIATE``),
@@ -35,7 +37,6 @@ import time
 from collections.abc import Callable, Sequence
 
 from zerog.backends import open_backend
-from zerog.backends._sql_backend import SqlBackend
 from zerog.backends.beanstalk import _sql_steps as steps
 from zerog.backends.beanstalk._records import (
     Altered,
@@ -61,11 +62,11 @@ from zerog.backends.beanstalk._sql_entries import (
 )
 from zerog.backends.beanstalk._sql_limits import queue_full, unpark
 from zerog.backends.contract import FullBackend
-from zerog.backends.sqlite import SqliteBackend
-from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._steps import encoded_of, rescue_step
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql import SqlBackend
+from zerog.backends.sql.rows import Encoded
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps.settle import encoded_of, rescue_step
+from zerog.backends.sql.txn import Txn
 from zerog.errors import ConfigurationError, ReservationLost
 from zerog.model import Change, Lease, Record, Retention, Settlement, State
 
@@ -76,9 +77,9 @@ def open_sql_records(url: str, clock: Callable[[], float] | None = None) -> SqlR
     """The record store a ``sqlite://`` or ``postgresql://`` URL names (opened as that
     backend would be), with the ``beanstalk_*`` tables made if missing."""
     backend = open_backend(url, clock)
-    if not isinstance(backend, SqlBackend):
+    if not isinstance(backend, SqlBackend) or backend.database.dialect not in SCHEMAS:
         backend.close()
-        raise ConfigurationError(f"{url!r} is no SQL job store")
+        raise ConfigurationError(f"{url!r} is no SQL job store the beanstalk backend knows")
     try:
         make_tables(backend)
     except BaseException:
@@ -88,17 +89,15 @@ def open_sql_records(url: str, clock: Callable[[], float] | None = None) -> SqlR
 
 
 def make_tables(backend: SqlBackend) -> None:
-    """Make the ``beanstalk_*`` tables, one process at a time (every statement is
-    idempotent, so processes opening a fresh store at once make them once). PostgreSQL's are
-    made only when missing: its script replaces a trigger on ``jobs``, not worth doing at
-    every open."""
-    if isinstance(backend, SqliteBackend):
-        script = f"BEGIN IMMEDIATE;\n{SCHEMAS['sqlite']}\nCOMMIT;"
-        backend._db.run(lambda conn: conn.executescript(script), None)
-        return
-    database = backend._db
+    """Make the ``beanstalk_*`` tables of the backend's dialect, one process at a time
+    (:meth:`~zerog.backends.sql.Database.run_script`; every statement is idempotent, so
+    processes opening a fresh store at once make them once), unless ``meta`` says they are
+    made. Only PostgreSQL's script says so (its last statement): it replaces a trigger on
+    ``jobs``, not worth doing at every open. SQLite's, all ``IF NOT EXISTS``, runs at every
+    open, as it always has."""
+    database = backend.database
     if database.read(_tables_made) is None:
-        database.write(lambda conn: conn.execute(SCHEMAS["postgres"]))
+        database.run_script(SCHEMAS[database.dialect])
 
 
 def _tables_made(conn: Conn) -> str | None:
@@ -112,7 +111,7 @@ class SqlRecords:
 
     def __init__(self, backend: SqlBackend) -> None:
         self._sql = backend
-        self._db = backend._db
+        self._db = backend.database
         self.clock = backend.clock
 
     @property

@@ -1,7 +1,7 @@
 """The SQL record store's steps that change jobs, each inside the caller's transaction.
 
-Each runs the SQL backends' own step (:mod:`zerog.backends.sqlite._steps` and its siblings,
-so a record changes here exactly as on ``sqlite://`` or ``postgresql://``), then the entry
+Each runs the shared SQL engine's own step (:mod:`zerog.backends.sql.steps`, so a record
+changes here exactly as on ``sqlite://`` or ``postgresql://``), then the entry
 bookkeeping: the job's own entry, new entries for the jobs the step made ready
 (``txn.readied``), and the :class:`~._records.Effects` left for beanstalkd after the commit.
 """
@@ -30,13 +30,13 @@ from zerog.backends.beanstalk._sql_entries import (
     set_entry,
 )
 from zerog.backends.beanstalk._sql_limits import unpark
-from zerog.backends.sqlite._alter import alter_step
-from zerog.backends.sqlite._prune import prune_step
-from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._recur import spawn_due
-from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._steps import move_step, settle_step
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.rows import Encoded
+from zerog.backends.sql.steps.alter import alter_step
+from zerog.backends.sql.steps.prune import prune_step
+from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.steps.recur import spawn_due
+from zerog.backends.sql.steps.settle import move_step, settle_step
+from zerog.backends.sql.txn import Txn
 from zerog.errors import DuplicateJob, JobNotFound
 from zerog.model import Change, Lease, Placed, Record, Retention, Settlement, State
 

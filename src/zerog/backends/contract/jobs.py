@@ -31,6 +31,7 @@ from zerog.model import (
     Settlement,
     State,
 )
+from zerog.urls import BackendURL
 
 
 class Role(StrEnum):
@@ -56,6 +57,13 @@ class Backend(abc.ABC):
 
     def __init__(self, clock: Callable[[], float] | None = None) -> None:
         self.clock: Callable[[], float] = clock or time.time
+
+    @classmethod
+    def from_url(cls, parsed: BackendURL, clock: Callable[[], float] | None = None) -> Backend:
+        """The backend a parsed URL names: how :func:`zerog.backends.open_backend` opens one
+        (by the scheme's row of ``SCHEMES``). A backend whose URLs name a place or carry
+        options overrides this; the default (``memory://``) takes only the clock."""
+        return cls(clock)
 
     # --- producers ---------------------------------------------------------------------------
 

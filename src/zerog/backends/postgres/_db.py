@@ -42,9 +42,9 @@ import psycopg
 import psycopg.errors
 from psycopg.types.string import TextLoader
 
-from zerog.backends._connections import ThreadConnections
-from zerog.backends.postgres._sql import PQ
-from zerog.backends.sqlite._sql import Queries
+from zerog.backends.postgres._sql import DIALECT, PQ
+from zerog.backends.sql.connections import ThreadConnections
+from zerog.backends.sql.statements import Queries
 from zerog.errors import BackendError, BackendUnavailable
 
 T = TypeVar("T")
@@ -73,8 +73,9 @@ class Options:
 
 
 class PgConn:
-    """A psycopg connection with the surface the shared steps use (see ``_sql.Conn``):
-    ``execute`` returns psycopg's cursor, which fetches and iterates as sqlite3's does."""
+    """A psycopg connection with the surface the shared steps use (see
+    :class:`zerog.backends.sql.statements.Conn`): ``execute`` returns psycopg's cursor, which
+    fetches and iterates as sqlite3's does."""
 
     __slots__ = ("now", "raw")
     q: Queries = PQ
@@ -95,7 +96,10 @@ class PgConn:
 
 
 class Database(ThreadConnections[PgConn]):
-    """The connections of one backend to one schema of one PostgreSQL database."""
+    """The connections of one backend to one schema of one PostgreSQL database: the
+    PostgreSQL dialect's :class:`zerog.backends.sql.Database`."""
+
+    dialect = DIALECT
 
     def __init__(self, options: Options) -> None:
         super().__init__()
@@ -169,6 +173,11 @@ class Database(ThreadConnections[PgConn]):
             f"{SERVER_TIME_EXPR}, set_config('zerog.history_keep', '{cap}', true)"
         )
         return self._run(body, begin)
+
+    def run_script(self, script: str) -> None:
+        """Run ``script`` (statements separated by ``;``, no parameters) in one write
+        transaction under the schema's lock."""
+        self.write(lambda conn: conn.execute(script))
 
     def read(self, body: Callable[[PgConn], T], snapshot: bool = False) -> T:
         """Run ``body`` as reads; with ``snapshot`` all of them see one state."""

@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from zerog.backends.postgres import _db
 from zerog.backends.postgres._sql import PQ, SCHEMA, SCHEMA_VERSION
-from zerog.backends.sqlite._sql import COLUMNS
+from zerog.backends.sql.statements import COLUMNS
 from zerog.errors import ConfigurationError
 from zerog.urls import BackendURL
 

@@ -1,5 +1,6 @@
-"""The SQL of the PostgreSQL backend: the SQLite backend's statement names over PostgreSQL's
-SQL (``sql/queries.sql``), and PostgreSQL's versions of the two statements shaped by the call.
+"""The SQL of the PostgreSQL dialect: the statement names of
+:class:`~zerog.backends.sql.statements.Queries` over PostgreSQL's SQL (``sql/queries.sql``), its
+schema, and PostgreSQL's versions of the two statements shaped by the call.
 """
 
 from __future__ import annotations
@@ -7,9 +8,10 @@ from __future__ import annotations
 import functools
 import re
 
-from zerog.backends.sqlite import _sql as sqlite_sql
-from zerog.backends.sqlite._sql import COLUMN_SET, DOC_KEY, Queries, load_queries, read_sql
+from zerog.backends.sql import statements
+from zerog.backends.sql.statements import COLUMN_SET, DOC_KEY, Queries, load_queries, read_sql
 
+DIALECT = "postgres"
 SCHEMA_VERSION = "1"
 SCHEMA = read_sql("schema.sql", __package__)
 MAX_PAIRS = 40  # key/value pairs per jsonb_build_object call (a function takes 100 arguments).
@@ -38,9 +40,9 @@ def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
 
 
 LIST_FILTERS = {
-    name: re.sub(r":(\w+)", r"%(\1)s", text) for name, text in sqlite_sql.LIST_FILTERS.items()
+    name: re.sub(r":(\w+)", r"%(\1)s", text) for name, text in statements.LIST_FILTERS.items()
 }
-"""SQLite's list filters with psycopg's placeholders (``%(name)s`` for ``:name``)."""
+"""The engine's list filters with psycopg's placeholders (``%(name)s`` for ``:name``)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -50,5 +52,5 @@ def list_sql(filters: tuple[str, ...]) -> str:
     return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT %(limit)s"
 
 
-PQ: Queries = load_queries(read_sql("queries.sql", __package__), update_sql, list_sql)
+PQ: Queries = load_queries(DIALECT, read_sql("queries.sql", __package__), update_sql, list_sql)
 """PostgreSQL's statements: on every connection of the PostgreSQL backend as ``conn.q``."""

@@ -1,11 +1,11 @@
 """``postgresql://``: jobs in one schema of a PostgreSQL database, shared by worker processes
 on any number of hosts.
 
-The job logic is the SQLite backend's, not written again: :class:`SqlBackend` runs the same
-steps, which take PostgreSQL's statements from the connection (``sql/queries.sql`` names them
-as SQLite's are named). This module opens the schema and gives each write transaction its time
-(see :mod:`._db` for the lock that makes the steps' one-writer reasoning hold, and for why times
-come from the server's clock).
+The job logic is the shared SQL engine's, not written again: :class:`SqlBackend` runs the
+same steps as on SQLite (:mod:`zerog.backends.sql.steps`), which take PostgreSQL's statements
+from the connection (``sql/queries.sql`` names them as SQLite's are named). This module opens
+the schema and gives each write transaction its time (see :mod:`._db` for the lock that makes
+the steps' one-writer reasoning hold, and for why times come from the server's clock).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from zerog.backends._sql_backend import SqlBackend
 from zerog.backends.contract import Capability
 from zerog.backends.postgres import _open
 from zerog.backends.postgres._db import Database, Options
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql import SqlBackend
+from zerog.backends.sql.txn import Txn
 from zerog.urls import BackendURL, parse_url
 
 T = TypeVar("T")
@@ -27,12 +27,12 @@ class PostgresBackend(SqlBackend):
     """Jobs in PostgreSQL; safe for many threads, processes and hosts at once."""
 
     capabilities = frozenset({Capability.MULTI_PROCESS})
-    _db: Database
+    database: Database
 
     def __init__(self, options: Options, clock: Callable[[], float] | None = None) -> None:
         database = Database(options)
         super().__init__(clock or database.server_time)
-        self._db = database
+        self.database = database
         self._server_clock = clock is None
         try:
             _open.open_schema(database)
@@ -56,17 +56,17 @@ class PostgresBackend(SqlBackend):
     @property
     def schema(self) -> str:
         """The schema holding this store's tables."""
-        return self._db.options.schema
+        return self.database.options.schema
 
     @property
     def retries(self) -> int:
         """How many transactions were run again after a transient failure."""
-        return self._db.retries
+        return self.database.retries
 
     def transact(self, body: Callable[[Txn], T]) -> T:
         """Run ``body`` in a write transaction under the schema's lock, at the server's time
         (the fake clock's in tests), with the history cap in force."""
         keep = self.history_limit
         if self._server_clock:
-            return self._db.write(lambda conn: body(Txn(conn, conn.now)), keep)
-        return self._db.write(lambda conn: body(Txn(conn, self.clock())), keep)
+            return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep)
+        return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep)

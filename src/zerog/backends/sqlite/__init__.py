@@ -1,24 +1,12 @@
 """``sqlite://``: jobs in one SQLite file, shared by the processes of one machine.
 
-The package's step modules are shared with the PostgreSQL backend (through
-:mod:`zerog.backends._sql_backend`), which imports them without the SQLite backend itself:
-``SqliteBackend`` is imported on first use, so that neither package's import needs the other's.
+The SQLite dialect of the shared SQL engine (:mod:`zerog.backends.sql`): its connections and
+write gate, the opening and migrating of a file, and its SQL files; the job logic is the
+engine's. :func:`path_of` is public for callers that need a URL's file (the CLI makes a
+relative one absolute before workers change directory).
 """
 
-from __future__ import annotations
+from zerog.backends.sqlite._open import path_of
+from zerog.backends.sqlite.backend import SqliteBackend
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from zerog.backends.sqlite.backend import SqliteBackend
-
-
-def __getattr__(name: str) -> Any:
-    if name == "SqliteBackend":
-        from zerog.backends.sqlite.backend import SqliteBackend
-
-        return SqliteBackend
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["SqliteBackend"]
+__all__ = ["SqliteBackend", "path_of"]

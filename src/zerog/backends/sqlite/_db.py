@@ -10,8 +10,8 @@ in all, and only then :class:`~zerog.errors.BackendUnavailable` is raised. Trans
 must therefore have no effect outside the database: they may run more than once.
 
 A connection must never cross a ``fork()``: SQLite's locks belong to the process that took
-them. :mod:`zerog.backends._connections` keeps one connection per thread and process, and a
-child leaves its parent's connections alone: never used, never closed.
+them. :mod:`zerog.backends.sql.connections` keeps one connection per thread and process, and
+a child leaves its parent's connections alone: never used, never closed.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from zerog.backends._connections import ThreadConnections
+from zerog.backends.sql.connections import ThreadConnections
+from zerog.backends.sql.statements import Queries
 from zerog.backends.sqlite._gate import WriterGate
-from zerog.backends.sqlite._sql import Q, Queries
+from zerog.backends.sqlite._sql import DIALECT, Q
 from zerog.errors import BackendError, BackendUnavailable, ConfigurationError
 
 T = TypeVar("T")
@@ -49,7 +50,8 @@ _BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 class Connection(sqlite3.Connection):
     """A SQLite connection carrying SQLite's statements: the steps run ``conn.q.<name>`` (see
-    _sql.Conn). A class attribute: ``execute`` stays sqlite3's own, at its own speed."""
+    :class:`zerog.backends.sql.statements.Conn`). A class attribute: ``execute`` stays
+    sqlite3's own, at its own speed."""
 
     q: Queries = Q
 
@@ -65,7 +67,10 @@ class Options:
 
 
 class Database(ThreadConnections["Connection"]):
-    """The connections of one backend to one SQLite file."""
+    """The connections of one backend to one SQLite file: the SQLite dialect's
+    :class:`zerog.backends.sql.Database`."""
+
+    dialect = DIALECT
 
     def __init__(self, options: Options) -> None:
         super().__init__()
@@ -124,6 +129,11 @@ class Database(ThreadConnections["Connection"]):
     def read(self, body: Callable[[Connection], T], snapshot: bool = False) -> T:
         """Run ``body`` as reads; with ``snapshot`` all of them see one state of the file."""
         return self.run(body, "BEGIN" if snapshot else None)
+
+    def run_script(self, script: str) -> None:
+        """Run ``script`` in one ``BEGIN IMMEDIATE`` transaction, retried while busy
+        (``executescript`` runs statements as written: the script carries its transaction)."""
+        self.run(lambda conn: conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nCOMMIT;"), None)
 
     def run(self, body: Callable[[Connection], T], begin: str | None) -> T:
         """Run ``body`` (inside ``begin`` ... COMMIT when given), retried while busy."""

@@ -12,8 +12,9 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import unquote
 
+from zerog.backends.sql.statements import COLUMNS
 from zerog.backends.sqlite import _db
-from zerog.backends.sqlite._sql import COLUMNS, MIGRATIONS, SCHEMA, SCHEMA_VERSION, Q
+from zerog.backends.sqlite._sql import MIGRATIONS, SCHEMA, SCHEMA_VERSION, Q
 from zerog.errors import BackendError, ConfigurationError
 from zerog.urls import BackendURL
 

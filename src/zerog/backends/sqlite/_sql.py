@@ -1,202 +1,32 @@
-"""The SQL of the SQLite backend: statements loaded from ``sql/*.sql``, and the two short
-statements whose shape depends on the call (which keys an update writes, which list filters
-are set), assembled from fixed fragments and cached by shape.
+"""The SQL of the SQLite dialect: its statements loaded from ``sql/*.sql`` under the names
+of :class:`~zerog.backends.sql.statements.Queries`, its schema and the migrations of older
+files, and SQLite's versions of the two statements whose shape depends on the call (which
+keys an update writes, which list filters are set), assembled from fixed fragments and cached
+by shape.
 
 The steps never name this module's :data:`Q`: they take their statements from the connection
-(``conn.q``), so that the same steps run on every SQL engine whose connection carries a
-:class:`Queries` of the same names (the PostgreSQL backend's does).
+(``conn.q``), so that the same steps run on every dialect.
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, fields
-from importlib import resources
-from typing import Any, Protocol
 
-SCHEMA_VERSION = "3"
-
-COLUMNS = (
-    "uuid",
-    "queue",
-    "type",
-    "state",
-    "priority",
-    "ready_at",
-    "expires_at",
-    "ttr_seconds",
-    "max_retries",
-    "attempts",
-    "lease_token",
-    "lease_expires_at",
-    "worker",
-    "control",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "finished_at",
+from zerog.backends.sql.statements import (
+    COLUMN_SET,
+    DOC_KEY,
+    LIST_FILTERS,
+    load_queries,
+    read_sql,
 )
-"""Record keys kept in columns of ``jobs``, in table order (between ``seq`` and ``doc``)."""
 
-COLUMN_SET = frozenset(COLUMNS)
-
-_NAME = re.compile(r"^--\s*name:\s*(\w+)\s*$", re.MULTILINE)
-DOC_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Queries:
-    """The named statements of an engine's ``sql/queries.sql``, and its two builders of
-    statements shaped by the call (see :func:`update_sql` and :func:`list_sql`)."""
-
-    schema_version: str
-    insert_job: str
-    add_tag: str
-    add_history: str
-    history_cap: str
-    drop_history_cap: str
-    next_ready: str
-    next_ready_plain: str
-    flow_probe: str
-    ready_scan: str
-    job_by_seq: str
-    running_throttles: str
-    start_run: str
-    touch: str
-    held: str
-    held_with_lists: str
-    any_to_rescue: str
-    to_rescue: str
-    job_state: str
-    set_control: str
-    end_lease: str
-    uuid_of: str
-    oldest_failed: str
-    job: str
-    history: str
-    counts: str
-    table_columns: str
-    paused_queues: str
-    pause_queue: str
-    resume_queue: str
-    register_worker: str
-    unregister_worker: str
-    any_stale_worker: str
-    prune_workers: str
-    live_workers: str
-    jobs_by_uuids: str
-    add_dependency: str
-    drop_dependency: str
-    drop_dependents: str
-    append_dependent: str
-    dependents: str
-    waiting_dependents: str
-    dependency_links: str
-    unique_holder: str
-    hold_unique: str
-    free_unique: str
-    hold_unique_again: str
-    unique_key_of: str
-    debounce_entry: str
-    set_debounce: str
-    due_recurrences: str
-    save_recurrence: str
-    recur: str
-    unrecur: str
-    recurrences: str
-    recurrence: str
-    limits: str
-    set_limit: str
-    unset_limit: str
-    config: str
-    set_config: str
-    unset_config: str
-    stats: str
-    set_stats: str
-    drop_stats_before: str
-    stats_before: str
-    remove_tag: str
-    top_tags: str
-    track: str
-    untrack: str
-    add_spawned: str
-    finished_boundary: str
-    doomed_by_age: str
-    doomed_by_count: str
-    delete_tags_of: str
-    delete_spawned_of: str
-    delete_tracked_of: str
-    delete_uniques_of: str
-    delete_deps_of: str
-    delete_deps_on: str
-    delete_history_of: str
-    delete_jobs: str
-    update_sql: Callable[[tuple[str, ...], tuple[str, ...]], str] = field(repr=False)
-    list_sql: Callable[[tuple[str, ...]], str] = field(repr=False)
-
-
-BUILDERS = frozenset({"update_sql", "list_sql"})
-
-
-class Cursor(Protocol):
-    """What the steps read of an executed statement (a ``sqlite3.Cursor`` is one)."""
-
-    @property
-    def rowcount(self) -> int: ...
-
-    def fetchone(self) -> Any: ...
-
-    def fetchall(self) -> list[Any]: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
-
-
-class Conn(Protocol):
-    """The connection a step runs on: the DB-API calls the steps make, and the engine's own
-    statements (``q``). The SQLite backend's connections are ``sqlite3.Connection``s with
-    ``q`` added; the PostgreSQL backend's are a thin adapter over psycopg."""
-
-    @property
-    def q(self) -> Queries: ...
-
-    @property
-    def IntegrityError(self) -> type[Exception]: ...  # the DB-API's name.
-
-    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
-
-    def executemany(self, sql: str, parameters: Iterable[Any], /) -> Any: ...
-
-
-def read_sql(filename: str, package: str | None = None) -> str:
-    """The text of one of a package's ``sql/`` files (this package's by default)."""
-    where = resources.files(package or __package__)
-    return where.joinpath("sql", filename).read_text(encoding="utf-8")
-
-
-def parse_named(text: str) -> dict[str, str]:
-    """Split a file of ``-- name: x`` sections into {name: statement}."""
-    parts = _NAME.split(text)
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
-
-
-def load_queries(
-    text: str,
-    update: Callable[[tuple[str, ...], tuple[str, ...]], str],
-    listing: Callable[[tuple[str, ...]], str],
-) -> Queries:
-    """Every named statement of ``text``; fails at import if it and :class:`Queries`
-    disagree."""
-    named = parse_named(text)
-    expected = {f.name for f in fields(Queries)} - BUILDERS
-    if set(named) != expected:
-        raise RuntimeError(f"sql/queries.sql names {sorted(named)}, expected {sorted(expected)}")
-    return Queries(**named, update_sql=update, list_sql=listing)
-
-
-SCHEMA = read_sql("schema.sql")
-MIGRATIONS = {"1": read_sql("migrate_2.sql"), "2": read_sql("migrate_3.sql")}
+DIALECT = "sqlite"
+SCHEMA_VERSION = "3"
+SCHEMA = read_sql("schema.sql", __package__)
+MIGRATIONS = {
+    "1": read_sql("migrate_2.sql", __package__),
+    "2": read_sql("migrate_3.sql", __package__),
+}
 """Scripts that turn a file of version <key> into the next version; applied in turn on open."""
 
 
@@ -218,19 +48,6 @@ def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
     return f"UPDATE jobs SET {', '.join(sets)} WHERE seq = ?"
 
 
-LIST_FILTERS = {
-    "state": "state = :state",
-    "queue": "queue = :queue",
-    "type": "type = :type",
-    "tag": "seq IN (SELECT job FROM tags WHERE tag = :tag)",
-    "tracked": "seq IN (SELECT job FROM tracked)",
-    "untracked": "seq NOT IN (SELECT job FROM tracked)",
-    "recurrence": "seq IN (SELECT job FROM spawned WHERE recurrence = :recurrence)",
-    "worker": "worker = :worker",
-    "before": "seq < :before",
-}
-
-
 @functools.lru_cache(maxsize=64)
 def list_sql(filters: tuple[str, ...]) -> str:
     """``SELECT`` of jobs matching the named :data:`LIST_FILTERS`, newest first."""
@@ -238,5 +55,5 @@ def list_sql(filters: tuple[str, ...]) -> str:
     return f"SELECT * FROM jobs WHERE {where} ORDER BY seq DESC LIMIT :limit"
 
 
-Q = load_queries(read_sql("queries.sql"), update_sql, list_sql)
+Q = load_queries(DIALECT, read_sql("queries.sql", __package__), update_sql, list_sql)
 """SQLite's statements: on every connection of the SQLite backend as ``conn.q``."""

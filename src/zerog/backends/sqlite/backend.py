@@ -5,10 +5,10 @@ Each contract method is one SQLite transaction (``BEGIN IMMEDIATE`` for writes; 
 :mod:`._db` for why no caller sees "database is locked"). What a step does to a record is not
 written again here: the backend loads the few keys a step reads, applies the same
 :mod:`zerog.lifecycle` function the memory backend applies, and writes back only the keys
-that changed, patching the JSON document in place with ``json_set``. The steps live in modules
-of their own (:mod:`._put`, :mod:`._reserve`, :mod:`._steps`, :mod:`._effects`, ...); this
-module opens the file; :class:`~zerog.backends._sql_backend.SqlBackend` runs each step in its
-transaction (the PostgreSQL backend runs the same steps).
+that changed, patching the JSON document in place with ``json_set``. The steps are the shared
+SQL engine's (:mod:`zerog.backends.sql.steps`); this module opens the file and gives each write
+transaction its time and its history cap; :class:`~zerog.backends.sql.SqlBackend` runs each
+step in its transaction (the PostgreSQL backend runs the same steps).
 """
 
 from __future__ import annotations
@@ -20,16 +20,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from zerog.backends._sql_backend import SqlBackend
 from zerog.backends.contract import Capability, Waiter
+from zerog.backends.sql import SqlBackend
+from zerog.backends.sql.txn import Txn, cap_history
 from zerog.backends.sqlite import _db as sqlite_db
 from zerog.backends.sqlite import _open
-from zerog.backends.sqlite._rows import Encoded
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._steps import settle_step
-from zerog.backends.sqlite._txn import Txn, cap_history
 from zerog.backends.sqlite._wake import Doorbell, SocketWaiter
-from zerog.model import Lease, Record, Settlement
 from zerog.urls import BackendURL
 
 T = TypeVar("T")
@@ -39,7 +35,7 @@ class SqliteBackend(SqlBackend):
     """Jobs in one SQLite file in WAL mode; safe for many threads and processes at once."""
 
     capabilities = frozenset({Capability.MULTI_PROCESS})
-    _db: sqlite_db.Database
+    database: sqlite_db.Database
 
     def __init__(
         self,
@@ -52,7 +48,7 @@ class SqliteBackend(SqlBackend):
     ) -> None:
         super().__init__(clock)
         self.path = _open.checked_path(Path(path))
-        self._db = sqlite_db.Database(
+        self.database = sqlite_db.Database(
             sqlite_db.Options(
                 path=self.path,
                 synchronous=_open.synchronous_of(synchronous),
@@ -64,9 +60,9 @@ class SqliteBackend(SqlBackend):
         self._doorbell = Doorbell(Path(self.path))
         self._waiters: weakref.WeakSet[SocketWaiter] = weakref.WeakSet()
         try:
-            _open.open_schema(self._db)
+            _open.open_schema(self.database)
         except BaseException:
-            self._db.close()
+            self.database.close()
             raise
 
     @classmethod
@@ -106,35 +102,18 @@ class SqliteBackend(SqlBackend):
     @property
     def busy_retries(self) -> int:
         """How many transactions were run again because another connection held the lock."""
-        return self._db.busy_retries
+        return self.database.busy_retries
 
     def transact(self, body: Callable[[Txn], T]) -> T:
         """Run ``body`` in a write transaction, with this backend's history cap in force on
-        the connection (see _txn.cap_history; installed outside the transaction, and again
+        the connection (see txn.cap_history; installed outside the transaction, and again
         only when :attr:`history_limit` changed). The beanstalk record store runs its steps
         through this too."""
-        conn = self._db.connection()
+        database = self.database
+        conn = database.connection()
         capped = self._capped
         if getattr(capped, "conn", None) is not conn or capped.keep != self.history_limit:
             keep = self.history_limit
-            self._db.run(lambda c: cap_history(c, keep), None)
+            database.run(lambda c: cap_history(c, keep), None)
             capped.conn, capped.keep = conn, keep
-        return self._db.write(lambda c: body(Txn(c, self.clock())))
-
-
-# --- a step for callers with a transaction of their own ---------------------------------------
-# ``txn`` (optional): the caller's transaction context; its ``readied`` list receives the jobs
-# a step made ready besides its own (dependents released, recurring jobs spawned).
-
-
-def settle_row(
-    conn: Conn,
-    lease: Lease,
-    settlement: Settlement,
-    encoded: Encoded,
-    now: float,
-    txn: Txn | None = None,
-) -> tuple[int, Record]:
-    """End a run inside the caller's transaction (see Backend.settle); returns the job's seq
-    and the record's changed keys. The beanstalk backend's record store runs the same step."""
-    return settle_step(txn or Txn(conn, now), lease, settlement, encoded)
+        return database.write(lambda c: body(Txn(c, self.clock())))

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 
 from zerog import flow
-from zerog.backends.sqlite._deps import NONE, Dependencies, dependencies, link
-from zerog.backends.sqlite._rows import dumps
-from zerog.backends.sqlite._sql import COLUMN_SET, Conn
-from zerog.backends.sqlite._txn import Txn, log_entry
+from zerog.backends.sql.rows import dumps
+from zerog.backends.sql.statements import COLUMN_SET, Conn
+from zerog.backends.sql.steps.dependencies import NONE, Dependencies, dependencies, link
+from zerog.backends.sql.txn import Txn, log_entry
 from zerog.errors import DuplicateJob
 from zerog.model import Placed, Record, State
 

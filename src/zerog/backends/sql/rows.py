@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from zerog.backends.sqlite._sql import COLUMNS
+from zerog.backends.sql.statements import COLUMNS
 from zerog.model import Record
 
 

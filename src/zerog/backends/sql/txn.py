@@ -1,22 +1,23 @@
 """One write transaction's context, and the two writes every step makes: a job's changed keys
 and a history entry.
 
-The steps of the other modules take a :class:`Txn` rather than a bare connection: it carries
+The steps (:mod:`.steps`) take a :class:`Txn` rather than a bare connection: it carries
 the transaction's time and the list of jobs the step made ready besides its own (dependents
 released, recurring jobs spawned), which the beanstalk backend reads to give those jobs tube
 entries in the same transaction.
 
 The history cap (``max-job-history``, :attr:`Backend.history_limit`) is not a step's concern:
-:func:`cap_history` installs it on a connection as a TEMP trigger, so every history insert on
-that connection keeps it, at no cost in statements.
+the dialect keeps it. SQLite's backend installs it on a connection with :func:`cap_history` (a
+TEMP trigger), so every history insert on that connection keeps it, at no cost in statements;
+PostgreSQL's sets it as each write transaction begins.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from zerog.backends.sqlite._rows import Encoded, dumps
-from zerog.backends.sqlite._sql import COLUMN_SET, Conn
+from zerog.backends.sql.rows import Encoded, dumps
+from zerog.backends.sql.statements import COLUMN_SET, Conn
 from zerog.model import Record
 
 
@@ -29,7 +30,7 @@ class Txn:
 
     def __init__(self, conn: Conn, now: float) -> None:
         self.conn = conn
-        self.q = conn.q  # the engine's statements (see _sql.Conn).
+        self.q = conn.q  # the dialect's statements (see statements.Conn).
         self.now = now
         self.readied: list[tuple[int, str]] = []
 

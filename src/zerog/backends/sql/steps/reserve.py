@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from zerog import flow, lifecycle
-from zerog.backends.sqlite._recur import spawn_due
-from zerog.backends.sqlite._rows import columns_of, loads_list
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._steps import expire_step
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.rows import columns_of, loads_list
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps.recur import spawn_due
+from zerog.backends.sql.steps.settle import expire_step
+from zerog.backends.sql.txn import Txn
 from zerog.model import Record, State
 
 RUNNING = State.RUNNING.value

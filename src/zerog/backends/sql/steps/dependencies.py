@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from zerog import flow
-from zerog.backends.sqlite._rows import dumps, loads_list
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._txn import Txn, write
+from zerog.backends.sql.rows import dumps, loads_list
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.txn import Txn, write
 from zerog.errors import DependencyCycle, UnknownDependency
 from zerog.model import FINAL_STATES, State
 

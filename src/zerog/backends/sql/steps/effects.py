@@ -9,8 +9,8 @@ here: it is the ``running`` rows themselves.
 from __future__ import annotations
 
 from zerog import flow
-from zerog.backends.sqlite._rows import loads_dict, loads_list
-from zerog.backends.sqlite._txn import Txn, write
+from zerog.backends.sql.rows import loads_dict, loads_list
+from zerog.backends.sql.txn import Txn, write
 from zerog.model import FINAL_STATES, Record, State
 
 FINAL = frozenset(s.value for s in FINAL_STATES)

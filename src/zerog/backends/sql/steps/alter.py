@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from zerog import flow, lifecycle
-from zerog.backends.sqlite._deps import Dependencies, dependencies, link, refuse_cycles, unlink
-from zerog.backends.sqlite._rows import record_of
-from zerog.backends.sqlite._txn import Txn, write
+from zerog.backends.sql.rows import record_of
+from zerog.backends.sql.steps.dependencies import (
+    Dependencies,
+    dependencies,
+    link,
+    refuse_cycles,
+    unlink,
+)
+from zerog.backends.sql.txn import Txn, write
 from zerog.errors import InvalidTransition, JobNotFound
 from zerog.model import FINAL_STATES, QUEUED_STATES, Change, Record, State
 

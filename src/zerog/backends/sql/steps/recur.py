@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 from zerog import recurrence as recurrences
-from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._rows import dumps
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._txn import Txn
+from zerog.backends.sql.rows import dumps
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.txn import Txn
 from zerog.errors import JobNotFound
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 
 from zerog import stats
-from zerog.backends.sqlite._rows import dumps
-from zerog.backends.sqlite._sql import Conn
+from zerog.backends.sql.rows import dumps
+from zerog.backends.sql.statements import Conn
 from zerog.model import Retention
 
 DELETES = (

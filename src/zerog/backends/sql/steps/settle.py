@@ -2,7 +2,7 @@
 
 Each loads the few keys it reads, applies the :mod:`zerog.lifecycle` function the memory
 backend applies, writes back what changed, appends the history entry, and then calls
-:func:`._effects.changed_state` for what follows (unique key, dependents), all in the caller's
+:func:`.effects.changed_state` for what follows (unique key, dependents), all in the caller's
 transaction. The beanstalk backend's record store runs these same steps.
 """
 
@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from zerog import flow, lifecycle
-from zerog.backends.sqlite._deps import dependencies, link
-from zerog.backends.sqlite._effects import FINAL, changed_state
-from zerog.backends.sqlite._put import holder
-from zerog.backends.sqlite._rows import Encoded, loads_list
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._txn import Txn, write
+from zerog.backends.sql.rows import Encoded, loads_list
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps.dependencies import dependencies, link
+from zerog.backends.sql.steps.effects import FINAL, changed_state
+from zerog.backends.sql.steps.put import holder
+from zerog.backends.sql.txn import Txn, write
 from zerog.errors import DuplicateJob, ReservationLost
 from zerog.lifecycle import plan_action
 from zerog.model import Lease, Progress, Record, Settlement, State
@@ -84,6 +84,20 @@ def settle_step(
         has_dependents=job.has_dependents,
     )
     return job.seq, record
+
+
+def settle_row(
+    conn: Conn,
+    lease: Lease,
+    settlement: Settlement,
+    encoded: Encoded,
+    now: float,
+    txn: Txn | None = None,
+) -> tuple[int, Record]:
+    """:func:`settle_step` for callers with a transaction of their own, on its connection at
+    time ``now``; ``txn`` (optional) is the caller's transaction context, whose ``readied``
+    list receives the jobs the step made ready besides its own (dependents released)."""
+    return settle_step(txn or Txn(conn, now), lease, settlement, encoded)
 
 
 def encoded_of(settlement: Settlement) -> Encoded:

@@ -1,13 +1,13 @@
-"""The job logic of the SQL backends, once for every engine: each contract method runs the
-steps of :mod:`zerog.backends.sqlite` (``_put``, ``_reserve``, ``_steps``, ...) in one
-transaction of the engine's :class:`Database`.
+"""The job logic of the SQL backends, once for every dialect: each contract method runs the
+steps of :mod:`zerog.backends.sql.steps` in one transaction of the dialect's
+:class:`~.dialect.Database`.
 
-The steps take their statements from the connection (``conn.q``), so an engine brings only its
+The steps take their statements from the connection (``conn.q``), so a dialect brings only its
 SQL files, its connections and its transactions: :class:`~zerog.backends.sqlite.SqliteBackend`
 (one file, ``BEGIN IMMEDIATE``) and :class:`~zerog.backends.postgres.PostgresBackend` (a server,
 an advisory lock per write transaction). Every write that needs the time goes through
-:meth:`SqlBackend.transact`, whose :class:`Txn` carries the transaction's time: the engine
-decides where it comes from (the fake clock, or the server's clock).
+:meth:`SqlBackend.transact`, whose :class:`~.txn.Txn` carries the transaction's time: the
+dialect decides where it comes from (the fake clock, or the server's clock).
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from __future__ import annotations
 import abc
 import json
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from zerog import lifecycle
 from zerog.backends.contract import STALE_WORKER_SECONDS, FullBackend
-from zerog.backends.sqlite import _recur
-from zerog.backends.sqlite._alter import alter_step
-from zerog.backends.sqlite._prune import prune_step
-from zerog.backends.sqlite._put import put_row
-from zerog.backends.sqlite._reserve import Taken, reserve_batch
-from zerog.backends.sqlite._rows import Encoded, dumps, record_of, with_flow_keys
-from zerog.backends.sqlite._sql import Conn
-from zerog.backends.sqlite._steps import (
+from zerog.backends.sql.dialect import Database
+from zerog.backends.sql.rows import Encoded, dumps, record_of, with_flow_keys
+from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps import recur as recur_steps
+from zerog.backends.sql.steps.alter import alter_step
+from zerog.backends.sql.steps.prune import prune_step
+from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.steps.reserve import Taken, reserve_batch
+from zerog.backends.sql.steps.settle import (
     appends,
     encoded_of,
     held,
@@ -34,7 +35,7 @@ from zerog.backends.sqlite._steps import (
     rescue_step,
     settle_all,
 )
-from zerog.backends.sqlite._txn import Txn, write
+from zerog.backends.sql.txn import Txn, write
 from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
 from zerog.lifecycle import history_entry
 from zerog.model import (
@@ -59,28 +60,11 @@ from zerog.stats import merge as merge_stats
 T = TypeVar("T")
 
 
-class Database(Protocol):
-    """An engine's connections and transactions, as :class:`SqlBackend` uses them. Bodies
-    may run more than once (a busy or lost connection retries them): no effects outside the
-    database."""
-
-    def connection(self) -> Conn:
-        """This thread's connection in this process."""
-
-    def write(self, body: Callable[[Any], T]) -> T:
-        """Run ``body`` in a write transaction (one writer at a time)."""
-
-    def read(self, body: Callable[[Any], T], snapshot: bool = False) -> T:
-        """Run ``body`` as reads; with ``snapshot`` all of them see one state."""
-
-    def close(self) -> None:
-        """Close the connections; unusable afterwards."""
-
-
 class SqlBackend(FullBackend):
-    """The contract over an engine's :class:`Database` and its statements."""
+    """The contract over a dialect's :class:`~.dialect.Database` and its statements."""
 
-    _db: Database
+    database: Database
+    """The dialect's connections and transactions (the hook of :mod:`.dialect`)."""
 
     @abc.abstractmethod
     def transact(self, body: Callable[[Txn], T]) -> T:
@@ -88,7 +72,7 @@ class SqlBackend(FullBackend):
         backend's history cap in force."""
 
     def close(self) -> None:
-        self._db.close()
+        self.database.close()
 
     # --- producers ---------------------------------------------------------------------------
 
@@ -166,7 +150,7 @@ class SqlBackend(FullBackend):
         if limit <= 0:
             return []
         # Every worker calls this every few seconds: look first without taking the write lock.
-        found = self._db.read(
+        found = self.database.read(
             lambda conn: conn.execute(conn.q.any_to_rescue, {"now": self.clock()}).fetchone()
         )
         if found is None:
@@ -215,7 +199,7 @@ class SqlBackend(FullBackend):
         self.transact(pause)
 
     def paused_queues(self) -> frozenset[str]:
-        rows = self._db.read(lambda conn: conn.execute(conn.q.paused_queues).fetchall())
+        rows = self.database.read(lambda conn: conn.execute(conn.q.paused_queues).fetchall())
         return frozenset(row[0] for row in rows)
 
     def register_worker(self, worker: dict[str, Any]) -> None:
@@ -228,11 +212,11 @@ class SqlBackend(FullBackend):
         self.transact(lambda txn: _register_worker(txn.conn, params, txn.now))
 
     def unregister_worker(self, worker_id: str) -> None:
-        self._db.write(lambda conn: conn.execute(conn.q.unregister_worker, (worker_id,)))
+        self.database.write(lambda conn: conn.execute(conn.q.unregister_worker, (worker_id,)))
 
     def workers(self, max_age_seconds: float) -> list[dict[str, Any]]:
         cutoff = {"cutoff": self.clock() - max_age_seconds}  # a read: stale ones are skipped.
-        rows = self._db.read(lambda conn: conn.execute(conn.q.live_workers, cutoff).fetchall())
+        rows = self.database.read(lambda conn: conn.execute(conn.q.live_workers, cutoff).fetchall())
         return [{**json.loads(doc), "last_seen": last_seen} for last_seen, doc in rows]
 
     # --- flow --------------------------------------------------------------------------------
@@ -242,47 +226,49 @@ class SqlBackend(FullBackend):
 
     def recur(self, recurrence: dict[str, Any]) -> None:
         dumps(recurrence)  # refuses what is not JSON before the transaction.
-        self._db.write(lambda conn: _recur.recur(conn, recurrence))
+        self.database.write(lambda conn: recur_steps.recur(conn, recurrence))
 
     def unrecur(self, recurrence_id: str) -> bool:
-        cursor = self._db.write(lambda conn: conn.execute(conn.q.unrecur, (recurrence_id,)))
+        cursor = self.database.write(lambda conn: conn.execute(conn.q.unrecur, (recurrence_id,)))
         return bool(cursor.rowcount > 0)
 
     def recurrences(self, queue: str | None = None) -> list[dict[str, Any]]:
-        rows = self._db.read(
+        rows = self.database.read(
             lambda conn: conn.execute(conn.q.recurrences, {"queue": queue}).fetchall()
         )
         return [json.loads(doc) for (doc,) in rows]
 
     def update_recurrence(self, recurrence_id: str, changes: dict[str, Any]) -> dict[str, Any]:
-        return self.transact(lambda txn: _recur.update(txn.conn, recurrence_id, changes, txn.now))
+        return self.transact(
+            lambda txn: recur_steps.update(txn.conn, recurrence_id, changes, txn.now)
+        )
 
     def set_limit(self, name: str, maximum: int | None) -> None:
         if maximum is None:
-            self._db.write(lambda conn: conn.execute(conn.q.unset_limit, (name,)))
+            self.database.write(lambda conn: conn.execute(conn.q.unset_limit, (name,)))
         else:
-            self._db.write(lambda conn: conn.execute(conn.q.set_limit, (name, int(maximum))))
+            self.database.write(lambda conn: conn.execute(conn.q.set_limit, (name, int(maximum))))
 
     def limits(self) -> dict[str, int]:
-        return dict(self._db.read(lambda conn: conn.execute(conn.q.limits).fetchall()))
+        return dict(self.database.read(lambda conn: conn.execute(conn.q.limits).fetchall()))
 
     def config(self) -> dict[str, Any]:
-        rows = self._db.read(lambda conn: conn.execute(conn.q.config).fetchall())
+        rows = self.database.read(lambda conn: conn.execute(conn.q.config).fetchall())
         return {key: json.loads(value) for key, value in rows}
 
     def set_config(self, key: str, value: Any) -> None:
         if value is None:
-            self._db.write(lambda conn: conn.execute(conn.q.unset_config, (key,)))
+            self.database.write(lambda conn: conn.execute(conn.q.unset_config, (key,)))
         else:
             text = dumps(value)
-            self._db.write(lambda conn: conn.execute(conn.q.set_config, (key, text)))
+            self.database.write(lambda conn: conn.execute(conn.q.set_config, (key, text)))
 
     def add_stats(self, deltas: Sequence[Any]) -> None:
         if deltas:
-            self._db.write(lambda conn: _add_stats(conn, deltas))
+            self.database.write(lambda conn: _add_stats(conn, deltas))
 
     def stats(self, queue: str, day: float) -> dict[str, Any]:
-        row = self._db.read(lambda conn: conn.execute(conn.q.stats, (queue, day)).fetchone())
+        row = self.database.read(lambda conn: conn.execute(conn.q.stats, (queue, day)).fetchone())
         found: dict[str, Any] = json.loads(row[0]) if row is not None else empty_stats()
         return found
 
@@ -290,7 +276,7 @@ class SqlBackend(FullBackend):
         return self.transact(lambda txn: prune_step(txn.conn, retention, limit, txn.now))
 
     def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
-        rows = self._db.read(
+        rows = self.database.read(
             lambda conn: conn.execute(conn.q.top_tags, (max(0, limit),)).fetchall()
         )
         return [(tag, count) for tag, count in rows]
@@ -298,7 +284,7 @@ class SqlBackend(FullBackend):
     # --- readers -----------------------------------------------------------------------------
 
     def get(self, uuid: str, history: bool = False) -> Record:
-        return self._db.read(lambda conn: _get(conn, uuid, history), snapshot=history)
+        return self.database.read(lambda conn: _get(conn, uuid, history), snapshot=history)
 
     def list(self, query: ListQuery) -> Page:
         limit = max(0, query.limit)
@@ -315,16 +301,16 @@ class SqlBackend(FullBackend):
             params["tracked" if query.tracked else "untracked"] = True
         if query.cursor:
             params["before"] = int(query.cursor)
-        sql = self._db.connection().q.list_sql(
+        sql = self.database.connection().q.list_sql(
             tuple(name for name, value in params.items() if value is not None and name != "limit")
         )
-        rows = self._db.read(lambda conn: conn.execute(sql, params).fetchall())
+        rows = self.database.read(lambda conn: conn.execute(sql, params).fetchall())
         page = rows[:limit]
         cursor = str(page[-1][0]) if len(rows) > limit and page else None
         return Page([record_of(row) for row in page], cursor)
 
     def counts(self) -> dict[str, dict[str, int]]:
-        rows = self._db.read(lambda conn: conn.execute(conn.q.counts).fetchall())
+        rows = self.database.read(lambda conn: conn.execute(conn.q.counts).fetchall())
         out: dict[str, dict[str, int]] = {}
         for queue, state, count in rows:
             out.setdefault(queue, {})[state] = count
