@@ -33,7 +33,7 @@ from rich.text import Text
 import zerog
 from zerog import demo_dashboard
 from zerog.backends.contract import Capability
-from zerog.cli._output import STATE_STYLES, console, duration, short, state_text
+from zerog.cli.output import STATE_STYLES, console, duration, short, state_text
 from zerog.errors import ConfigurationError
 from zerog.model import FINAL_STATES, Record
 from zerog.store import Store

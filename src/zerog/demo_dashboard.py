@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.text import Text
 
-from zerog.http import make_app
-from zerog.http._context import LOOPBACK_HOSTS
+from zerog.http import LOOPBACK_HOSTS, make_app
 from zerog.http.server import ServerThread
 from zerog.store import Store
 

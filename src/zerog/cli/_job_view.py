@@ -10,7 +10,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from zerog.cli._output import duration, percent, short, state_text, when
+from zerog.cli.output import duration, percent, short, state_text, when
 
 EVENTS_SHOWN = 20  # the last log lines printed; --json has them all.
 

@@ -21,7 +21,7 @@ from zerog.cli._common import (
     open_store,
 )
 from zerog.cli._flags import add_flag
-from zerog.cli._output import console, print_json, when
+from zerog.cli.output import console, print_json, when
 from zerog.model import Change
 from zerog.store import Store
 

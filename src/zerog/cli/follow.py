@@ -21,7 +21,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 from rich.text import Text
 
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK
-from zerog.cli._output import STATE_STYLES, duration, short, state_text, when
+from zerog.cli.output import STATE_STYLES, duration, short, state_text, when
 from zerog.job_changes import Tracker
 from zerog.model import Record, State
 

@@ -26,8 +26,8 @@ from zerog.cli._common import (
     settings_of,
 )
 from zerog.cli._flags import add_flag, positive_int, positive_seconds
-from zerog.cli._output import console, print_json, state_text
 from zerog.cli._watch import add_watch, watch
+from zerog.cli.output import console, print_json, state_text
 from zerog.errors import ConfigurationError, JobNotFound, NotSupported
 from zerog.model import ALL_STATES, Page, State
 from zerog.store import Store

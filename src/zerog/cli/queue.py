@@ -12,7 +12,7 @@ from contextlib import closing
 from rich.text import Text
 
 from zerog.cli._common import EXIT_OK, Commands, add_json, add_url, open_store
-from zerog.cli._output import console, print_json
+from zerog.cli.output import console, print_json
 
 QUEUE_ACTIONS = {
     "pause": "workers take no more jobs from the queue (its jobs stay; running ones go on)",

@@ -35,8 +35,7 @@ from zerog.cli._common import (
 )
 from zerog.cli._flags import add_flag, positive_int, seconds
 from zerog.errors import ConfigurationError
-from zerog.http import ApiApplication, make_app
-from zerog.http._context import LOOPBACK_HOSTS
+from zerog.http import LOOPBACK_HOSTS, ApiApplication, make_app
 from zerog.http.server import bind, make_server, start_rescue
 from zerog.settings import GRACE_SECONDS
 from zerog.urls import mask, parse_url

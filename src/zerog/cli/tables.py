@@ -14,7 +14,7 @@ from rich import box
 from rich.table import Column, Table
 from rich.text import Text
 
-from zerog.cli._output import duration, short, state_text
+from zerog.cli.output import duration, short, state_text
 from zerog.model import Record
 
 BAR_CELLS = 6  # the progress column's bar.

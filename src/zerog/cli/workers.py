@@ -21,7 +21,7 @@ from zerog.cli._common import (
     open_store,
 )
 from zerog.cli._flags import add_flag, positive_seconds
-from zerog.cli._output import console, print_json
+from zerog.cli.output import console, print_json
 from zerog.cli.tables import Spec, age, fitted, short_id
 from zerog.store.queues import WORKER_MAX_AGE_SECONDS
 

@@ -7,7 +7,7 @@ importable, so an application can mount the API under its own prefix (:func:`mak
 """
 
 from zerog.http._base import ApiError, ApiHandler
-from zerog.http._context import ApiContext, Limits
+from zerog.http._context import LOOPBACK_HOSTS, ApiContext, Limits
 from zerog.http.app import ApiApplication, api_routes, make_app
 from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
 from zerog.http.jobs import JobActionHandler, JobHandler, JobListHandler
@@ -20,6 +20,7 @@ from zerog.http.stream import JobStreamHandler
 from zerog.http.system import HealthHandler, NotFoundHandler
 
 __all__ = [
+    "LOOPBACK_HOSTS",
     "ApiApplication",
     "ApiContext",
     "ApiError",
