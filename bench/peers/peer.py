@@ -1,16 +1,16 @@
-"""The small interface every system's module implements; the runner knows nothing else.
+"""The small interface every system's module implements, and what its modules share.
 
 A module under ``systems/`` holds both sides of one system: the task its workers import (built
-from environment variables the runner sets per run) and a ``Peer`` that tells the runner how to
-start its workers and how a producer enqueues. The producer runs in its own process
-(``produce.py``), so no library's global state leaks into the runner or into the next system.
+from environment variables the runner sets per run) and a ``Producer`` that enqueues. How to
+start its workers is in the registry (``systems/__init__.py``). The producer runs in its own
+process (``produce.py``), so no library's global state leaks into the runner or into the next
+system.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -36,18 +36,6 @@ class Producer(Protocol):
 
     def close(self) -> None:
         """Release connections."""
-
-
-@dataclass(frozen=True)
-class Peer:
-    """One system on one store, as the runner sees it."""
-
-    name: str
-    store: str  # redis, postgresql, sqlite or beanstalkd.
-    module: str  # the module under systems/ (imported by producer and workers).
-    workers: str  # the worker command and flags, as the README and the results show them.
-    progress: bool = False  # has a progress / meta API (W5).
-    skip: dict[str, str] = field(default_factory=dict)  # workload -> why it is n/a.
 
 
 def env(name: str) -> str:
