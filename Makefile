@@ -10,7 +10,7 @@ BENCH_JOBS ?= 10000
 BENCH_RUNS ?= 3
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps demo test lint bench chaos clean
+.PHONY: help venv deps demo test lint bench bench-peers chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-z_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -49,6 +49,24 @@ lint: venv ## ruff check, ruff format --check, mypy, lint-imports (the layers)
 
 bench: venv ## enqueue and drain rates on SQLite, next to the raw SQLite floor
 	$(BIN)/python bench/drain.py --url $(BENCH_URL) --jobs $(BENCH_JOBS) --runs $(BENCH_RUNS)
+
+# The peer suite has its own venv (the peers' pins must not reach the project's .venv); the
+# stamp reinstalls when the pins or pyproject.toml change. BENCH_PEERS_ARGS: e.g.
+# `make bench-peers BENCH_PEERS_ARGS="--only zerog-sqlite,huey-sqlite --workloads W2"`.
+PEERS_VENV := build/bench-peers-venv
+PEERS_STAMP := $(PEERS_VENV)/.installed
+BENCH_PEERS_ARGS ?= --runs 3
+
+$(PEERS_STAMP): bench/peers/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/pip install --quiet -r bench/peers/requirements.txt \
+		-e '.[postgres,beanstalk,cron,redis]'
+	touch $(PEERS_STAMP)
+
+bench-peers: $(PEERS_STAMP) ## zerog beside rq, dramatiq, huey, celery, arq, procrastinate, pgqueuer
+	command -v beanstalkd && command -v redis-server \
+		|| (apt-get update && apt-get install -y beanstalkd redis-server)
+	$(PEERS_VENV)/bin/python bench/peers/run.py $(BENCH_PEERS_ARGS)
 
 chaos: venv ## the chaos test with 10,000 jobs: children SIGKILLed at random, nothing lost
 	CHAOS_JOBS=10000 $(BIN)/pytest tests/reliability/test_chaos.py -q -s -p no:cacheprovider
