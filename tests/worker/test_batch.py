@@ -15,6 +15,7 @@ import zerog
 from tests.jobs import sample_jobs  # noqa: F401 - registers the job classes.
 from tests.worker.pool import wait_until
 from zerog.model import Lease, Reservation, Settlement, State
+from zerog.record import JobSpec
 from zerog.store import Store
 from zerog.worker import Worker, batch, reports
 from zerog.worker.batch import DEFAULT_BATCH, SPILL_SECONDS
@@ -213,3 +214,26 @@ def test_a_batch_holds_no_more_than_its_share_of_work() -> None:
     # And one run of 50 ms sets the next claim back to one job
     run_ahead.ran(0.05)
     assert run_ahead.next_size() == 1
+
+
+def test_long_jobs_put_together_run_together_on_idle_threads(
+    sqlite: Store, worker_thread: list[Worker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a worker of 4 threads warmed up by short jobs (its batches grown), and batches
+    # that would wait a minute before being given back
+    monkeypatch.setattr(batch, "SHORT_RUN_SECONDS", 1.0)
+    monkeypatch.setattr(batch, "BATCH_SECONDS", 60.0)
+    monkeypatch.setattr(batch, "SPILL_SECONDS", 60.0)
+    warm = short_jobs(50)
+    worker = Worker(sqlite, ["tests"], threads=4)
+    worker_thread.append(worker)
+    threading.Thread(target=worker.run, daemon=True).start()
+    wait_until(lambda: states(sqlite, warm) == {State.COMPLETE}, 30, "the short jobs done")
+    # When 4 long jobs come at once (one put: one claim could see them all)
+    long = JobSpec(type="test_behaviour", queue="tests", values={"mode": "loop", "seconds": 1.5})
+    started = time.monotonic()
+    longs = sqlite.enqueue_many([long] * 4)
+    wait_until(lambda: states(sqlite, longs) == {State.COMPLETE}, 60, "the long jobs done")
+    # Then they ran side by side, one per idle thread, in about 1.5 s: none waited in another
+    # thread's batch (one after another they take 6 s)
+    assert time.monotonic() - started < 4.0

@@ -4,7 +4,9 @@ respawned, restarted, recycled; sandboxes; reload; the worker registry; exit cod
 from __future__ import annotations
 
 import os
+import re
 import signal
+import socket
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -60,6 +62,27 @@ def test_a_killed_child_is_reaped_and_respawned(sqlite: Store, tmp_path: Path) -
         wait_complete(sqlite, [uuid])
         assert running.stop() == 0
     assert f"{before[0]} was killed by SIGKILL; respawning" in running.log()
+
+
+def test_a_child_killed_after_its_start_up_is_replaced_at_once(
+    sqlite: Store, tmp_path: Path
+) -> None:
+    # Given a pool whose child is killed again and again, each time once it has started up
+    with pool(sqlite.settings.url, tmp_path, "--workers", "1") as running:
+        for _ in range(4):
+            [child] = running.wait_children(1)
+            wait_until(lambda child=child: f"worker {_hostname()}-{child}-" in running.log())
+            os.kill(child, signal.SIGKILL)
+            wait_until(lambda child=child: running.children() not in ([], [child]))
+        # Then each was replaced without a growing wait: the backoff is for start-up crashes
+        delays = re.findall(r"killed by SIGKILL; respawning in ([\d.]+) s", running.log())
+        assert len(delays) == 4
+        assert all(float(delay) <= 0.1 for delay in delays), delays
+        assert running.stop() == 0
+
+
+def _hostname() -> str:
+    return socket.gethostname()
 
 
 def test_children_ignore_sigint(sqlite: Store, tmp_path: Path) -> None:

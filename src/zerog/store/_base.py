@@ -10,7 +10,15 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from zerog import config as configuration
-from zerog.backends.contract import Backend, Role, Upkeep, Waiter, need, roles_of
+from zerog.backends.contract import (
+    Backend,
+    LocalWaiter,
+    Role,
+    Upkeep,
+    Waiter,
+    need,
+    roles_of,
+)
 from zerog.settings import Settings
 from zerog.stats import StatsDelta
 from zerog.stats_buffer import StatsBuffer
@@ -32,6 +40,7 @@ class Facade:
         self.counters: Counter[str] = Counter()
         self._waiter: Waiter | None = None  # made at the first wait (see wait_for_work).
         self._waiter_lock = threading.Lock()
+        self._closed = False
         self._config: dict[str, Any] | None = None
         self._config_read_at = float("-inf")
         self.stats = StatsBuffer(self._write_stats, backend.clock)
@@ -89,10 +98,11 @@ class Facade:
         return self.waiter().wait(queues, timeout)
 
     def waiter(self) -> Waiter:
-        """This process's waiter on the backend, made at first use."""
+        """This process's waiter on the backend, made at first use (after :meth:`close`, one
+        that holds nothing: a worker thread still stopping must not open a socket again)."""
         with self._waiter_lock:
             if self._waiter is None:
-                self._waiter = self.backend.waiter()
+                self._waiter = LocalWaiter() if self._closed else self.backend.waiter()
             return self._waiter
 
     @property
@@ -103,6 +113,7 @@ class Facade:
     def _close_waiter(self) -> None:
         with self._waiter_lock:
             waiter, self._waiter = self._waiter, None
+            self._closed = True
         if waiter is not None:
             waiter.interrupt()
             waiter.close()

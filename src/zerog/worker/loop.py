@@ -122,6 +122,7 @@ class Worker:
         self._count_lock = threading.Lock()
         self._consumers: list[threading.Thread] = []
         self._batches: list[RunAhead] = []  # each consumer's run-ahead (see worker.batch).
+        self._idle_threads = 0  # consumers waiting for work now.
 
     def run(self) -> int:
         """Work until drained (or, with ``burst``, until nothing is ready; or until retired);
@@ -214,7 +215,11 @@ class Worker:
                 elif self.burst or not self._reserving():
                     return
                 else:
-                    self.store.wait_for_work(idle, self.queues)
+                    self._idle(+1)
+                    try:
+                        self.store.wait_for_work(idle, self.queues)
+                    finally:
+                        self._idle(-1)
                     idle = self._next_idle(idle)
         finally:
             self._spill(batch)
@@ -289,12 +294,20 @@ class Worker:
         batch.claimed(taken)
 
     def _claimable(self, size: int) -> int:
-        """How many jobs the next claim may take: the batch's size, within ``max_jobs``."""
+        """How many jobs the next claim may take: the batch's size, within ``max_jobs``; one
+        while a sibling thread is idle (jobs claimed ahead would wait behind this thread's
+        run while that one waits for work: a batch is for a process that is busy)."""
         limit = self.options.max_jobs
-        if limit is None:
-            return size
         with self._count_lock:
+            if self._idle_threads:
+                size = 1
+            if limit is None:
+                return size
             return max(0, min(size, limit - self.reserved))
+
+    def _idle(self, change: int) -> None:
+        with self._count_lock:
+            self._idle_threads += change
 
     def _spill(self, batch: RunAhead) -> None:
         """Write the batch's finished runs and give its unstarted jobs back to the queue

@@ -382,7 +382,14 @@ class Supervisor:
             slot.failures, slot.respawn_at = 0, now
             return
         self.crashed += 1
-        healthy = child.completed > 0 or now - child.started >= HEALTHY_SECONDS
+        # A child that opened its store and began its loop (it said hello) did not die of its
+        # start-up: killed, or taken by a job, it is replaced at once. The backoff is for a
+        # child that dies before that (a store it cannot open, a module that fails to import).
+        healthy = (
+            child.worker_id is not None
+            or child.completed > 0
+            or now - child.started >= HEALTHY_SECONDS
+        )
         slot.failures = 1 if healthy else slot.failures + 1
         self._backoff(slot, now)
         log.warning(
