@@ -207,7 +207,7 @@ class Worker:
                 # Draining gives claimed jobs back; retiring (max_jobs) runs them first.
                 reservation = None if self.flags.draining.is_set() else batch.next()
                 if reservation is not None:
-                    idle = MIN_IDLE_SECONDS
+                    idle = self._next_idle(MIN_IDLE_SECONDS / 2)
                     self._execute(thread, reservation, batch)
                     self._finished_job()
                 elif self._refill(batch):
