@@ -19,15 +19,17 @@ help: ## list the targets
 # The stamp makes `make venv` idempotent; editing pyproject.toml or this file reinstalls.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron,postgres]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron,postgres,redis]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install zerog with its dev tools (once)
 
 # System packages the tests need (Debian's; run as root): beanstalkd for the beanstalk backend,
+# redis-server for the redis backend (the tests start their own, never the one on 6379),
 # chromium for the dashboard tests (Playwright drives it; it never downloads a browser of its own).
-deps: ## install system packages the tests need (beanstalkd, chromium)
+deps: ## install system packages the tests need (beanstalkd, redis-server, chromium)
 	command -v beanstalkd || (apt-get update && apt-get install -y beanstalkd)
+	command -v redis-server || (apt-get update && apt-get install -y redis-server)
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 demo: venv ## run the quickstart: example long jobs with live progress

@@ -43,6 +43,14 @@ def open_backend(url: str, clock: Callable[[], float] | None = None) -> Backend:
         from zerog.backends.postgres import PostgresBackend
 
         return PostgresBackend.from_url(parsed, clock=clock)
+    if parsed.scheme == "redis":
+        try:
+            from zerog.backends.redis import RedisBackend
+        except ImportError as exc:
+            raise ConfigurationError(
+                f"the redis:// backend needs redis-py: pip install 'zerog[redis]' ({exc})"
+            ) from exc
+        return RedisBackend.from_url(parsed, clock=clock)
     extra = EXTRAS[parsed.scheme]
     raise ConfigurationError(
         f"the {parsed.scheme}:// backend is not available in this version of zerog "

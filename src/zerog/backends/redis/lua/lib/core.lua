@@ -1,0 +1,216 @@
+-- lib/core.lua: what every script shares (prepended to each script by the loader).
+--
+-- KEYS[1]  the store's root: '{<prefix>}'. Every key of the store starts with it, so all of
+--          them hash to one Redis Cluster slot (the braces are the hash tag).
+-- ARGV[1]  now, in seconds since the epoch ('' reads the server's TIME: the only clock in
+--          production; tests pass a fake clock's reading)
+-- ARGV[2]  the history cap: entries kept per job (0 keeps all)
+-- A script's own arguments start at ARGV[3].
+--
+-- A document (a job, a recurrence) is a hash whose fields are its keys, each holding that
+-- key's JSON text as the Python side wrote it. Scripts never re-encode a document with
+-- cjson: Redis's cjson writes numbers with 14 significant digits (a time would lose its
+-- milliseconds) and an empty list as {}. They write numbers with num()/int() below, strings
+-- with str(), and lists of strings with strs().
+
+local P = KEYS[1]
+local NOW
+if ARGV[1] ~= '' then
+  NOW = tonumber(ARGV[1])
+else
+  local t = redis.call('TIME')
+  NOW = tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local HCAP = tonumber(ARGV[2]) or 0
+local WAKE_CAP = 64 -- tokens a queue's wake list holds at most: idle processes woken at once.
+
+local rcall = redis.call
+local NULL = cjson.null
+
+-- --- JSON texts ---------------------------------------------------------------------------
+
+-- A float's JSON text: the shortest that reads back as the same double, with a '.0' when
+-- whole (so Python reads a float, as it wrote one).
+local function num(x)
+  if x ~= x or x == math.huge or x == -math.huge then
+    error('zerog: a time or number is not finite')
+  end
+  if x == math.floor(x) and math.abs(x) < 1e15 then
+    return string.format('%.1f', x)
+  end
+  local s = string.format('%.15g', x)
+  if tonumber(s) ~= x then
+    s = string.format('%.16g', x)
+    if tonumber(s) ~= x then
+      s = string.format('%.17g', x)
+    end
+  end
+  return s
+end
+
+local function int(x)
+  return string.format('%d', x)
+end
+
+-- A string's JSON text (null for nil).
+local function str(s)
+  if s == nil then
+    return 'null'
+  end
+  return cjson.encode(s)
+end
+
+-- A JSON text to a Lua value; JSON null (and a missing field) to nil.
+local function dec(text)
+  if not text or text == 'null' then
+    return nil
+  end
+  local value = cjson.decode(text)
+  if value == NULL then
+    return nil
+  end
+  return value
+end
+
+-- A list of strings as JSON text ([] when empty, where cjson would write {}).
+local function strs(list)
+  if #list == 0 then
+    return '[]'
+  end
+  local out = {}
+  for i, s in ipairs(list) do
+    out[i] = cjson.encode(s)
+  end
+  return '[' .. table.concat(out, ',') .. ']'
+end
+
+-- A map of strings to strings as JSON text.
+local function strmap(map)
+  local out = {}
+  for k, v in pairs(map) do
+    out[#out + 1] = cjson.encode(k) .. ':' .. cjson.encode(v)
+  end
+  table.sort(out)
+  return '{' .. table.concat(out, ',') .. '}'
+end
+
+-- A state's JSON text is '"<state>"'; states are plain words.
+local function state_of(text)
+  return string.sub(text, 2, -2)
+end
+
+local function without(list, item)
+  local out = {}
+  for _, v in ipairs(list) do
+    if v ~= item then
+      out[#out + 1] = v
+    end
+  end
+  return out
+end
+
+local function contains(list, item)
+  for _, v in ipairs(list) do
+    if v == item then
+      return true
+    end
+  end
+  return false
+end
+
+-- --- keys -----------------------------------------------------------------------------------
+-- The variable part (a uuid, a queue, a tag) always comes last, so no two keys collide.
+
+local function jkey(uuid) return P .. ':j:' .. uuid end -- the job's hash
+local function hkey(uuid) return P .. ':h:' .. uuid end -- its history (a list)
+local function evkey(uuid) return P .. ':ev:' .. uuid end -- its events
+local function erkey(uuid) return P .. ':er:' .. uuid end -- its errors
+local function smkey(uuid) return P .. ':sm:' .. uuid end -- its progress samples
+local function readykey(q) return P .. ':ready:' .. q end -- zset: priority, then put order
+local function schedkey(q) return P .. ':sched:' .. q end -- zset: due time
+local function wakekey(q) return P .. ':wake:' .. q end -- list of wake-up tokens
+local function failedkey(q) return P .. ':failed:' .. q end -- zset: time of failure
+local function stkey(state) return P .. ':st:' .. state end -- zset: put order, per state
+local function qakey(q) return P .. ':qa:' .. q end -- zset: put order, per queue
+local function tagkey(tag) return P .. ':tag:' .. tag end -- zset: put order, per tag
+local function rjkey(rid) return P .. ':rj:' .. rid end -- zset: jobs a recurrence spawned
+local function rkey(rid) return P .. ':r:' .. rid end -- a recurrence's hash
+local function rqkey(q) return P .. ':rq:' .. q end -- zset: a queue's recurrences by due time
+local K_RUNNING = P .. ':running' -- zset: lease expiry
+local K_TTL = P .. ':ttl' -- zset: TTL deadline of ready jobs
+local K_DONE = P .. ':done' -- zset: finish time of complete, cancelled, expired jobs
+local K_ALL = P .. ':all' -- zset: put order
+local K_SEQ = P .. ':seq' -- counter: put order
+local K_COUNTS = P .. ':counts' -- hash: '<queue>\n<state>' -> jobs
+local K_TAGS = P .. ':tags' -- zset: tag -> minus the jobs carrying it
+local K_TRACKED = P .. ':tracked' -- zset: put order
+local K_UNIQ = P .. ':uniq' -- hash: unique key -> the job holding it
+local K_DEBOUNCE = P .. ':debounce' -- hash: debounce key -> its plan (JSON)
+local K_PAUSED = P .. ':paused' -- set of queues
+local K_LIMITS = P .. ':limits' -- hash: limit name -> maximum
+local K_LRUN = P .. ':lrun' -- hash: limit name -> running jobs counting against it
+local K_RECURS = P .. ':recurs' -- zset: recurrences in creation order
+
+-- A job's handle in the ordered sets: its put order (12 hex digits), then its uuid, so that
+-- equal scores keep put order (Redis orders equal scores by member).
+local function handle(seq, uuid)
+  return string.format('%012x', seq) .. uuid
+end
+
+-- --- history and wake-ups -------------------------------------------------------------------
+
+local function log(uuid, event, state, worker, detail)
+  local key = hkey(uuid)
+  rcall('RPUSH', key, '{"at":' .. num(NOW) .. ',"event":' .. str(event) .. ',"state":"'
+    .. state .. '","worker":' .. str(worker) .. ',"detail":' .. str(detail) .. '}')
+  if HCAP > 0 then
+    rcall('LTRIM', key, -HCAP, -1)
+  end
+end
+
+-- Tell idle processes (blocked on the queue's wake list) that a job may be ready there.
+local woken = {}
+local function wake(q)
+  local n = (woken[q] or 0) + 1
+  woken[q] = n
+  if n <= WAKE_CAP then
+    local key = wakekey(q)
+    rcall('LPUSH', key, '1')
+    if n == 1 then
+      rcall('LTRIM', key, 0, WAKE_CAP - 1)
+    end
+  end
+end
+
+-- Push the elements of a Lua list onto a Redis list, 500 at a time (never a huge unpack).
+local function rpush_all(key, items)
+  local i = 1
+  while i <= #items do
+    local last = math.min(#items, i + 499)
+    rcall('RPUSH', key, unpack(items, i, last))
+    i = last + 1
+  end
+end
+
+-- A reply that says what went wrong; the Python side raises the matching error.
+local function refuse(kind, ...)
+  return { 'error', kind, ... }
+end
+
+-- --- writes sent twice ----------------------------------------------------------------------
+-- A client that lost its connection before the reply sends the same write again, with the
+-- same nonce; the reply of the first is kept a minute under the nonce, and the second gets
+-- it instead of doing the write twice (a put stored once, a settlement not reported lost).
+
+local function replayed(nonce)
+  if nonce == '' then
+    return nil
+  end
+  return rcall('GET', P .. ':nonce:' .. nonce)
+end
+
+local function remember(nonce, text)
+  if nonce ~= '' then
+    rcall('SET', P .. ':nonce:' .. nonce, text, 'EX', 60)
+  end
+end
