@@ -63,8 +63,14 @@ def _postgres(tmp_path: Path, clock: FakeClock) -> Opener:
 
 
 def _redis(tmp_path: Path, clock: FakeClock) -> Opener:
-    # The session's redis-server, a key prefix of the test's own.
+    # The session's redis-server, a key prefix of the test's own; the code as functions.
     url = redis_server.shared().url()
+    return lambda: open_backend(url, clock=clock)
+
+
+def _redis_eval(tmp_path: Path, clock: FakeClock) -> Opener:
+    # The same, the code as scripts run by EVALSHA (as on Redis 6).
+    url = redis_server.shared().url() + "&scripts=eval"
     return lambda: open_backend(url, clock=clock)
 
 
@@ -75,6 +81,7 @@ OPENERS: dict[str, Callable[[Path, FakeClock], Opener]] = {
     "postgres": _postgres,
     "beanstalk-postgres": _beanstalk_postgres,
     "redis": _redis,
+    "redis-eval": _redis_eval,
 }
 
 

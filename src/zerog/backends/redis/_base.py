@@ -10,7 +10,13 @@ from typing import Any
 import redis
 
 from zerog.backends.redis import _codec
-from zerog.backends.redis._connect import Options, check_server, connect, server_offset
+from zerog.backends.redis._connect import (
+    Options,
+    check_server,
+    connect,
+    server_offset,
+    use_functions,
+)
 from zerog.backends.redis._scripts import Runner
 
 
@@ -30,14 +36,15 @@ class RedisBase:
         self.options = options
         self.client: redis.Redis = connect(options)
         try:
-            check_server(self.client, options.where)
+            version = check_server(self.client, options.where)
+            functions = use_functions(options, version, options.where)
             self.offset = 0.0 if clock is not None else server_offset(self.client)
         except BaseException:
             self.client.close()
             raise
         self._fake_clock = clock
         self.runner = Runner(
-            self.client, options.root, self._now_arg, self._history_cap, options.where
+            self.client, options.root, self._now_arg, self._history_cap, options.where, functions
         )
 
     def server_clock(self) -> float:

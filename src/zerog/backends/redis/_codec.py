@@ -50,40 +50,33 @@ def text(value: Any) -> str:
     return str(_encode(value))
 
 
-def record_args(record: Record) -> list[str]:
-    """A new record as the put script reads it: its fields, its lists, its instructions."""
-    fields = [
-        (key, text(value))
-        for key, value in record.items()
-        if not key.startswith("_") and key not in LISTS and key != "history"
-    ]
+def record_args(record: Record) -> tuple[str, str]:
+    """A new record as the put script reads it (see ``lua/put.lua``): its fields as
+    ``field NUL text NUL ...`` (JSON text never holds a raw NUL), and the rest as JSON (its
+    lists, what to do with a duplicate, its debounce) or ''."""
     priority = record.get("priority")
     if isinstance(priority, int) and abs(priority) > MAX_PRIORITY:
         raise InvalidOptions(f"priority must be within ±2**53 on Redis, not {priority!r}")
-    args: list[str] = [str(len(fields))]
-    for key, value in fields:
-        args += (key, value)
-    for name in LISTS:
-        items = [text(item) for item in record.get(name) or ()]
-        args.append(str(len(items)))
-        args += items
-    args.append(_instructions(record))
-    return args
-
-
-def _instructions(record: Record) -> str:
-    """What the put does besides storing: duplicates of a unique key, debounce."""
-    opts: dict[str, Any] = {}
+    fields = "".join(
+        f"{key}\0{text(value)}\0"
+        for key, value in record.items()
+        if not key.startswith("_") and key not in LISTS and key != "history"
+    )
+    rest: dict[str, Any] = {}
+    for name, short in zip(LISTS, ("ev", "er", "sm"), strict=True):
+        items = record.get(name)
+        if items:
+            rest[short] = [text(item) for item in items]
     if record.get("unique_key") and record.get("_on_duplicate") == "refuse":
-        opts["dup"] = "refuse"
+        rest["dup"] = "refuse"
     plan = record.get("_debounce")
     if plan is not None:
-        opts["deb"] = {
+        rest["deb"] = {
             "key": plan["key"],
             "seconds": float(plan["seconds"]),
             "always_delay": bool(plan["always_delay"]),
         }
-    return str(_encode(opts)) if opts else ""
+    return fields, (str(_encode(rest)) if rest else "")
 
 
 def progress_doc(progress: Progress) -> dict[str, Any]:

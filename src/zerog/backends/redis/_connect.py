@@ -1,8 +1,9 @@
 """Opening a Redis job store: the URL, the client, and the checks a server must pass.
 
 ``redis://[:password@]host[:port][/db]``, ``rediss://`` (TLS) and ``unix:///path.sock?db=N``
-are redis-py's own URLs; zerog reads one option of its own, ``prefix`` (default ``zerog``),
-and hands the rest to redis-py (``socket_timeout``, ``ssl_cert_reqs``, ...).
+are redis-py's own URLs; zerog reads two options of its own, ``prefix`` (default ``zerog``)
+and ``scripts`` (``function``, the default on Redis 7 and later, or ``eval``: see
+_scripts.py), and hands the rest to redis-py (``socket_timeout``, ``ssl_cert_reqs``, ...).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from zerog.urls import BackendURL
 
 DEFAULT_PREFIX = "zerog"
 MIN_VERSION = (6, 0)  # float timeouts of blocking pops.
+FUNCTIONS_VERSION = (7, 0)  # FUNCTION LOAD and FCALL.
 SOCKET_TIMEOUT_SECONDS = 30.0  # a server that stops answering (SIGSTOP) fails a call then.
 CONNECT_TIMEOUT_SECONDS = 10.0
-OURS = ("prefix",)  # URL options zerog reads; the others go to redis-py.
+OURS = ("prefix", "scripts")  # URL options zerog reads; the others go to redis-py.
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Options:
     url: str
     prefix: str
     where: str
+    scripts: str | None = None  # "function", "eval", or None: functions where the server can.
 
     @property
     def root(self) -> str:
@@ -49,9 +52,12 @@ def options_of(parsed: BackendURL) -> Options:
         raise ConfigurationError(
             f"prefix must be a non-empty name without braces or spaces, not {prefix!r}"
         )
+    scripts = dict(query).get("scripts")
+    if scripts not in (None, "function", "eval"):
+        raise ConfigurationError(f"scripts must be 'function' or 'eval', not {scripts!r}")
     rest = urlencode([(k, v) for k, v in query if k not in OURS])
     url = urlunsplit(parts._replace(query=rest))
-    return Options(url=url, prefix=prefix, where=parsed.masked.split("?")[0])
+    return Options(url=url, prefix=prefix, where=parsed.masked.split("?")[0], scripts=scripts)
 
 
 def connect(options: Options, max_connections: int | None = None) -> redis.Redis:
@@ -69,8 +75,9 @@ def connect(options: Options, max_connections: int | None = None) -> redis.Redis
     return redis.Redis(connection_pool=pool)
 
 
-def check_server(client: redis.Redis, where: str) -> None:
-    """Refuse a server too old, or one that may evict keys: an evicted key is a lost job."""
+def check_server(client: redis.Redis, where: str) -> tuple[int, ...]:
+    """Refuse a server too old, or one that may evict keys (an evicted key is a lost job);
+    returns its version."""
     try:
         server = client.info("server")
         memory = client.info("memory")
@@ -91,6 +98,14 @@ def check_server(client: redis.Redis, where: str) -> None:
             f"`maxmemory-policy noeviction` in its redis.conf so that it stays), or give "
             f"zerog a Redis of its own"
         )
+    return version
+
+
+def use_functions(options: Options, version: tuple[int, ...], where: str) -> bool:
+    """Whether to run the code as functions (see _scripts.py)."""
+    if options.scripts == "function" and version < FUNCTIONS_VERSION:
+        raise ConfigurationError(f"Redis at {where} is too old for ?scripts=function (7.0 on)")
+    return options.scripts != "eval" and version >= FUNCTIONS_VERSION
 
 
 def server_offset(client: redis.Redis) -> float:

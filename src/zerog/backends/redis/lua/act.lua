@@ -18,4 +18,5 @@ local state, refusal = operate(j, ARGV[4], cjson.decode(ARGV[5]), dec(ARGV[6]))
 if not state then
   return refusal
 end
+flush()
 return { 'ok', state }

@@ -87,7 +87,7 @@ if c.delay_seconds then
   put('state', '"' .. j.state .. '"')
   log(uuid, 'rescheduled', j.state, worker, 'due in ' .. string.format('%g', delay) .. ' s')
 end
-put('updated_at', num(NOW))
+put('updated_at', NOWT)
 
 -- Labels: tags and tracking.
 local tags = dec(rcall('HGET', jkey(uuid), 'tags')) or {}
@@ -167,4 +167,5 @@ if #depend > 0 or #undepend > 0 or c.undepend_all then
   end
 end
 index(j, j.state)
+flush()
 return { 'ok', record_json(uuid, false) }

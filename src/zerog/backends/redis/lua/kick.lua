@@ -32,4 +32,5 @@ while kicked < limit do
     end
   end
 end
+flush()
 return { 'ok', kicked }

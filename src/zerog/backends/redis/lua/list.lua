@@ -18,9 +18,12 @@ local candidates = {}
 if q.tag then candidates[#candidates + 1] = tagkey(q.tag) end
 if q.recurrence then candidates[#candidates + 1] = rjkey(q.recurrence) end
 if q.tracked == true then candidates[#candidates + 1] = K_TRACKED end
-if q.state then candidates[#candidates + 1] = stkey(q.state) end
+if q.state and q.state ~= 'running' then candidates[#candidates + 1] = stkey(q.state) end
 if q.queue then candidates[#candidates + 1] = qakey(q.queue) end
 local index, size = K_ALL, nil
+if q.state == 'running' then -- running jobs have no state index: the running set is one.
+  index, size = 'running', rcall('ZCARD', K_RUNNING)
+end
 for _, key in ipairs(candidates) do
   local n = rcall('ZCARD', key)
   if not size or n < size then
@@ -45,11 +48,36 @@ local function matches(uuid)
   return not q.tag or contains(dec(v[7]) or {}, q.tag)
 end
 
+-- The running jobs, newest first, below the cursor: from the running set (by lease expiry,
+-- each member its put order in hex then its uuid), as the other indexes give them.
+local function running_below(cursor)
+  local entries = {}
+  for _, h in ipairs(rcall('ZRANGE', K_RUNNING, 0, -1)) do
+    local seq = tonumber(string.sub(h, 1, 12), 16)
+    if not cursor or seq < cursor then
+      entries[#entries + 1] = { seq, string.sub(h, 13) }
+    end
+  end
+  table.sort(entries, function(a, b) return a[1] > b[1] end)
+  local flat = {}
+  for _, e in ipairs(entries) do
+    flat[#flat + 1] = e[2]
+    flat[#flat + 1] = tostring(e[1])
+  end
+  return flat
+end
+
 local found = {}
 local below = q.cursor and ('(' .. q.cursor) or '+inf'
 local scanned, last, cursor = 0, nil, ''
+local running = index == 'running' and running_below(q.cursor) or nil
 while #found <= q.limit do
-  local chunk = rcall('ZREVRANGEBYSCORE', index, below, '-inf', 'WITHSCORES', 'LIMIT', 0, 200)
+  local chunk
+  if running then
+    chunk, running = running, {}
+  else
+    chunk = rcall('ZREVRANGEBYSCORE', index, below, '-inf', 'WITHSCORES', 'LIMIT', 0, 200)
+  end
   if #chunk == 0 then
     break
   end

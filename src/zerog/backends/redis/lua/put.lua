@@ -4,10 +4,11 @@
 -- KEYS[1]  the store's root '{<prefix>}'
 -- ARGV[1]  now ('' = the server's TIME)      ARGV[2]  history cap (0 = all)
 -- ARGV[3]  a nonce (see lib/core.lua), or ''
--- ARGV[4]  how many jobs; then for each job, in order:
---   n, then n (field, JSON text) pairs: the record's keys (but events, errors, samples);
---   the number of its events, then their JSON texts; the same for errors and samples;
---   its instructions (JSON: dup 'merge' or 'refuse', deb {key, seconds, always_delay}) or ''.
+-- ARGV[4]  how many jobs; then two arguments for each job:
+--   its fields: field NUL JSON-text NUL field NUL ... (NUL is byte 0, which JSON text never
+--   holds raw): the record's keys but events, errors and samples;
+--   the rest (JSON) or '': ev, er, sm (events, errors, samples as JSON texts), dup ('refuse'
+--   to refuse a duplicate unique key, else merge), deb (key, seconds, always_delay).
 --
 -- Its times are restamped to the server's: created_at becomes now, and ready_at and
 -- expires_at move by as much. Every refusal is found before anything is written.
@@ -19,28 +20,22 @@ if before then
   return cjson.decode(before)
 end
 local jobs = {}
-local at = 5
-local function take_list()
-  local n = tonumber(ARGV[at])
-  local items = {}
-  for i = 1, n do
-    items[i] = ARGV[at + i]
-  end
-  at = at + n + 1
-  return items
-end
-for _ = 1, tonumber(ARGV[4]) do
+for i = 1, tonumber(ARGV[4]) do
   local f = {}
-  local n = tonumber(ARGV[at])
-  for i = 1, n do
-    f[ARGV[at + 2 * i - 1]] = ARGV[at + 2 * i]
+  local key
+  for piece in string.gmatch(ARGV[3 + 2 * i], '([^%z]*)%z') do
+    if key then
+      f[key] = piece
+      key = nil
+    else
+      key = piece
+    end
   end
-  at = at + 2 * n + 1
-  local job = { f = f, uuid = dec(f.uuid), depends = dec(f.depends) or {} }
-  job.lists = { events = take_list(), errors = take_list(), samples = take_list() }
-  job.opts = ARGV[at] ~= '' and cjson.decode(ARGV[at]) or {}
-  at = at + 1
-  jobs[#jobs + 1] = job
+  local rest = ARGV[4 + 2 * i] ~= '' and cjson.decode(ARGV[4 + 2 * i]) or {}
+  jobs[i] = {
+    f = f, uuid = dec(f.uuid), depends = dec(f.depends) or {}, opts = rest,
+    lists = { events = rest.ev or {}, errors = rest.er or {}, samples = rest.sm or {} },
+  }
 end
 
 -- First pass: what refuses the batch (an existing uuid, an unknown dependency, a unique key
@@ -105,7 +100,7 @@ for _, job in ipairs(jobs) do
     else
       local shift = NOW - tonumber(f.created_at)
       if shift ~= 0 then
-        f.created_at = num(NOW)
+        f.created_at = NOWT
         f.ready_at = num(tonumber(f.ready_at) + shift)
         if f.expires_at and f.expires_at ~= 'null' then
           f.expires_at = num(tonumber(f.expires_at) + shift)
@@ -120,5 +115,6 @@ for _, job in ipairs(jobs) do
     end
   end
 end
+flush()
 remember(ARGV[3], cjson.encode(out))
 return out

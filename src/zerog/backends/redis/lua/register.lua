@@ -11,14 +11,14 @@
 
 local K_WORKERS, K_SEEN = P .. ':workers', P .. ':wseen'
 local entry = ARGV[4]
-local stamp = '"last_seen":' .. num(NOW) .. '}'
+local stamp = '"last_seen":' .. NOWT .. '}'
 if entry == '{}' then
   entry = '{' .. stamp
 else
   entry = string.sub(entry, 1, -2) .. ',' .. stamp
 end
 rcall('HSET', K_WORKERS, ARGV[3], entry)
-rcall('ZADD', K_SEEN, num(NOW), ARGV[3])
+rcall('ZADD', K_SEEN, NOWT, ARGV[3])
 local stale = rcall('ZRANGEBYSCORE', K_SEEN, '-inf', '(' .. num(NOW - tonumber(ARGV[5])), 'LIMIT',
   0, 100)
 for _, id in ipairs(stale) do

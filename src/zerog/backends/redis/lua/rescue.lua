@@ -16,21 +16,21 @@ local moved = {}
 -- lifecycle.rescue
 local function rescue(j)
   local fields = { 'worker', 'null', 'lease_expires_at', 'null', 'control', 'null',
-    'updated_at', num(NOW) }
+    'updated_at', NOWT }
   local state, event
   if j.attempts > j.max_retries then
     state, event = 'failed', 'failed-worker-lost'
     j.finished_at = NOW
     fields[#fields + 1] = 'finished_at'
-    fields[#fields + 1] = num(NOW)
-    rcall('RPUSH', erkey(j.uuid), '{"timeStamp":' .. num(NOW) .. ',"errorCode":null,"msg":'
+    fields[#fields + 1] = NOWT
+    rcall('RPUSH', erkey(j.uuid), '{"timeStamp":' .. NOWT .. ',"errorCode":null,"msg":'
       .. str(ARGV[4]) .. '}')
     rcall('LTRIM', erkey(j.uuid), -100, -1)
   else
     state, event = 'waiting', 'lease-expired'
     j.ready_at = NOW
     fields[#fields + 1] = 'ready_at'
-    fields[#fields + 1] = num(NOW)
+    fields[#fields + 1] = NOWT
   end
   fields[#fields + 1] = 'state'
   fields[#fields + 1] = '"' .. state .. '"'
@@ -40,7 +40,7 @@ local function rescue(j)
   move(j, 'running', state)
 end
 
-for _, h in ipairs(rcall('ZRANGEBYSCORE', K_RUNNING, '-inf', num(NOW), 'LIMIT', 0, limit)) do
+for _, h in ipairs(rcall('ZRANGEBYSCORE', K_RUNNING, '-inf', NOWT, 'LIMIT', 0, limit)) do
   local j = load(string.sub(h, 13))
   if j and j.state == 'running' then
     rescue(j)
@@ -50,7 +50,7 @@ for _, h in ipairs(rcall('ZRANGEBYSCORE', K_RUNNING, '-inf', num(NOW), 'LIMIT', 
   end
 end
 if #moved < limit then
-  local due = rcall('ZRANGEBYSCORE', K_TTL, '-inf', num(NOW), 'LIMIT', 0, limit - #moved)
+  local due = rcall('ZRANGEBYSCORE', K_TTL, '-inf', NOWT, 'LIMIT', 0, limit - #moved)
   for _, uuid in ipairs(due) do
     local j = load(uuid)
     if j and READY[j.state] and j.expires_at and j.expires_at <= NOW then
@@ -61,4 +61,5 @@ if #moved < limit then
     end
   end
 end
+flush()
 return { 'ok', moved }

@@ -10,7 +10,7 @@
 -- Returns {'ok', what an operator asked ('' , 'cancel', 'pause')}, or {'error', 'lost'}.
 
 local uuid = ARGV[3]
-local j = held(uuid, tonumber(ARGV[4]))
+local j = held(uuid, tonumber(ARGV[4]), { 'state', 'lease_token', 'ttr_seconds', '_seq' })
 if not j then
   return refuse('lost')
 end
@@ -19,7 +19,7 @@ local fields = { 'lease_expires_at', num(expires) }
 if ARGV[5] ~= '' then
   apply_progress(uuid, cjson.decode(ARGV[5]), fields)
   fields[#fields + 1] = 'updated_at'
-  fields[#fields + 1] = num(NOW)
+  fields[#fields + 1] = NOWT
 end
 rcall('HSET', jkey(uuid), unpack(fields))
 rcall('ZADD', K_RUNNING, num(expires), handle(j.seq, uuid))

@@ -54,7 +54,7 @@ end
 
 -- lifecycle.apply_settlement, then what follows the state change.
 local function settle(s, deps)
-  local j = held(s.u, s.t)
+  local j = held(s.u, s.t, SETTLE_VIEW)
   if not j then
     return false
   end
@@ -89,14 +89,14 @@ local function settle(s, deps)
     append_kept(erkey(s.u), { s.err }, 100)
   end
   if FINAL[state] then
-    put('finished_at', num(NOW))
+    put('finished_at', NOWT)
     j.finished_at = NOW
   end
   put('attempts', int(attempts_after(j.attempts, s.a)))
   put('worker', 'null')
   put('lease_expires_at', 'null')
   put('control', 'null')
-  put('updated_at', num(NOW))
+  put('updated_at', NOWT)
   put('state', '"' .. state .. '"')
   rcall('HSET', jkey(s.u), unpack(fields))
   unindex(j, 'running')
@@ -130,6 +130,7 @@ local claimed, uuids = {}, {}
 if count > 0 then
   claimed, uuids = claim(cjson.decode(ARGV[5]), ARGV[4], count)
 end
+flush()
 if ARGV[6] ~= '' then
   remember(ARGV[6], cjson.encode({ lost, uuids }))
 end

@@ -18,7 +18,7 @@ end
 
 -- A spawned job's fields: recurrence._job, new_record's keys and defaults.
 local function spawned(f, id, n)
-  local now = num(NOW)
+  local now = NOWT
   return {
     uuid = str(id .. '-' .. int(n)), type = f.type, kind = f.kind, queue = f.queue,
     state = '"waiting"', priority = int(tonumber(f.priority)), values = f.values,
@@ -79,7 +79,7 @@ local function spawn_one(id)
 end
 
 local function spawn(q)
-  for _, id in ipairs(rcall('ZRANGEBYSCORE', rqkey(q), '-inf', num(NOW), 'LIMIT', 0, 100)) do
+  for _, id in ipairs(rcall('ZRANGEBYSCORE', rqkey(q), '-inf', NOWT, 'LIMIT', 0, 100)) do
     if rcall('EXISTS', rkey(id)) == 1 then
       spawn_one(id)
     else
@@ -90,7 +90,7 @@ end
 
 -- Due scheduled jobs join the ready set, in their place by priority and put order.
 local function promote(q)
-  local due = rcall('ZRANGEBYSCORE', schedkey(q), '-inf', num(NOW), 'LIMIT', 0, 1000)
+  local due = rcall('ZRANGEBYSCORE', schedkey(q), '-inf', NOWT, 'LIMIT', 0, 1000)
   for _, uuid in ipairs(due) do
     local v = rcall('HMGET', jkey(uuid), 'priority', '_seq')
     if v[1] then
@@ -100,12 +100,13 @@ local function promote(q)
   end
 end
 
-local function full(name)
-  local maximum = rcall('HGET', K_LIMITS, name)
+-- Whether limit ``name`` has no room; ``maximum`` when the caller read it already.
+local function full(name, maximum)
+  maximum = maximum or rcall('HGET', K_LIMITS, name)
   if not maximum then
     return false
   end
-  return (tonumber(rcall('HGET', K_LRUN, name)) or 0) >= tonumber(maximum)
+  return counter(K_LRUN, name) >= tonumber(maximum)
 end
 
 local function may_run(j)
@@ -125,10 +126,10 @@ local function start_run(j, worker)
   j.state = 'running'
   local fields = { 'state', '"running"', 'attempts', int(attempts), 'lease_token',
     int(j.lease_token + 1), 'worker', str(worker), 'lease_expires_at', num(j.lease_expires_at),
-    'control', 'null', 'updated_at', num(NOW) }
+    'control', 'null', 'updated_at', NOWT }
   if not j.started_at then
     fields[#fields + 1] = 'started_at'
-    fields[#fields + 1] = num(NOW)
+    fields[#fields + 1] = NOWT
   end
   rcall('HSET', jkey(j.uuid), unpack(fields))
   log(j.uuid, 'reserved', 'running', worker, 'attempt ' .. int(attempts))
@@ -144,8 +145,9 @@ local function claim_from(q, worker, want, out, ids)
   promote(q)
   local skipped, scanned = 0, 0
   local key = readykey(q)
+  local limit = rcall('HGET', K_LIMITS, 'queue:' .. q) -- read once: nothing here changes it.
   while #out < want and scanned < SCAN do
-    if full('queue:' .. q) then
+    if limit and full('queue:' .. q, limit) then
       return
     end
     local handles = rcall('ZRANGE', key, skipped, skipped + math.min(want - #out, 50) - 1)
@@ -155,18 +157,18 @@ local function claim_from(q, worker, want, out, ids)
     for _, h in ipairs(handles) do
       scanned = scanned + 1
       local uuid = string.sub(h, 13)
-      local j = load(uuid)
+      local j = load(uuid, CLAIM_VIEW)
       if not j or not READY[j.state] or j.queue ~= q then
         rcall('ZREM', key, h) -- stale: the job moved on (never left by the scripts).
       elseif j.expires_at and j.expires_at <= NOW then
-        expire(j)
+        expire(load(uuid)) -- with all it needs: its unique key, its dependents.
       elseif not may_run(j) then
         skipped = skipped + 1
       else
         start_run(j, worker)
         out[#out + 1] = record_json(uuid)
         ids[#ids + 1] = uuid
-        if #out >= want or full('queue:' .. q) then
+        if #out >= want or (limit and full('queue:' .. q, limit)) then
           return
         end
       end

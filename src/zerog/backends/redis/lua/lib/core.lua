@@ -1,4 +1,5 @@
--- lib/core.lua: what every script shares (prepended to each script by the loader).
+-- lib/core.lua: what every script shares (the loader puts the libraries a script needs in
+-- front of it).
 --
 -- KEYS[1]  the store's root: '{<prefix>}'. Every key of the store starts with it, so all of
 --          them hash to one Redis Cluster slot (the braces are the hash tag).
@@ -13,19 +14,17 @@
 -- milliseconds) and an empty list as {}. They write numbers with num()/int() below, strings
 -- with str(), and lists of strings with strs().
 
-local P = KEYS[1]
-local NOW
-if ARGV[1] ~= '' then
-  NOW = tonumber(ARGV[1])
-else
-  local t = redis.call('TIME')
-  NOW = tonumber(t[1]) + tonumber(t[2]) / 1000000
-end
-local HCAP = tonumber(ARGV[2]) or 0
 local WAKE_CAP = 64 -- tokens a queue's wake list holds at most: idle processes woken at once.
 
-local rcall = redis.call
-local NULL = cjson.null
+-- Set for each call by begin() (at the end of this file), from the call's KEYS and ARGV:
+-- the same code runs as a script (EVALSHA: the libraries, begin(KEYS, ARGV), the script's
+-- body) and as a function of a library loaded once (FCALL; see _scripts.py).
+local P, NOW, NOWT, HCAP
+local K_RUNNING, K_TTL, K_DONE, K_ALL, K_SEQ, K_COUNTS, K_TAGS, K_TRACKED, K_UNIQ
+local K_DEBOUNCE, K_PAUSED, K_LIMITS, K_LRUN, K_RECURS
+
+local rcall -- redis.call, set by begin(): a library being loaded has no redis.call yet.
+local NULL -- cjson.null, set by begin() likewise.
 
 -- --- JSON texts ---------------------------------------------------------------------------
 
@@ -136,20 +135,14 @@ local function tagkey(tag) return P .. ':tag:' .. tag end -- zset: put order, pe
 local function rjkey(rid) return P .. ':rj:' .. rid end -- zset: jobs a recurrence spawned
 local function rkey(rid) return P .. ':r:' .. rid end -- a recurrence's hash
 local function rqkey(q) return P .. ':rq:' .. q end -- zset: a queue's recurrences by due time
-local K_RUNNING = P .. ':running' -- zset: lease expiry
-local K_TTL = P .. ':ttl' -- zset: TTL deadline of ready jobs
-local K_DONE = P .. ':done' -- zset: finish time of complete, cancelled, expired jobs
-local K_ALL = P .. ':all' -- zset: put order
-local K_SEQ = P .. ':seq' -- counter: put order
-local K_COUNTS = P .. ':counts' -- hash: '<queue>\n<state>' -> jobs
-local K_TAGS = P .. ':tags' -- zset: tag -> minus the jobs carrying it
-local K_TRACKED = P .. ':tracked' -- zset: put order
-local K_UNIQ = P .. ':uniq' -- hash: unique key -> the job holding it
-local K_DEBOUNCE = P .. ':debounce' -- hash: debounce key -> its plan (JSON)
-local K_PAUSED = P .. ':paused' -- set of queues
-local K_LIMITS = P .. ':limits' -- hash: limit name -> maximum
-local K_LRUN = P .. ':lrun' -- hash: limit name -> running jobs counting against it
-local K_RECURS = P .. ':recurs' -- zset: recurrences in creation order
+-- K_RUNNING  zset: lease expiry               K_TTL      zset: TTL deadline of ready jobs
+-- K_DONE     zset: finish time of complete, cancelled, expired jobs
+-- K_ALL      zset: put order                  K_SEQ      counter: put order
+-- K_COUNTS   hash: '<queue>\n<state>' -> jobs K_TAGS     zset: tag -> minus its jobs
+-- K_TRACKED  zset: put order                  K_UNIQ     hash: unique key -> its holder
+-- K_DEBOUNCE hash: debounce key -> its plan   K_PAUSED   set of paused queues
+-- K_LIMITS   hash: limit -> maximum           K_LRUN     hash: limit -> its running jobs
+-- K_RECURS   zset: recurrences in creation order
 
 -- A job's handle in the ordered sets: its put order (12 hex digits), then its uuid, so that
 -- equal scores keep put order (Redis orders equal scores by member).
@@ -161,15 +154,15 @@ end
 
 local function log(uuid, event, state, worker, detail)
   local key = hkey(uuid)
-  rcall('RPUSH', key, '{"at":' .. num(NOW) .. ',"event":' .. str(event) .. ',"state":"'
-    .. state .. '","worker":' .. str(worker) .. ',"detail":' .. str(detail) .. '}')
-  if HCAP > 0 then
+  local length = rcall('RPUSH', key, '{"at":' .. NOWT .. ',"event":' .. str(event)
+    .. ',"state":"' .. state .. '","worker":' .. str(worker) .. ',"detail":' .. str(detail) .. '}')
+  if HCAP > 0 and length > HCAP then
     rcall('LTRIM', key, -HCAP, -1)
   end
 end
 
 -- Tell idle processes (blocked on the queue's wake list) that a job may be ready there.
-local woken = {}
+local woken
 local function wake(q)
   local n = (woken[q] or 0) + 1
   woken[q] = n
@@ -180,6 +173,36 @@ local function wake(q)
       rcall('LTRIM', key, 0, WAKE_CAP - 1)
     end
   end
+end
+
+-- Counters (jobs per queue and state, running jobs per limit) change many times in one
+-- script (a batch of claims): the changes are summed here and written once, by flush(),
+-- which every script that moves jobs calls before it returns.
+local bumped
+local function bump(hash, field, delta)
+  local fields = bumped[hash]
+  if not fields then
+    fields = {}
+    bumped[hash] = fields
+  end
+  fields[field] = (fields[field] or 0) + delta
+end
+
+-- A counter's value now: what is stored plus what this script has not written yet.
+local function counter(hash, field)
+  local pending = bumped[hash] and bumped[hash][field] or 0
+  return (tonumber(rcall('HGET', hash, field)) or 0) + pending
+end
+
+local function flush()
+  for hash, fields in pairs(bumped) do
+    for field, delta in pairs(fields) do
+      if delta ~= 0 then
+        rcall('HINCRBY', hash, field, delta)
+      end
+    end
+  end
+  bumped = {}
 end
 
 -- Push the elements of a Lua list onto a Redis list, 500 at a time (never a huge unpack).
@@ -213,4 +236,23 @@ local function remember(nonce, text)
   if nonce ~= '' then
     rcall('SET', P .. ':nonce:' .. nonce, text, 'EX', 60)
   end
+end
+
+-- What one call sets before its body runs (see the top of this file).
+local function begin(keys, argv)
+  rcall, NULL = redis.call, cjson.null
+  P = keys[1]
+  if argv[1] ~= '' then
+    NOW = tonumber(argv[1])
+  else
+    local t = rcall('TIME')
+    NOW = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  end
+  NOWT = num(NOW)
+  HCAP = tonumber(argv[2]) or 0
+  K_RUNNING, K_TTL, K_DONE, K_ALL = P .. ':running', P .. ':ttl', P .. ':done', P .. ':all'
+  K_SEQ, K_COUNTS, K_TAGS, K_TRACKED = P .. ':seq', P .. ':counts', P .. ':tags', P .. ':tracked'
+  K_UNIQ, K_DEBOUNCE, K_PAUSED = P .. ':uniq', P .. ':debounce', P .. ':paused'
+  K_LIMITS, K_LRUN, K_RECURS = P .. ':limits', P .. ':lrun', P .. ':recurs'
+  woken, bumped = {}, {}
 end

@@ -6,37 +6,50 @@ local FINAL = { complete = true, failed = true, cancelled = true, expired = true
 local HOLDS_KEY = { waiting = true, scheduled = true, depends = true, running = true, paused = true }
 local DONE = { complete = true, cancelled = true, expired = true } -- pruned by retention.
 
+-- The fields of a job the scripts decide by, and how each is decoded.
+local function tonum(text) -- tonumber is a global: a library being loaded cannot see it.
+  return tonumber(text)
+end
+local DECODE = {
+  state = state_of, queue = dec, priority = tonum, _seq = tonum, ready_at = tonum,
+  expires_at = tonum, lease_expires_at = tonum, finished_at = tonum, unique_key = dec,
+  lease_token = tonum, attempts = tonum, max_retries = tonum, ttr_seconds = tonum,
+  started_at = tonum,
+}
+local LISTED = { throttles = '[]', dependents = '[]', depends = '[]', blocked_by = '{}' }
 local VIEW = { 'state', 'queue', 'priority', '_seq', 'ready_at', 'expires_at', 'lease_expires_at',
   'finished_at', 'throttles', 'unique_key', 'lease_token', 'attempts', 'max_retries',
   'ttr_seconds', 'started_at', 'dependents', 'depends', 'blocked_by' }
+-- What a claim reads of a ready job, and a settlement of a running one.
+local CLAIM_VIEW = { 'state', 'queue', 'priority', '_seq', 'expires_at', 'throttles',
+  'lease_token', 'attempts', 'ttr_seconds', 'started_at' }
+local SETTLE_VIEW = { 'state', 'queue', 'priority', '_seq', 'expires_at', 'throttles',
+  'unique_key', 'lease_token', 'attempts', 'dependents' }
 
--- The fields of a job the scripts decide by, decoded; nil when there is no such job.
-local function load(uuid)
-  local v = rcall('HMGET', jkey(uuid), unpack(VIEW))
+-- A job's fields (``fields``, default VIEW) decoded: nil when there is no such job. The
+-- lists default to empty, the others to nil.
+local function load(uuid, fields)
+  fields = fields or VIEW
+  local v = rcall('HMGET', jkey(uuid), unpack(fields))
   if not v[1] then
     return nil
   end
-  return {
-    uuid = uuid,
-    state = state_of(v[1]),
-    queue = dec(v[2]),
-    priority = tonumber(v[3]),
-    seq = tonumber(v[4]),
-    ready_at = tonumber(v[5]),
-    expires_at = tonumber(v[6]),
-    lease_expires_at = tonumber(v[7]),
-    finished_at = tonumber(v[8]),
-    throttles = v[9] and v[9] ~= '[]' and dec(v[9]) or {},
-    unique_key = dec(v[10]),
-    lease_token = tonumber(v[11]),
-    attempts = tonumber(v[12]),
-    max_retries = tonumber(v[13]),
-    ttr_seconds = tonumber(v[14]),
-    started_at = tonumber(v[15]),
-    dependents = v[16] and v[16] ~= '[]' and dec(v[16]) or {},
-    depends = v[17] and v[17] ~= '[]' and dec(v[17]) or {},
-    blocked_by = v[18] and v[18] ~= '{}' and dec(v[18]) or {},
-  }
+  local j = { uuid = uuid, throttles = {}, dependents = {}, depends = {}, blocked_by = {} }
+  for i, name in ipairs(fields) do
+    local raw = v[i]
+    if raw then
+      local empty = LISTED[name]
+      if empty then
+        if raw ~= empty then
+          j[name] = dec(raw)
+        end
+      else
+        j[name] = DECODE[name](raw)
+      end
+    end
+  end
+  j.seq = j._seq
+  return j
 end
 
 local function limit_names(j)
@@ -48,7 +61,7 @@ local function limit_names(j)
 end
 
 local function count(j, state, delta)
-  rcall('HINCRBY', K_COUNTS, j.queue .. '\n' .. state, delta)
+  bump(K_COUNTS, j.queue .. '\n' .. state, delta)
 end
 
 -- Take a job out of the indexes of ``state`` (its queue, priority and times as in ``j``).
@@ -56,21 +69,25 @@ local function unindex(j, state)
   local h = handle(j.seq, j.uuid)
   if READY[state] then
     rcall('ZREM', readykey(j.queue), h)
-    rcall('ZREM', schedkey(j.queue), j.uuid)
+    if state == 'scheduled' then -- in the scheduled set until due, then in the ready set.
+      rcall('ZREM', schedkey(j.queue), j.uuid)
+    end
     if j.expires_at then
       rcall('ZREM', K_TTL, j.uuid)
     end
   elseif state == 'running' then
     rcall('ZREM', K_RUNNING, h)
     for _, name in ipairs(limit_names(j)) do
-      rcall('HINCRBY', K_LRUN, name, -1)
+      bump(K_LRUN, name, -1)
     end
   elseif state == 'failed' then
     rcall('ZREM', failedkey(j.queue), h)
   elseif DONE[state] then
     rcall('ZREM', K_DONE, h)
   end
-  rcall('ZREM', stkey(state), j.uuid)
+  if state ~= 'running' then -- running jobs are listed from the running set itself.
+    rcall('ZREM', stkey(state), j.uuid)
+  end
   count(j, state, -1)
 end
 
@@ -88,7 +105,7 @@ local function index(j, state)
   elseif state == 'running' then
     rcall('ZADD', K_RUNNING, num(j.lease_expires_at), h)
     for _, name in ipairs(limit_names(j)) do
-      rcall('HINCRBY', K_LRUN, name, 1)
+      bump(K_LRUN, name, 1)
     end
   elseif state == 'failed' then
     rcall('ZADD', failedkey(j.queue), num(j.finished_at), h)
@@ -101,7 +118,9 @@ local function index(j, state)
     end
     wake(j.queue)
   end
-  rcall('ZADD', stkey(state), j.seq, j.uuid)
+  if state ~= 'running' then
+    rcall('ZADD', stkey(state), j.seq, j.uuid)
+  end
   count(j, state, 1)
 end
 
@@ -128,7 +147,7 @@ local function changed(j, before, after)
       local dj = load(d)
       if dj and dj.state == 'depends' then
         dj.blocked_by[j.uuid] = blocked
-        rcall('HSET', jkey(d), 'blocked_by', strmap(dj.blocked_by), 'updated_at', num(NOW))
+        rcall('HSET', jkey(d), 'blocked_by', strmap(dj.blocked_by), 'updated_at', NOWT)
         log(d, blocked and ('dependency-' .. blocked) or 'dependency-retried', 'depends', nil,
           j.uuid)
       end
@@ -139,14 +158,14 @@ end
 -- A queued job now waits for ``pending`` (flow.wait_for); returns its new state.
 local function wait_for(dj, pending)
   local state = dj.state
-  local fields = { 'depends', strs(pending), 'updated_at', num(NOW) }
+  local fields = { 'depends', strs(pending), 'updated_at', NOWT }
   if #pending > 0 and (state == 'waiting' or state == 'scheduled') then
     state = 'depends'
   elseif #pending == 0 and state == 'depends' then
     state = 'waiting'
     dj.ready_at = NOW
     fields[#fields + 1] = 'ready_at'
-    fields[#fields + 1] = num(NOW)
+    fields[#fields + 1] = NOWT
   end
   if state ~= dj.state then
     fields[#fields + 1] = 'state'
@@ -186,7 +205,7 @@ end
 
 -- A ready job whose TTL passed ends expired (lifecycle.expire).
 local function expire(j)
-  rcall('HSET', jkey(j.uuid), 'state', '"expired"', 'finished_at', num(NOW), 'updated_at', num(NOW))
+  rcall('HSET', jkey(j.uuid), 'state', '"expired"', 'finished_at', NOWT, 'updated_at', NOWT)
   log(j.uuid, 'expired', 'expired')
   local before = j.state
   j.finished_at = NOW
@@ -194,24 +213,25 @@ local function expire(j)
   move(j, before, 'expired')
 end
 
--- The fields of a document as one JSON object text, without those starting with '_'.
+-- Field names as JSON object keys, made once per script run.
+local quoted = {}
+
+-- The fields of a document as the parts of one JSON object text, without those starting
+-- with '_'.
 local function doc_json(flat)
   local parts = {}
   for i = 1, #flat, 2 do
     local k = flat[i]
-    if string.byte(k, 1) ~= 95 then -- '_'
-      if string.find(k, '^[%w_%-]+$') then
-        parts[#parts + 1] = '"' .. k .. '":' .. flat[i + 1]
-      else
-        parts[#parts + 1] = cjson.encode(k) .. ':' .. flat[i + 1]
-      end
+    local q = quoted[k]
+    if not q then
+      q = string.byte(k, 1) == 95 and '' or (cjson.encode(k) .. ':') -- '_': kept out.
+      quoted[k] = q
+    end
+    if q ~= '' then
+      parts[#parts + 1] = q .. flat[i + 1]
     end
   end
   return parts
-end
-
-local function list_json(key)
-  return '[' .. table.concat(rcall('LRANGE', key, 0, -1), ',') .. ']'
 end
 
 -- A job's record as JSON text (with its history when asked); nil when there is none.
@@ -221,11 +241,14 @@ local function record_json(uuid, with_history)
     return nil
   end
   local parts = doc_json(flat)
-  parts[#parts + 1] = '"events":' .. list_json(evkey(uuid))
-  parts[#parts + 1] = '"errors":' .. list_json(erkey(uuid))
-  parts[#parts + 1] = '"samples":' .. list_json(smkey(uuid))
+  local lists = { 'events', evkey(uuid), 'errors', erkey(uuid), 'samples', smkey(uuid) }
+  local some = rcall('EXISTS', lists[2], lists[4], lists[6]) > 0
+  for i = 1, 5, 2 do
+    local items = some and rcall('LRANGE', lists[i + 1], 0, -1) or {}
+    parts[#parts + 1] = '"' .. lists[i] .. '":[' .. table.concat(items, ',') .. ']'
+  end
   if with_history then
-    parts[#parts + 1] = '"history":' .. list_json(hkey(uuid))
+    parts[#parts + 1] = '"history":[' .. table.concat(rcall('LRANGE', hkey(uuid), 0, -1), ',') .. ']'
   end
   return '{' .. table.concat(parts, ',') .. '}'
 end

@@ -14,8 +14,8 @@ local function operate(j, action, moves, worker)
   local to, event, fresh, expire_lease = m[1], m[2], m[3], m[4]
   if to == NULL then
     if expire_lease then
-      rcall('HSET', jkey(j.uuid), 'lease_expires_at', num(NOW))
-      rcall('ZADD', K_RUNNING, num(NOW), handle(j.seq, j.uuid))
+      rcall('HSET', jkey(j.uuid), 'lease_expires_at', NOWT)
+      rcall('ZADD', K_RUNNING, NOWT, handle(j.seq, j.uuid))
     else
       rcall('HSET', jkey(j.uuid), 'control', str(action))
     end
@@ -28,17 +28,17 @@ local function operate(j, action, moves, worker)
       return nil, refuse('duplicate', j.unique_key, other)
     end
   end
-  local fields = { 'state', '"' .. to .. '"', 'updated_at', num(NOW) }
+  local fields = { 'state', '"' .. to .. '"', 'updated_at', NOWT }
   unindex(j, before)
   if to == 'waiting' then
     j.ready_at = NOW
     fields[#fields + 1] = 'ready_at'
-    fields[#fields + 1] = num(NOW)
+    fields[#fields + 1] = NOWT
   end
   if FINAL[to] then
     j.finished_at = NOW
     fields[#fields + 1] = 'finished_at'
-    fields[#fields + 1] = num(NOW)
+    fields[#fields + 1] = NOWT
   end
   if fresh then
     j.expires_at = nil

@@ -44,9 +44,10 @@ local function apply_progress(uuid, p, fields)
   append_kept(erkey(uuid), p.er, p.mr)
 end
 
--- The job if ``uuid`` runs under lease ``token``, else nil (the lease was lost).
-local function held(uuid, token)
-  local j = load(uuid)
+-- The job (its ``fields``) if ``uuid`` runs under lease ``token``, else nil (the lease was
+-- lost).
+local function held(uuid, token, fields)
+  local j = load(uuid, fields)
   if not j or j.state ~= 'running' or j.lease_token ~= token then
     return nil
   end

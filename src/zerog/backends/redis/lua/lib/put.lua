@@ -56,7 +56,7 @@ local function debounce(plan, uuid)
     delay = plan.seconds
   elseif not last or NOW - last > plan.seconds then
     rcall('HSET', K_DEBOUNCE, plan.key,
-      '{"last_push":' .. num(NOW) .. ',"pending_until":null,"uuid":' .. str(uuid) .. '}')
+      '{"last_push":' .. NOWT .. ',"pending_until":null,"uuid":' .. str(uuid) .. '}')
     return 'put', 0, uuid
   else
     delay = math.ceil(plan.seconds - (NOW - last))
@@ -76,7 +76,7 @@ local function store_new(f, lists, pending, blocked)
   f._seq = int(seq)
   f.blocked_by = strmap(blocked)
   f.depends = strs(pending)
-  f.updated_at = num(NOW)
+  f.updated_at = NOWT
   local state = state_of(f.state)
   if #pending > 0 and (state == 'waiting' or state == 'scheduled') then
     state = 'depends'
