@@ -45,8 +45,8 @@ def faked(url: str, clock: FakeClock) -> Iterator[RedisBackend]:
 
 
 @pytest.fixture
-def store(backend: RedisBackend) -> Iterator[Store]:
-    yield Store(backend)
+def store(backend: RedisBackend) -> Store:
+    return Store(backend)
 
 
 @pytest.fixture

@@ -74,9 +74,10 @@ def reports(started: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
 def test_racing_processes_claim_each_job_exactly_once(url: str, backend: RedisBackend) -> None:
     # Given many jobs, and processes claiming one at a time or in batches, all at once
     put = {p.uuid for p in backend.put_many(job_record(backend) for _ in range(JOBS))}
-    with processes(PROCESSES // 2, "drain", url, "1") as singles, processes(
-        PROCESSES // 2, "drain", url, "16"
-    ) as batches:
+    with (
+        processes(PROCESSES // 2, "drain", url, "1") as singles,
+        processes(PROCESSES // 2, "drain", url, "16") as batches,
+    ):
         go(singles + batches)
         # When each claims and completes until nothing is left
         done = reports(singles + batches)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
 import redis.exceptions as rx
@@ -56,7 +56,7 @@ def options_of(parsed: BackendURL) -> Options:
     if scripts not in (None, "function", "eval"):
         raise ConfigurationError(f"scripts must be 'function' or 'eval', not {scripts!r}")
     rest = urlencode([(k, v) for k, v in query if k not in OURS])
-    url = urlunsplit(parts._replace(query=rest))
+    url = parsed.raw.split("?", 1)[0] + (f"?{rest}" if rest else "")  # unix:/// keeps its //.
     return Options(url=url, prefix=prefix, where=parsed.masked.split("?")[0], scripts=scripts)
 
 
