@@ -67,9 +67,17 @@ class RedisBase:
         """A key of the store (see ``lua/lib/core.lua`` for the layout)."""
         return ":".join((self.options.root, *parts))
 
-    def script(self, name: str, *args: Any, uuid: str = "", token: int = 0) -> Sequence[Any]:
-        """Run a script; its reply, or the error it names raised."""
-        return _codec.checked(self.runner.run(name, *args), uuid, token)
+    def script(
+        self,
+        name: str,
+        *args: Any,
+        uuid: str = "",
+        token: int = 0,
+        sent: list[int] | None = None,
+    ) -> Sequence[Any]:
+        """Run a script; its reply, or the error it names raised (see Runner.run for
+        ``sent``)."""
+        return _codec.checked(self.runner.run(name, *args, sent=sent), uuid, token)
 
     def command(self, command: Callable[[], Any]) -> Any:
         """Run a plain command (a read, or a write that moves no job), retried like a script."""

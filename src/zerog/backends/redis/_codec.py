@@ -27,6 +27,23 @@ from zerog.lifecycle import OPERATOR_ACTIONS
 from zerog.model import Change, Lease, ListQuery, Progress, Record, Settlement, State
 
 LISTS = ("events", "errors", "samples")  # kept as Redis lists beside the hash.
+DEFAULTS: dict[str, Any] = {
+    **dict.fromkeys(("attempts", "lease_token"), 0),
+    "completeness": 0.0,
+    **{key: [] for key in ("tags", "depends", "dependents", "throttles")},
+    "blocked_by": {},
+    "tracked": False,
+    **dict.fromkeys(
+        (
+            "ttl_seconds", "stall_seconds", "expires_at", "started_at", "finished_at",
+            "progress_message", "result", "result_code", "worker", "lease_expires_at",
+            "control", "unique_key", "recurrence",
+        ),
+        None,
+    ),
+}  # fmt: skip
+"""Keys a new record mostly holds at these values: not stored then (a fresh job's hash is
+half as long), and read back as these (``DEFAULT_TEXT`` in ``lua/lib/jobs.lua``)."""
 MAX_PRIORITY = 2**53  # a priority is a sorted set's score: a double holds integers this big.
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -60,7 +77,10 @@ def record_args(record: Record) -> tuple[str, str]:
     fields = "".join(
         f"{key}\0{text(value)}\0"
         for key, value in record.items()
-        if not key.startswith("_") and key not in LISTS and key != "history"
+        if not _default(key, value)
+        and not key.startswith("_")
+        and key not in LISTS
+        and key != "history"
     )
     rest: dict[str, Any] = {}
     for name, short in zip(LISTS, ("ev", "er", "sm"), strict=True):
@@ -77,6 +97,14 @@ def record_args(record: Record) -> tuple[str, str]:
             "always_delay": bool(plan["always_delay"]),
         }
     return fields, (str(_encode(rest)) if rest else "")
+
+
+def _default(key: str, value: Any) -> bool:
+    """Whether a record's key holds its default (same type too: 0 is not 0.0 nor False)."""
+    if key not in DEFAULTS:
+        return False
+    default = DEFAULTS[key]
+    return type(value) is type(default) and bool(value == default)
 
 
 def progress_doc(progress: Progress) -> dict[str, Any]:

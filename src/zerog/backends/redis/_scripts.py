@@ -150,12 +150,20 @@ class Runner:
         self.reloads = 0  # how many times the code was loaded again (NOSCRIPT, no function).
         self.retries = 0  # how many calls were sent again after a transient failure.
 
-    def run(self, name: str, *args: Any) -> Any:
-        """Run script ``name`` with its own arguments; its raw reply."""
+    def run(self, name: str, *args: Any, sent: list[int] | None = None) -> Any:
+        """Run script ``name`` with its own arguments; its raw reply. ``sent`` (when given)
+        gets one item per time the call was sent: more than one, and the first may have
+        been done (its reply lost)."""
         script = scripts()[name]
         argv = (self._now(), self._cap(), *args)
         once = self._fcall if self.functions else self._evalsha
-        return self.call(lambda: once(script, argv), name)
+
+        def send() -> Any:
+            if sent is not None:
+                sent.append(1)
+            return once(script, argv)
+
+        return self.call(send, name)
 
     def _evalsha(self, script: Script, argv: tuple[Any, ...]) -> Any:
         try:

@@ -58,14 +58,22 @@ class RedisBackend(RolesPart, FullBackend):
         return self.put_many([record])[0]
 
     def put_many(self, records: Iterable[Record]) -> list[Placed]:
-        """All of them or none, in one script."""
+        """All of them or none, in one script. A batch sent again after a lost reply gets
+        the first one's reply (a nonce); a single put sent again finds its job stored, and
+        says so as the first would have."""
         batch = list(records)
         if not batch:
             return []
-        args = [self.nonce(), str(len(batch))]
+        args = [self.nonce() if len(batch) > 1 else "", str(len(batch))]
         for record in batch:
             args += _codec.record_args(record)
-        reply = self.script("put", *args)
+        sent: list[int] = []
+        try:
+            reply = self.script("put", *args, sent=sent)
+        except ValueError:
+            if len(sent) > 1 and len(batch) == 1:  # stored by the first, its reply lost.
+                return [Placed(str(batch[0]["uuid"]), "put")]
+            raise
         pairs = [_codec.s(v) for v in reply[1:]]
         return [Placed(pairs[i + 1], pairs[i]) for i in range(0, len(pairs), 2)]
 

@@ -16,21 +16,19 @@ local function unique_list(text)
   return strs(out)
 end
 
--- A spawned job's fields: recurrence._job, new_record's keys and defaults.
+-- A spawned job's fields: recurrence._job, new_record's keys (those at their default left
+-- out, as a put leaves them: see DEFAULT_NAMES).
 local function spawned(f, id, n)
-  local now = NOWT
-  return {
+  local job = {
     uuid = str(id .. '-' .. int(n)), type = f.type, kind = f.kind, queue = f.queue,
     state = '"waiting"', priority = int(tonumber(f.priority)), values = f.values,
-    tags = unique_list(f.tags), attempts = '0', max_retries = int(tonumber(f.max_retries)),
-    ttr_seconds = num(tonumber(f.ttr_seconds)), ttl_seconds = 'null', stall_seconds = 'null',
-    expires_at = 'null', ready_at = now, created_at = now, updated_at = now,
-    started_at = 'null', finished_at = 'null', completeness = '0.0', progress_message = 'null',
-    result = 'null', result_code = 'null', worker = 'null', lease_token = '0',
-    lease_expires_at = 'null', control = 'null', depends = '[]', dependents = '[]',
-    blocked_by = '{}', throttles = unique_list(f.throttles), unique_key = 'null',
-    tracked = 'false', recurrence = str(id),
+    max_retries = int(tonumber(f.max_retries)), ttr_seconds = num(tonumber(f.ttr_seconds)),
+    ready_at = NOWT, created_at = NOWT, updated_at = NOWT, recurrence = str(id),
   }
+  local tags, throttles = unique_list(f.tags), unique_list(f.throttles)
+  job.tags = tags ~= '[]' and tags or nil
+  job.throttles = throttles ~= '[]' and throttles or nil
+  return job
 end
 
 -- How many ticks are due at NOW (at most MAX_SPAWN) and the next one after (_due_times).

@@ -238,6 +238,10 @@ local function remember(nonce, text)
   end
 end
 
+local GLOBAL_KEYS = { 'running', 'ttl', 'done', 'all', 'seq', 'counts', 'tags', 'tracked',
+  'uniq', 'debounce', 'paused', 'limits', 'lrun', 'recurs' }
+local KEYS_OF = {}
+
 -- What one call sets before its body runs (see the top of this file).
 local function begin(keys, argv)
   rcall, NULL = redis.call, cjson.null
@@ -250,9 +254,16 @@ local function begin(keys, argv)
   end
   NOWT = num(NOW)
   HCAP = tonumber(argv[2]) or 0
-  K_RUNNING, K_TTL, K_DONE, K_ALL = P .. ':running', P .. ':ttl', P .. ':done', P .. ':all'
-  K_SEQ, K_COUNTS, K_TAGS, K_TRACKED = P .. ':seq', P .. ':counts', P .. ':tags', P .. ':tracked'
-  K_UNIQ, K_DEBOUNCE, K_PAUSED = P .. ':uniq', P .. ':debounce', P .. ':paused'
-  K_LIMITS, K_LRUN, K_RECURS = P .. ':limits', P .. ':lrun', P .. ':recurs'
+  local k = KEYS_OF[P]
+  if not k then -- a library's state outlives a call: each root's names are made once.
+    k = {}
+    for i, name in ipairs(GLOBAL_KEYS) do
+      k[i] = P .. ':' .. name
+    end
+    KEYS_OF[P] = k
+  end
+  K_RUNNING, K_TTL, K_DONE, K_ALL, K_SEQ, K_COUNTS, K_TAGS = k[1], k[2], k[3], k[4], k[5], k[6], k[7]
+  K_TRACKED, K_UNIQ, K_DEBOUNCE, K_PAUSED, K_LIMITS, K_LRUN = k[8], k[9], k[10], k[11], k[12], k[13]
+  K_RECURS = k[14]
   woken, bumped = {}, {}
 end

@@ -6,6 +6,15 @@ local FINAL = { complete = true, failed = true, cancelled = true, expired = true
 local HOLDS_KEY = { waiting = true, scheduled = true, depends = true, running = true, paused = true }
 local DONE = { complete = true, cancelled = true, expired = true } -- pruned by retention.
 
+-- Keys a new record mostly holds at these values: a put leaves them out of the hash (the
+-- Python side, _codec.DEFAULTS), and a read puts them back.
+local DEFAULT_NAMES = { 'attempts', 'lease_token', 'completeness', 'tags', 'depends',
+  'dependents', 'throttles', 'blocked_by', 'tracked', 'ttl_seconds', 'stall_seconds',
+  'expires_at', 'started_at', 'finished_at', 'progress_message', 'result', 'result_code',
+  'worker', 'lease_expires_at', 'control', 'unique_key', 'recurrence' }
+local DEFAULT_TEXT = { attempts = '0', lease_token = '0', completeness = '0.0', tags = '[]',
+  depends = '[]', dependents = '[]', throttles = '[]', blocked_by = '{}', tracked = 'false' }
+
 -- The fields of a job the scripts decide by, and how each is decoded.
 local function tonum(text) -- tonumber is a global: a library being loaded cannot see it.
   return tonumber(text)
@@ -49,6 +58,8 @@ local function load(uuid, fields)
     end
   end
   j.seq = j._seq
+  j.attempts = j.attempts or 0
+  j.lease_token = j.lease_token or 0
   return j
 end
 
@@ -217,9 +228,9 @@ end
 local quoted = {}
 
 -- The fields of a document as the parts of one JSON object text, without those starting
--- with '_'.
+-- with '_'; and the names seen.
 local function doc_json(flat)
-  local parts = {}
+  local parts, seen = {}, {}
   for i = 1, #flat, 2 do
     local k = flat[i]
     local q = quoted[k]
@@ -229,9 +240,10 @@ local function doc_json(flat)
     end
     if q ~= '' then
       parts[#parts + 1] = q .. flat[i + 1]
+      seen[k] = true
     end
   end
-  return parts
+  return parts, seen
 end
 
 -- A job's record as JSON text (with its history when asked); nil when there is none.
@@ -240,7 +252,12 @@ local function record_json(uuid, with_history)
   if #flat == 0 then
     return nil
   end
-  local parts = doc_json(flat)
+  local parts, seen = doc_json(flat)
+  for _, name in ipairs(DEFAULT_NAMES) do
+    if not seen[name] then
+      parts[#parts + 1] = '"' .. name .. '":' .. (DEFAULT_TEXT[name] or 'null')
+    end
+  end
   local lists = { 'events', evkey(uuid), 'errors', erkey(uuid), 'samples', smkey(uuid) }
   local some = rcall('EXISTS', lists[2], lists[4], lists[6]) > 0
   for i = 1, 5, 2 do

@@ -74,8 +74,8 @@ local function store_new(f, lists, pending, blocked)
   local uuid = dec(f.uuid)
   local seq = rcall('INCR', K_SEQ)
   f._seq = int(seq)
-  f.blocked_by = strmap(blocked)
-  f.depends = strs(pending)
+  f.blocked_by = next(blocked) and strmap(blocked) or nil
+  f.depends = #pending > 0 and strs(pending) or nil
   f.updated_at = NOWT
   local state = state_of(f.state)
   if #pending > 0 and (state == 'waiting' or state == 'scheduled') then
