@@ -7,6 +7,7 @@ URL works through :class:`ZerogBackendFactory`; the others are conveniences for 
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from zerog.backends.memory import MemoryBackend
@@ -67,6 +68,26 @@ class BeanstalkBackendFactory(ZerogBackendFactory):
         super().__init__(f"beanstalk://{host}:{port}?{urlencode(options)}")
 
 
+class RedisBackendFactory(BackendFactory):
+    """zerog's Redis store on the server of ``redis_client`` (a redis-py client, deferrable's
+    own ``redis_client``; the caller keeps it and closes it) or of a ``redis://`` URL; the
+    store's keys start with ``{prefix}``. Debounce, which deferrable keeps in its
+    ``redis_client``, lives there too: in the store, in the same step as the push."""
+
+    def __init__(
+        self, redis_client: Any = "redis://localhost:6379/0", prefix: str = "zerog"
+    ) -> None:
+        if isinstance(redis_client, str):
+            joiner = "&" if "?" in redis_client else "?"
+            url = f"{redis_client}{joiner}{urlencode({'prefix': prefix})}"
+            super().__init__(Store.from_url(url))
+            return
+        from zerog.backends.redis import RedisBackend
+
+        backend = RedisBackend.from_client(redis_client, prefix)
+        super().__init__(Store(backend, Settings(url=backend.options.url)))
+
+
 class InMemoryBackendFactory(BackendFactory):
     """A store in this process's memory (tests, a single process)."""
 
@@ -79,6 +100,7 @@ __all__ = [
     "BackendFactory",
     "BeanstalkBackendFactory",
     "InMemoryBackendFactory",
+    "RedisBackendFactory",
     "SqliteBackendFactory",
     "ZerogBackendFactory",
 ]

@@ -10,6 +10,7 @@ redis-server fails these tests (never skips them): the message says to run ``mak
 
 from __future__ import annotations
 
+import atexit
 import shutil
 import socket
 import subprocess
@@ -131,6 +132,7 @@ def shared() -> RedisServer:
     if _shared is None:
         _shared_dir = tempfile.mkdtemp(prefix="zerog-redis-")
         _shared = RedisServer(Path(_shared_dir)).start()
+        atexit.register(stop_shared)  # test folders without a session fixture stopping it.
     return _shared
 
 

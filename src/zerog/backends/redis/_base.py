@@ -32,15 +32,22 @@ class RedisBase:
     history_limit: int | None = None  # set by the Store (Upkeep.history_limit)
     clock: Callable[[], float]  # set by Backend.__init__
 
-    def __init__(self, options: Options, clock: Callable[[], float] | None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        clock: Callable[[], float] | None,
+        client: redis.Redis | None = None,
+    ) -> None:
         self.options = options
-        self.client: redis.Redis = connect(options)
+        self._owns_client = client is None  # a caller's client stays open at close().
+        self.client: redis.Redis = client if client is not None else connect(options)
         try:
             version = check_server(self.client, options.where)
             functions = use_functions(options, version, options.where)
             self.offset = 0.0 if clock is not None else server_offset(self.client)
         except BaseException:
-            self.client.close()
+            if self._owns_client:
+                self.client.close()
             raise
         self._fake_clock = clock
         self.runner = Runner(

@@ -75,6 +75,16 @@ def connect(options: Options, max_connections: int | None = None) -> redis.Redis
     return redis.Redis(connection_pool=pool)
 
 
+def client_url(client: redis.Redis) -> str:
+    """The URL of the server a redis-py client talks to (without its password)."""
+    kwargs = client.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+    scheme = "rediss" if client.connection_pool.connection_class is redis.SSLConnection else "redis"
+    host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
+    return f"{scheme}://{host}:{port}/{kwargs.get('db', 0)}"
+
+
 def check_server(client: redis.Redis, where: str) -> tuple[int, ...]:
     """Refuse a server too old, or one that may evict keys (an evicted key is a lost job);
     returns its version."""

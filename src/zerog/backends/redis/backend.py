@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
+from urllib.parse import quote
+
+import redis
 
 from zerog.backends.contract import Capability, FullBackend, Waiter
 from zerog.backends.redis import _codec
-from zerog.backends.redis._connect import Options, options_of
+from zerog.backends.redis._connect import DEFAULT_PREFIX, Options, client_url, options_of
 from zerog.backends.redis._roles import RolesPart
 from zerog.backends.redis._waiter import RedisWaiter
+from zerog.errors import ConfigurationError
 from zerog.lifecycle import WORKER_LOST
 from zerog.model import (
     Batch,
@@ -37,8 +41,13 @@ class RedisBackend(RolesPart, FullBackend):
 
     capabilities = frozenset({Capability.MULTI_PROCESS})
 
-    def __init__(self, options: Options, clock: Callable[[], float] | None = None) -> None:
-        RolesPart.__init__(self, options, clock)
+    def __init__(
+        self,
+        options: Options,
+        clock: Callable[[], float] | None = None,
+        client: redis.Redis | None = None,
+    ) -> None:
+        RolesPart.__init__(self, options, clock, client)
         FullBackend.__init__(self, clock or self.server_clock)
 
     @classmethod
@@ -51,6 +60,22 @@ class RedisBackend(RolesPart, FullBackend):
         if isinstance(parsed, str):
             parsed = parse_url(parsed)
         return cls(options_of(parsed), clock)
+
+    @classmethod
+    def from_client(
+        cls,
+        client: redis.Redis,
+        prefix: str = DEFAULT_PREFIX,
+        clock: Callable[[], float] | None = None,
+    ) -> RedisBackend:
+        """A store on a redis-py client the caller made (and closes): deferrable's
+        ``redis_client``. Its replies must not be decoded (``decode_responses`` off)."""
+        if client.get_encoder().decode_responses:
+            raise ConfigurationError("zerog needs a redis client with decode_responses=False")
+        where = client_url(client)
+        joiner = "&" if "?" in where else "?"
+        options = options_of(parse_url(f"{where}{joiner}prefix={quote(prefix, safe='')}"))
+        return cls(options, clock, client)
 
     # --- producers ---------------------------------------------------------------------------
 
@@ -182,5 +207,6 @@ class RedisBackend(RolesPart, FullBackend):
         return out
 
     def close(self) -> None:
-        self.client.close()
-        self.client.connection_pool.disconnect()
+        if self._owns_client:
+            self.client.close()
+            self.client.connection_pool.disconnect()
