@@ -51,10 +51,13 @@ local function int(x)
   return string.format('%d', x)
 end
 
--- A string's JSON text (null for nil).
+-- A string's JSON text (null for nil); plain ones (most: states, events, ids) without cjson.
 local function str(s)
   if s == nil then
     return 'null'
+  end
+  if not string.find(s, '[%c"\\\128-\255]') then
+    return '"' .. s .. '"'
   end
   return cjson.encode(s)
 end
