@@ -253,3 +253,25 @@ def test_a_batch_naming_one_pipeline_step_among_others_is_refused(backend: Redis
     assert backend.settle_batch([], request, 5).reservations[0].lease == Lease(
         leases[1].uuid, 2, "w"
     )
+
+
+def test_a_user_who_may_not_load_functions_runs_the_code_as_scripts(tmp_path: Path) -> None:
+    # Given a server where zerog's user may call functions but not load them
+    server = redis_server.RedisServer(tmp_path / "data").start()
+    admin = redis.Redis(port=server.port)
+    admin.acl_setuser(
+        "worker", enabled=True, passwords=["+pw"], keys=["*"], channels=["*"],
+        commands=["+@all", "-function"],
+    )  # fmt: skip
+    try:
+        # When it opens a store and puts a job / Then the code runs as EVALSHA scripts
+        backend = _open(f"redis://worker:pw@127.0.0.1:{server.port}/0?prefix=acl")
+        try:
+            uuid = put_job(backend)
+            assert backend.runner.functions is False
+            assert take(backend).lease.uuid == uuid
+        finally:
+            backend.close()
+    finally:
+        admin.close()
+        server.stop()

@@ -7,9 +7,13 @@ URLs: ``redis://[:password@]host[:port][/db]``, ``rediss://`` (TLS), ``unix:///p
 **One script per state change.** Each method of the contract that changes jobs is one script
 (``lua/*.lua``; each lists its KEYS and ARGV at its top), so a job is never stored but not
 queued, queued twice, or claimed by two workers, and a crash of the client at any point leaves
-either all of a change or none of it. The scripts are loaded once and run by SHA1 (EVALSHA),
-loaded again when the server answers NOSCRIPT. Every stored time, and every lease's expiry, is
-the server's ``TIME`` read inside the script, never a worker's clock.
+either all of a change or none of it. On Redis 7 the scripts (with the libraries of
+``lua/lib/``) are one function library, loaded once with FUNCTION LOAD and run with FCALL;
+on Redis 6, or with ``?scripts=eval``, each is a script run by SHA1 (EVALSHA); either is
+loaded again when the server lost it (NOSCRIPT, "function not found"); see :mod:`._scripts`.
+Every stored time, and every lease's expiry, is the server's ``TIME`` read inside the script,
+never a worker's clock (:attr:`RedisBackend.clock` is this host's clock plus the offset to
+the server's measured at open; tests give a fake clock, whose reading the scripts then use).
 
 **Keys** (``P`` is ``{<prefix>}``; the variable part always last):
 

@@ -177,10 +177,21 @@ class Runner:
         try:
             return self.client.fcall(script.function, 1, self.root, *argv)
         except rx.ResponseError as exc:
-            if "function not found" not in str(exc).lower():
+            text = str(exc).lower()
+            if "unknown command" in text or "noperm" in text:
+                return self._fall_back(script, argv)  # a server (or a user) without FCALL.
+            if "function not found" not in text:
                 raise
+        try:
             self.load_library()
-            return self.client.fcall(script.function, 1, self.root, *argv)
+        except rx.ResponseError:  # FUNCTION LOAD refused (ACLs, a managed service): scripts.
+            return self._fall_back(script, argv)
+        return self.client.fcall(script.function, 1, self.root, *argv)
+
+    def _fall_back(self, script: Script, argv: tuple[Any, ...]) -> Any:
+        """Run the code as EVALSHA scripts from now on."""
+        self.functions = False
+        return self._evalsha(script, argv)
 
     def load_library(self) -> None:
         """Load (or load again) the function library on the server."""
