@@ -19,18 +19,20 @@ help: ## list the targets
 # The stamp makes `make venv` idempotent; editing pyproject.toml or this file reinstalls.
 $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron,postgres]'
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 $(BIN)/pip install --quiet -e '.[dev,beanstalk,cron,postgres,redis]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install zerog with its dev tools (once)
 
 # System packages the tests need (Debian's; run as root): beanstalkd for the beanstalk backend,
+# redis-server for the redis backend (the tests start their own, never the one on 6379),
 # chromium for the dashboard tests (Playwright drives it; it never downloads a browser of its own),
-# and a PostgreSQL server: the one on 127.0.0.1:5432 if it lets us in, else a cluster of the
-# tests' own (tools/test-postgres.sh installs Debian's package if need be and starts it);
-# promtool (Debian's prometheus) checks the alert rules in contrib/.
-deps: ## install system packages the tests need (beanstalkd, chromium, PostgreSQL, promtool) (root)
+# a PostgreSQL server: the one on 127.0.0.1:5432 if it lets us in, else a cluster of the tests'
+# own (tools/test-postgres.sh installs Debian's package if need be and starts it), and promtool
+# (Debian's prometheus) to check the alert rules in contrib/.
+deps: ## install what the tests need: beanstalkd, redis-server, chromium, PostgreSQL, promtool (root)
 	command -v beanstalkd || (apt-get update && apt-get install -y beanstalkd)
+	command -v redis-server || (apt-get update && apt-get install -y redis-server)
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 	command -v promtool || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 	bash tools/test-postgres.sh

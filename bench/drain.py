@@ -3,7 +3,8 @@
     python bench/drain.py --url sqlite:///PATH.db --jobs 10000 [--runs 3] [--workers 2]
                           [--threads N]
 
-A ``postgresql://`` URL measures the PostgreSQL backend the same way (see drain_postgres.py).
+A ``postgresql://`` URL measures the PostgreSQL backend the same way (see drain_postgres.py),
+a ``redis://`` URL the Redis backend (see drain_redis.py).
 
 For each run, on a fresh database file:
 
@@ -61,11 +62,16 @@ def fresh(path: Path) -> None:
 
 
 def reset(url: str) -> None:
-    """Empty the store a URL names: a fresh SQLite file, or a dropped PostgreSQL schema."""
+    """Empty the store a URL names: a fresh SQLite file, a dropped PostgreSQL schema, or the
+    keys of a Redis prefix deleted."""
     if parse_url(url).scheme == "postgresql":
         import drain_postgres
 
         drain_postgres.drop_schema(url)
+    elif parse_url(url).scheme == "redis":
+        import drain_redis
+
+        drain_redis.delete_keys(url)
     else:
         fresh(sqlite_path(url))
 
@@ -207,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         "--url",
         required=True,
         help="sqlite:///PATH.db (overwritten), beanstalk://HOST:PORT?store=sqlite:///PATH.db, "
-        "or postgresql://USER@HOST/DB?schema=NAME (the schema is dropped)",
+        "postgresql://USER@HOST/DB?schema=NAME (the schema is dropped), or "
+        "redis://HOST:PORT/DB?prefix=NAME (the prefix's keys are deleted)",
     )
     parser.add_argument("--jobs", type=int, default=10000)
     parser.add_argument("--runs", type=int, default=3)
@@ -222,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         import drain_postgres
 
         return drain_postgres.run(args)
+    if parse_url(args.url).scheme == "redis":
+        import drain_redis
+
+        return drain_redis.run(args)
     header = f"{args.jobs:,} jobs, sqlite {sqlite3.sqlite_version}"
     return run_and_report(args, one_run, f"{header}, {sqlite_path(args.url).resolve().parent}")
 

@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from zerog.errors import ConfigurationError
 
 SCHEMES = ("sqlite", "memory", "redis", "postgresql", "beanstalk")
-ALIASES = {"postgres": "postgresql", "rediss": "redis"}
+ALIASES = {"postgres": "postgresql", "rediss": "redis", "unix": "redis"}
 
 
 @dataclass(frozen=True)

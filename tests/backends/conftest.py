@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.support import beanstalkd, postgres_server
+from tests.backends.support import beanstalkd, postgres_server, redis_server
 from zerog.backends import open_backend
 from zerog.backends.contract import Backend, Role
 from zerog.backends.memory import MemoryBackend
@@ -62,12 +62,26 @@ def _postgres(tmp_path: Path, clock: FakeClock) -> Opener:
     return lambda: open_backend(url, clock=clock)
 
 
+def _redis(tmp_path: Path, clock: FakeClock) -> Opener:
+    # The session's redis-server, a key prefix of the test's own; the code as functions.
+    url = redis_server.shared().url()
+    return lambda: open_backend(url, clock=clock)
+
+
+def _redis_eval(tmp_path: Path, clock: FakeClock) -> Opener:
+    # The same, the code as scripts run by EVALSHA (as on Redis 6).
+    url = redis_server.shared().url() + "&scripts=eval"
+    return lambda: open_backend(url, clock=clock)
+
+
 OPENERS: dict[str, Callable[[Path, FakeClock], Opener]] = {
     "memory": _memory,
     "sqlite": _sqlite,
     "beanstalk": _beanstalk,
     "postgres": _postgres,
     "beanstalk-postgres": _beanstalk_postgres,
+    "redis": _redis,
+    "redis-eval": _redis_eval,
 }
 
 
@@ -77,6 +91,7 @@ def _stop_shared_servers() -> Iterator[None]:
     yield
     beanstalkd.stop_shared()
     postgres_server.stop_shared()
+    redis_server.stop_shared()
 
 
 @pytest.fixture

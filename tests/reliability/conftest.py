@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 import zerog
-from tests.backends.support import beanstalkd, postgres_server
+from tests.backends.support import beanstalkd, postgres_server, redis_server
 from tests.worker import pool_jobs  # noqa: F401 - registers the pool's job classes here too.
 from zerog.store import Store
 
-STORES = ("sqlite", "beanstalk", "postgres", "beanstalk-postgres")
+STORES = ("sqlite", "beanstalk", "postgres", "beanstalk-postgres", "redis")
 
 
 def _url(kind: str, tmp_path: Path) -> str:
@@ -22,6 +22,8 @@ def _url(kind: str, tmp_path: Path) -> str:
         return beanstalkd.shared().url(tmp_path / "jobs.db")
     if kind == "postgres":  # the session's database, a schema of the test's own.
         return postgres_server.url()
+    if kind == "redis":  # the session's redis-server, a key prefix of the test's own.
+        return redis_server.shared().url()
     if kind == "beanstalk-postgres":  # both of the session's servers, tubes and a schema.
         return beanstalkd.shared().url(postgres_server.url())
     return f"sqlite:///{tmp_path / 'jobs.db'}"
@@ -41,7 +43,9 @@ def sqlite(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _stop_shared_servers() -> Iterator[None]:
-    """Stop the beanstalkd the session started, and drop its PostgreSQL database, if any."""
+    """Stop the beanstalkd and redis-server the session started, and drop its PostgreSQL
+    database, if any."""
     yield
     beanstalkd.stop_shared()
     postgres_server.stop_shared()
+    redis_server.stop_shared()

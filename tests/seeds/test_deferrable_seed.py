@@ -16,6 +16,7 @@ from zerog.deferrable import Deferrable, backoff_seconds
 from zerog.deferrable.backend import (
     BackendFactory,
     BeanstalkBackendFactory,
+    RedisBackendFactory,
     ZerogBackendFactory,
 )
 from zerog.errors import NotSerializable
@@ -238,6 +239,30 @@ def test_the_beanstalk_factory_runs_deferred_calls_through_beanstalkd(tmp_path):
         factory.store.close()
     finally:
         server.stop()
+
+
+def test_the_redis_factory_keeps_calls_and_debounce_on_deferrable_s_redis_client():
+    import redis
+
+    from tests.backends.support import redis_server
+
+    # Given deferrable's own Redis client, and a backend on its server
+    redis_client = redis.Redis(port=redis_server.shared().port)
+    factory = RedisBackendFactory(redis_client, prefix="deferrable-seed")
+    instance = Deferrable(backend=factory.create_backend_for_group("rd"), redis_client=redis_client)
+    function = instance.deferrable(debounce_seconds=30)(funcs.plain_call)
+    funcs.CALLS.clear()
+    # When a debounced call is deferred twice and a consumer runs
+    function.later("on redis")
+    function.later("on redis")
+    instance.run_once()
+    # Then it ran once, its second push waits, and everything is under the prefix
+    assert funcs.CALLS == [("plain_call", "on redis")]
+    assert instance.backend.queue.stats() == {"available": 0, "in_flight": 0, "delayed": 1}
+    assert redis_client.keys("{deferrable-seed}:debounce")
+    factory.store.close()
+    assert redis_client.ping()  # the caller's client stays open.
+    redis_client.close()
 
 
 def test_time_options_may_be_callables_evaluated_per_call(stats, clock):

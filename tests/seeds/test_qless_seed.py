@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 import zerog
+from tests.backends.support import redis_server
 from tests.seeds import alternative_gnomes, awesomeproject
 from tests.seeds import qless_jobs as jobs
 from tests.seeds.qless_jobs import myJob
@@ -24,7 +25,8 @@ from zerog import qless, testing
 from zerog import store as store_module
 from zerog.backends import open_backend
 from zerog.backends.memory import MemoryBackend
-from zerog.errors import ConfigurationError, InvalidTransition, NotSerializable
+from zerog.errors import BackendUnavailable, InvalidTransition, NotSerializable
+from zerog.qless.client import redis_url
 from zerog.settings import Settings
 from zerog.store import Store
 
@@ -37,11 +39,14 @@ def clock():
     return testing.FakeClock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "redis"])
 def store(request, tmp_path, clock):
     """A fresh store with a fake clock, made the process's store (what qless.client() opens)."""
     if request.param == "memory":
         url, backend = "memory://", MemoryBackend(clock=clock)
+    elif request.param == "redis":  # the session's redis-server, a key prefix of its own.
+        url = redis_server.shared().url()
+        backend = open_backend(url, clock=clock)
     else:
         url = f"sqlite:///{tmp_path / 'qless.db'}"
         backend = open_backend(url, clock=clock)
@@ -174,12 +179,21 @@ def test_awesomeproject_put_from_a_prompt(store):
 # --- connecting ------------------------------------------------------------------------------
 
 
-def test_a_redis_host_and_port_are_refused_clearly():
-    with pytest.raises(ConfigurationError, match=r"Redis server \(redis://foo.bar.com:1234/0\)"):
-        # Connecting to a remote machine
-        client = qless.client(host="foo.bar.com", port=1234)  # noqa: F841
-    with pytest.raises(ConfigurationError, match=r"qless.client\('sqlite:///jobs.db'\)"):
-        qless.client("foo.bar.com")
+def test_a_redis_host_and_port_mean_zerog_s_store_on_that_redis():
+    # Connecting to a remote machine
+    server = redis_server.shared()
+    client = qless.client(host="127.0.0.1", port=server.port, prefix="qless-seed")
+    try:
+        jid = client.queues["underpants"].put(myJob, {"count": 1})
+        assert client.queues["underpants"].pop().jid == jid
+        assert client.store.settings.url == f"redis://127.0.0.1:{server.port}/0?prefix=qless-seed"
+    finally:
+        client.close()
+    assert redis_url("foo.bar.com", None, {"db": 2, "password": "p w"}) == (
+        "redis://:p%20w@foo.bar.com:6379/2"
+    )
+    with pytest.raises(BackendUnavailable, match=r"redis://127.0.0.1:1/0"):
+        qless.client(host="127.0.0.1", port=1)
 
 
 def test_zerog_client_opens_any_zerog_url():

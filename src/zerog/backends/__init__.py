@@ -36,7 +36,7 @@ SCHEMES: dict[str, Scheme] = {
     "beanstalk": Scheme(
         "zerog.backends.beanstalk:BeanstalkBackend", "beanstalk", "greenstalk", "greenstalk"
     ),
-    "redis": Scheme(None, "redis"),
+    "redis": Scheme("zerog.backends.redis:RedisBackend", "redis", "redis", "redis-py"),
 }
 """Every scheme :func:`zerog.urls.parse_url` accepts, and the backend it opens."""
 

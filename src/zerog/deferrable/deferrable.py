@@ -76,7 +76,9 @@ class Deferrable:
         default_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
         self.backend = backend
-        self.redis_client = redis_client  # accepted; debounce state lives in the store.
+        # Accepted as deferrable accepts it; debounce state lives in the store, in the same
+        # step as the push (on this client's server with backend.RedisBackendFactory).
+        self.redis_client = redis_client
         self.default_error_classes = default_error_classes
         self.default_max_attempts = default_max_attempts
         self._metadata_producer_consumers: list[MetadataProducerConsumer] = []

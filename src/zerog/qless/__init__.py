@@ -9,8 +9,8 @@
 
 Jobs are stored as zerog jobs of kind ``qless`` (type: the class's dotted path), so
 ``zerog worker`` runs them beside job classes and deferred functions, and the dashboard, CLI
-and HTTP API show them. ``client(host=..., port=...)`` means Redis, which zerog cannot use
-yet: it raises ConfigurationError saying so.
+and HTTP API show them. ``client(host=..., port=...)`` means zerog's Redis store on that
+server, as qless's client means qless's.
 """
 
 from __future__ import annotations

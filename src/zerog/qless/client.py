@@ -3,9 +3,10 @@
 
 ``client()`` opens the process's store (``ZEROG_URL``, default ``sqlite:///zerog.db``);
 ``client('sqlite:///jobs.db')`` (any zerog URL) or ``client(store=...)`` another one.
-``client(host=..., port=...)`` means a Redis server, as in qless: zerog has no Redis store
-yet, so that raises ConfigurationError pointing to the URL form. The client works with no
-worker or server running, as qless's does.
+``client(host=..., port=...)`` means a Redis server, as in qless: zerog's Redis store there
+(``redis://host:port/db``; ``db=``, ``password=``, ``username=`` and redis-py's connection
+options, e.g. ``socket_timeout=``, go into that URL, and ``prefix=`` names the store). The
+client works with no worker or server running, as qless's does.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from __future__ import annotations
 import socket
 from collections import Counter
 from typing import Any
+from urllib.parse import quote, urlencode
 
-from zerog.errors import ConfigurationError, JobNotFound
+from zerog.errors import JobNotFound
 from zerog.model import Change, Lease, Record, State
 from zerog.qless.config import Config
 from zerog.qless.events import Events
@@ -127,16 +129,19 @@ def _open(
 
 def _open_redis(host: str | None, port: int | None, redis_options: dict[str, Any]) -> Store:
     """qless's ``client(host, port)``: a Redis server, by zerog's redis:// URL."""
-    url = f"redis://{host or 'localhost'}:{port or 6379}/0"
-    try:
-        return Store.from_url(url)
-    except ConfigurationError as exc:
-        options = f" (and Redis options {sorted(redis_options)})" if redis_options else ""
-        raise ConfigurationError(
-            f"qless.client(host=..., port=...) names a Redis server ({url}){options}, and "
-            f"zerog cannot use Redis yet: {exc}. Give a zerog URL instead, e.g. "
-            "qless.client('sqlite:///jobs.db'), or set ZEROG_URL and call qless.client()"
-        ) from exc
+    return Store.from_url(redis_url(host, port, redis_options))
+
+
+def redis_url(host: str | None, port: int | None, options: dict[str, Any]) -> str:
+    """The ``redis://`` URL of qless-py's connection arguments (redis-py's names)."""
+    rest = dict(options)
+    db = rest.pop("db", 0)
+    user, password = rest.pop("username", None), rest.pop("password", None)
+    auth = ""
+    if user is not None or password is not None:
+        auth = f"{quote(str(user or ''), safe='')}:{quote(str(password or ''), safe='')}@"
+    query = f"?{urlencode(rest)}" if rest else ""
+    return f"redis://{auth}{host or 'localhost'}:{port or 6379}/{int(db)}{query}"
 
 
 class Queues:

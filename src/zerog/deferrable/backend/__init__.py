@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from zerog.deferrable.backend.base import Backend, BackendFactory
 from zerog.deferrable.backend.dockets import DocketsBackend, DocketsBackendFactory
 from zerog.deferrable.backend.memory import InMemoryBackend, InMemoryBackendFactory
+from zerog.deferrable.backend.redis import RedisBackendFactory
 from zerog.deferrable.backend.sqs import SQSBackendFactory
 from zerog.store import Store, open_store
 
@@ -53,6 +54,7 @@ __all__ = [
     "DocketsBackendFactory",
     "InMemoryBackend",
     "InMemoryBackendFactory",
+    "RedisBackendFactory",
     "SQSBackendFactory",
     "SqliteBackendFactory",
     "ZerogBackendFactory",

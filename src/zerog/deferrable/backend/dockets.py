@@ -6,7 +6,7 @@ queues there, ``timeout`` is how long a popped item stays in flight without a to
 ``wait_time`` how long ``pop`` waits for one. Dockets' own Redis keys are not read: items
 queued by deferrable itself stay where they are.
 
-Until zerog's Redis store ships, opening one raises ConfigurationError naming what is missing.
+Without the ``redis`` extra, opening one raises ConfigurationError naming what to install.
 """
 
 from __future__ import annotations

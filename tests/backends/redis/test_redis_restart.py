@@ -1,0 +1,65 @@
+"""Redis: the server SIGKILLed and restarted while workers run and a producer puts jobs. With
+``appendonly yes`` and ``appendfsync always`` a write is on disk before its reply: no job
+whose put returned is lost, and every one of them completes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.backends.support import redis_server
+from tests.worker import pool_jobs  # noqa: F401 - registers the pool's job classes here too.
+from tests.worker.pool import enqueue, pool, wait_until
+from zerog.errors import BackendError
+from zerog.store import Store
+
+JOBS = 600
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_server_killed_and_restarted_mid_run_loses_no_acknowledged_job(tmp_path: Path) -> None:
+    # Given a redis-server of the test's own (AOF, fsync at every write), two workers, and a
+    # producer putting jobs one by one
+    server = redis_server.RedisServer(tmp_path / "data").start()
+    store = Store.from_url(server.url())
+    acknowledged: list[str] = []
+    refused: list[str] = []
+
+    def produce() -> None:
+        for _ in range(JOBS):
+            try:
+                acknowledged.append(enqueue(store, "pool_sleep", seconds=0.005))
+            except BackendError as exc:  # not acknowledged: the promise is about the others.
+                refused.append(str(exc))
+
+    try:
+        with pool(store.settings.url, tmp_path, "--workers", "2", "--threads", "2") as running:
+            producer = threading.Thread(target=produce)
+            producer.start()
+            wait_until(lambda: _complete(store) >= 50, 60, "the first completions")
+            # When the server is killed mid-run, and started again on its files
+            at_kill = len(acknowledged)
+            server.stop(kill=True)
+            time.sleep(0.5)
+            server.start()
+            producer.join(300)
+            # Then every acknowledged job completes, none lost, none failed
+            wait_until(lambda: _complete(store) >= len(acknowledged), 300, "every completion")
+            assert running.stop() == 0
+        assert 0 < at_kill < JOBS  # the producer was putting jobs when the server died.
+        states = {uuid: store.get(uuid, history=False)["state"] for uuid in acknowledged}
+        assert set(states.values()) == {"complete"}
+        assert len(acknowledged) + len(refused) == JOBS
+        assert len(acknowledged) >= JOBS - 5  # puts wait out the restart (retried).
+        assert store.counts() == {"pool": {"complete": len(acknowledged)}}
+    finally:
+        store.close()
+        server.stop()
+
+
+def _complete(store: Store) -> int:
+    return store.counts().get("pool", {}).get("complete", 0)
