@@ -10,7 +10,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 
+from tests.backends.support import redis_server
 from tests.faces import deferred_calls as calls
 from zerog.deferrable import Deferrable, MetadataProducerConsumer, backoff, delay, ttl
 from zerog.deferrable.backend import (
@@ -18,12 +20,13 @@ from zerog.deferrable.backend import (
     DocketsBackendFactory,
     InMemoryBackend,
     InMemoryBackendFactory,
+    RedisBackendFactory,
     SQSBackendFactory,
     ZerogBackendFactory,
 )
 from zerog.deferrable.backend.dockets import redis_url
 from zerog.deferrable.queue.memory import InMemoryErrorQueue, InMemoryQueue
-from zerog.errors import ConfigurationError, NotSerializable, NotSupported, ReservationLost
+from zerog.errors import NotSerializable, NotSupported, ReservationLost
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -109,10 +112,30 @@ def test_in_memory_backend_keeps_deferrable_s_classes_and_views():
     assert (queue.queue.qsize(), queue.delay_queue.qsize()) == (2, 0)
 
 
-def test_dockets_and_sqs_say_what_is_missing():
-    with pytest.raises(ConfigurationError, match=r"Dockets backend runs on zerog's Redis"):
-        DocketsBackendFactory("redis://localhost:6379/0")
+def test_dockets_and_the_redis_client_run_on_zerog_s_redis_store():
+    # Given the tests' own redis-server (never the shared one on 6379)
+    server = redis_server.shared()
+    client = redis.Redis(host="127.0.0.1", port=server.port, db=0)
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    try:
+        # When items go through deferrable's Dockets factory and its redis_client factory
+        for factory in (
+            DocketsBackendFactory(client, wait_time=0),
+            RedisBackendFactory(client, prefix=prefix),
+        ):
+            queue = factory.create_backend_for_group("g").queue
+            queue.push({"method": "m", "args": [1]})
+            # Then each pops what was pushed, from that server's store
+            envelope, item = queue.pop()
+            assert item == {"method": "m", "args": [1]}
+            queue.complete(envelope)
+            factory.store.close()
+    finally:
+        client.close()
     assert redis_url("redis://h:1/2") == "redis://h:1/2"
+
+
+def test_sqs_says_what_to_use_instead():
     with pytest.raises(NotSupported, match=r"no SQS backend.*ZerogBackendFactory"):
         SQSBackendFactory(object())
     assert BackendFactory._queue_name(None) == "deferrable"
