@@ -219,6 +219,9 @@ class RecordStore(Protocol):
     def prune(self, retention: Retention, limit: int) -> tuple[int, list[tuple[int, str]]]:
         """Backend.prune; also returns the entries the pruned jobs had (id, uuid)."""
 
+    def delete(self, uuid: str) -> tuple[bool, list[tuple[int, str]]]:
+        """Backend.delete; also returns the entries the job had left (id, uuid)."""
+
     def entry_of(self, uuid: str) -> tuple[State, int | None] | None:
         """A job's state and its entry's id (None: no such job)."""
 

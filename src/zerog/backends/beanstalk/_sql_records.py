@@ -201,6 +201,9 @@ class SqlRecords:
     def prune(self, retention: Retention, limit: int) -> tuple[int, list[tuple[int, str]]]:
         return self._sql.transact(lambda txn: steps.prune(txn, retention, limit))
 
+    def delete(self, uuid: str) -> tuple[bool, list[tuple[int, str]]]:
+        return self._sql.transact(lambda txn: steps.delete(txn, uuid))
+
     # --- the reconciler's reads and repairs ------------------------------------------------
 
     def entry_of(self, uuid: str) -> tuple[State, int | None] | None:

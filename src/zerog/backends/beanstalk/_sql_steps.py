@@ -32,6 +32,7 @@ from zerog.backends.beanstalk._sql_entries import (
 from zerog.backends.beanstalk._sql_limits import unpark
 from zerog.backends.sql.rows import Encoded
 from zerog.backends.sql.steps.alter import alter_step
+from zerog.backends.sql.steps.delete import delete_step
 from zerog.backends.sql.steps.prune import prune_step
 from zerog.backends.sql.steps.put import put_row
 from zerog.backends.sql.steps.recur import spawn_due
@@ -210,3 +211,13 @@ def prune(txn: Txn, retention: Retention, limit: int) -> tuple[int, list[tuple[i
     rows went, are taken for the caller to delete from beanstalkd."""
     count = prune_step(txn.conn, retention, limit, txn.now)
     return count, [(bid, uuid) for bid, uuid in txn.conn.execute(bq(txn.conn).take_gone).fetchall()]
+
+
+def delete(txn: Txn, uuid: str) -> tuple[bool, list[tuple[int, str]]]:
+    """Backend.delete; the entries the job had left (normally none: a finished job's goes
+    when it finishes), which the trigger collected as its row went, are taken for the caller
+    to delete from beanstalkd."""
+    deleted = delete_step(txn, uuid)
+    return deleted, [
+        (bid, uuid) for bid, uuid in txn.conn.execute(bq(txn.conn).take_gone).fetchall()
+    ]

@@ -217,6 +217,14 @@ class BeanstalkBackend(Settling):
         self._limits.forget()
         self._after(self.records.unpark())
 
+    def delete(self, uuid: str, worker: str | None = None) -> bool:
+        """The store deletes the job; then whatever entry it had left is deleted (after
+        checking that it still names the job, as for prune)."""
+        deleted, gone = self.records.delete(uuid)
+        for bid, named in gone:
+            best_effort("delete", functools.partial(self.entries.delete_named, bid, named))
+        return deleted
+
     def prune(self, retention: Retention, limit: int = 1000) -> int:
         """The store deletes the jobs; then whatever entries they had left (normally none: a
         finished job's entry is deleted when it finishes) are deleted, each after checking

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import ClassVar
 
 from zerog.backends.contract.waiting import LocalWaiter, Waiter
-from zerog.errors import NotSupported, ReservationLost
+from zerog.errors import ReservationLost
 from zerog.model import (
     Batch,
     Change,
@@ -199,17 +199,14 @@ class Backend(abc.ABC):
         JobNotFound, InvalidTransition (a queued-only change of a running or finished job),
         UnknownDependency or DependencyCycle; nothing changes then."""
 
+    @abc.abstractmethod
     def delete(self, uuid: str, worker: str | None = None) -> bool:
         """Delete a finished job (complete, failed, cancelled or expired) and its history in
         one step; True when it was deleted, False when no job has that id (a repeated delete
         is not an error). A unique key it still holds is freed and it leaves its
         dependencies' ``dependents``. Raises InvalidTransition (action ``delete``) when the
         job is not finished, or while a job in ``depends`` still waits for it (that job would
-        wait for a job that no longer exists: cancel or retry it first); nothing changes then.
-
-        Optional for now: the default raises NotSupported, and a backend offers delete by
-        overriding it (the memory backend does)."""
-        raise NotSupported(f"{type(self).__name__} cannot delete jobs")
+        wait for a job that no longer exists: cancel or retry it first); nothing changes then."""
 
     # --- readers -----------------------------------------------------------------------------
 

@@ -168,6 +168,10 @@ class RedisBackend(RolesPart, FullBackend):
         reply = self.script("act", uuid, action, moves, _codec.worker_text(worker), uuid=uuid)
         return State(_codec.s(reply[1]))
 
+    def delete(self, uuid: str, worker: str | None = None) -> bool:
+        reply = self.script("delete", uuid, uuid=uuid)
+        return bool(int(reply[1]))
+
     def kick(self, queue: str, limit: int) -> int:
         reply = self.script("kick", queue, str(max(0, int(limit))), _codec.moves_arg("retry"))
         return int(reply[1])

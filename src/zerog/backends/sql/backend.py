@@ -24,6 +24,7 @@ from zerog.backends.sql.rows import Encoded, dumps, record_of, with_flow_keys
 from zerog.backends.sql.statements import Conn
 from zerog.backends.sql.steps import recur as recur_steps
 from zerog.backends.sql.steps.alter import alter_step
+from zerog.backends.sql.steps.delete import delete_step
 from zerog.backends.sql.steps.prune import prune_step
 from zerog.backends.sql.steps.put import put_row
 from zerog.backends.sql.steps.reserve import Taken, reserve_batch
@@ -169,6 +170,9 @@ class SqlBackend(FullBackend):
         if row is None:
             raise JobNotFound(uuid)
         return move_step(txn, row[0], uuid, row[1], action, worker)
+
+    def delete(self, uuid: str, worker: str | None = None) -> bool:
+        return self.transact(lambda txn: delete_step(txn, uuid))
 
     def kick(self, queue: str, limit: int) -> int:
         count, refused = self.transact(lambda txn: self._kick(txn, queue, limit))
