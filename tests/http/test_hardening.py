@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.http.conftest import Client, Reply, Serve, memory_store
+from tests import disks
+from tests.http.conftest import Client, Reply, Serve, memory_store, sqlite_store
 from tests.http.http_jobs import QUEUE, RICH_TYPE, make_failed, put
 from zerog.backends.memory import MemoryBackend
 from zerog.errors import BackendUnavailable
@@ -223,14 +225,19 @@ class DownBackend(MemoryBackend):
     def list(self, query: Any) -> Any:
         raise BackendUnavailable("the database at db.internal:5432 is down")
 
+    def ping(self, write: bool = False) -> None:
+        raise BackendUnavailable("the database at db.internal:5432 is down")
 
-def test_an_unreachable_store_is_503_and_unhealthy(serve: Serve) -> None:
+
+def test_an_unreachable_store_is_503_and_not_ready_while_the_server_lives(serve: Serve) -> None:
     api = serve(Store(DownBackend(), Settings(url="memory://")))
     reply = api.get("/api/jobs")
     assert reply.status == 503
     assert reply.json() == {"error": "the job store is unavailable; try again later"}
-    health = api.get("/healthz")
-    assert (health.status, health.json()) == (503, {"status": "unavailable"})
+    ready = api.get("/readyz")
+    assert (ready.status, ready.json()) == (503, {"status": "unavailable"})
+    health = api.get("/healthz")  # alive: restarting the server would not bring the store back.
+    assert (health.status, health.json()) == (200, {"status": "ok"})
 
 
 def test_security_headers(serve: Serve) -> None:
@@ -308,3 +315,21 @@ def test_reads_have_no_side_effects(serve: Serve) -> None:
     # Then each answered, and the store is as it was.
     assert [r.status for r in replies] == [200] * len(reads)
     assert snapshot(store, uuids) == before
+
+
+def test_a_full_disk_makes_enqueues_503_and_the_server_not_ready(
+    serve: Serve, tmp_path: Path
+) -> None:
+    # Given a server on a SQLite store whose disk is full
+    with disks.small_disk(tmp_path / "disk") as disk:
+        store = sqlite_store(disk / "jobs.db")
+        api = serve(store)
+        assert api.get("/readyz").status == 200
+        disks.fill(disk)
+        # When a job is enqueued / Then the store's refusal is a 503, not a server fault
+        reply = api.post(f"/api/jobs/{RICH_TYPE}", {"title": "x"})
+        assert reply.status == 503, reply.body
+        # And the server says it is not ready, though alive
+        assert api.get("/readyz").status == 503
+        assert api.get("/healthz").status == 200
+        store.close()

@@ -37,6 +37,7 @@ def test_document_has_every_route_and_a_path_per_job_type(serve: Serve) -> None:
         "/api/openapi.json",
         "/metrics",
         "/healthz",
+        "/readyz",
         f"/api/jobs/{RICH_TYPE}",
         f"/api/jobs/{SLOW_TYPE}",
         "/api/jobs/example_report",

@@ -4,7 +4,6 @@ remounted read-only (the tests run as root, as `make test` does)."""
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 import time
@@ -13,26 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from tests import disks
 from tests.worker.pool import ROOT, Pool, clean_env, wait_until
 from tests.worker.pool_jobs import QUEUE
 from zerog.record import JobSpec
 from zerog.store import Store, open_store
 
-MOUNT_BYTES = 4 << 20  # small enough to fill in a moment.
-
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MiB tmpfs mounted for the test, unmounted after."""
-    where = tmp_path / "disk"
-    where.mkdir()
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={MOUNT_BYTES}", "tmpfs", str(where)], check=True
-    )
-    try:
+    with disks.small_disk(tmp_path / "disk") as where:
         yield where
-    finally:
-        subprocess.run(["umount", "-l", str(where)], check=False)
 
 
 @pytest.fixture
@@ -47,13 +38,7 @@ def store_on(small_disk: Path) -> Iterator[Store]:
         store.close()
 
 
-def _fill(disk: Path) -> Path:
-    filler = disk / "filler"
-    with filler.open("wb") as handle, contextlib.suppress(OSError):
-        while True:
-            handle.write(b"\0" * 65536)
-            handle.flush()
-    return filler
+_fill = disks.fill
 
 
 def _burst(url: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:

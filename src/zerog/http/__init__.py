@@ -17,7 +17,7 @@ from zerog.http.openapi import build as openapi_document
 from zerog.http.queues import QueueActionHandler, QueueHandler, QueueListHandler, WorkerListHandler
 from zerog.http.server import ServerThread, make_server
 from zerog.http.stream import JobStreamHandler
-from zerog.http.system import HealthHandler, NotFoundHandler
+from zerog.http.system import HealthHandler, NotFoundHandler, ReadyHandler
 
 __all__ = [
     "LOOPBACK_HOSTS",
@@ -39,6 +39,7 @@ __all__ = [
     "QueueActionHandler",
     "QueueHandler",
     "QueueListHandler",
+    "ReadyHandler",
     "ServerThread",
     "WorkerListHandler",
     "api_routes",

@@ -67,6 +67,11 @@ def error_for(exc: Exception) -> ApiError | None:
         return ApiError(404, str(exc), types=exc.known)
     if isinstance(exc, errors.InvalidTransition):
         return ApiError(409, str(exc), state=str(exc.state), action=exc.action)
+    if isinstance(exc, errors.BackendError) and not isinstance(exc, errors.ReservationLost):
+        # The store refused the write (its disk full, its file read-only): the request was
+        # fine, the store is not; the text names paths, so it goes to the log only.
+        log.warning("the store failed: %s", exc)
+        return ApiError(503, "the job store cannot take this request now; try again later")
     return None
 
 

@@ -43,7 +43,7 @@ from zerog.http.queues import (
     WorkerListHandler,
 )
 from zerog.http.stream import JobStreamHandler
-from zerog.http.system import HealthHandler, NotFoundHandler
+from zerog.http.system import HealthHandler, NotFoundHandler, ReadyHandler
 from zerog.store import Store
 
 Route = tuple[Any, ...] | Rule
@@ -75,6 +75,7 @@ def api_routes(api: ApiContext) -> list[Route]:
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),
         (r"/healthz", HealthHandler),
+        (r"/readyz", ReadyHandler),
         (r"/", IndexHandler),
         (r"/dashboard/(.+)", DashboardAssetHandler),
     ]
@@ -130,7 +131,8 @@ def make_app(
 
     Args:
         store: the store to serve; None means the process's default store.
-        token: when set, every route but ``/healthz`` needs ``Authorization: Bearer <token>``.
+        token: when set, every route but ``/healthz`` and ``/readyz`` needs
+            ``Authorization: Bearer <token>``.
         prefix: mount the routes under this path (``"/zerog"``); ``handlers`` are not prefixed.
         handlers: more routes (seed-style handlers), matched before the API's.
         limits: body, parameter and page bounds, executor size, stream timings.

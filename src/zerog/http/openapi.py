@@ -296,11 +296,19 @@ def _system_paths(prefix: str) -> dict[str, Any]:
         f"{prefix}/healthz": {
             "get": {
                 "operationId": "health",
-                "summary": "Health",
+                "summary": "Liveness: the process serves requests",
+                "security": [],
+                "responses": _answers(("200", "the process serves", "Health")),
+            }
+        },
+        f"{prefix}/readyz": {
+            "get": {
+                "operationId": "ready",
+                "summary": "Readiness: the store takes a write now",
                 "security": [],
                 "responses": _answers(
-                    ("200", "the store answers", "Health"),
-                    ("503", "the store does not answer", "Health"),
+                    ("200", "the store takes a write", "Health"),
+                    ("503", "the store cannot take a write now", "Health"),
                 ),
             }
         },

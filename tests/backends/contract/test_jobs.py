@@ -206,3 +206,12 @@ def test_declared_roles_are_the_backends_own(
     # The table the suite selects tests by says what each backend really offers.
     name = request.node.callspec.params["backend_opener"]
     assert roles_of(backend) == ROLES[name]
+
+
+def test_a_ping_reads_and_writes_without_changing_what_a_reader_sees(backend: Backend) -> None:
+    uuid = put_job(backend)
+    before = backend.get(uuid, history=True)
+    backend.ping()
+    backend.ping(write=True)
+    assert backend.get(uuid, history=True) == before
+    assert backend.counts() == {"q": {"waiting": 1}}

@@ -217,6 +217,11 @@ class BeanstalkBackend(Settling):
         self._limits.forget()
         self._after(self.records.unpark())
 
+    def ping(self, write: bool = False) -> None:
+        """The record store's ping, and beanstalkd answering (its stats)."""
+        self.store.ping(write)
+        self.entries.stats()
+
     def delete(self, uuid: str, worker: str | None = None) -> bool:
         """The store deletes the job; then whatever entry it had left is deleted (after
         checking that it still names the job, as for prune)."""

@@ -208,6 +208,12 @@ class Backend(abc.ABC):
         job is not finished, or while a job in ``depends`` still waits for it (that job would
         wait for a job that no longer exists: cancel or retry it first); nothing changes then."""
 
+    @abc.abstractmethod
+    def ping(self, write: bool = False) -> None:
+        """Prove the store answers now, and with ``write`` that it takes a write (a disk
+        that is full, a file that is read-only, a replica, fail it), changing nothing a
+        reader sees. Raises BackendError (BackendUnavailable when it cannot be reached)."""
+
     # --- readers -----------------------------------------------------------------------------
 
     @abc.abstractmethod

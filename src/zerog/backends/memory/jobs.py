@@ -380,6 +380,10 @@ class MemoryJobs(MemoryState):
                 return True
         return False
 
+    def ping(self, write: bool = False) -> None:
+        with self._atomic():
+            return
+
     def top_tags(self, limit: int = 20) -> list[tuple[str, int]]:
         with self._atomic():
             counted = Counter(tag for r in self._jobs.values() for tag in r.get("tags") or ())

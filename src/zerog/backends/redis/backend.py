@@ -168,6 +168,14 @@ class RedisBackend(RolesPart, FullBackend):
         reply = self.script("act", uuid, action, moves, _codec.worker_text(worker), uuid=uuid)
         return State(_codec.s(reply[1]))
 
+    def ping(self, write: bool = False) -> None:
+        """PING, or with ``write`` a SET of the store's own ping key (an out-of-memory or
+        read-only replica server refuses it)."""
+        if write:
+            self.command(lambda: self.client.set(self.key("ping"), "0"))
+        else:
+            self.command(lambda: self.client.ping())
+
     def delete(self, uuid: str, worker: str | None = None) -> bool:
         reply = self.script("delete", uuid, uuid=uuid)
         return bool(int(reply[1]))

@@ -60,6 +60,8 @@ from zerog.stats import merge as merge_stats
 
 T = TypeVar("T")
 
+PING_KEY = "_ping"  # a config key no reader sees: written and removed by ping(write=True).
+
 
 class SqlBackend(FullBackend):
     """The contract over a dialect's :class:`~.dialect.Database` and its statements."""
@@ -170,6 +172,19 @@ class SqlBackend(FullBackend):
         if row is None:
             raise JobNotFound(uuid)
         return move_step(txn, row[0], uuid, row[1], action, worker)
+
+    def ping(self, write: bool = False) -> None:
+        if not write:
+            self.database.read(lambda conn: conn.execute(conn.q.config).fetchall())
+            return
+
+        # A row in and out again in one transaction: a real write (the disk must take it),
+        # nothing a reader ever sees.
+        def probe(conn: Conn) -> None:
+            conn.execute(conn.q.set_config, (PING_KEY, "0"))
+            conn.execute(conn.q.unset_config, (PING_KEY,))
+
+        self.database.write(probe)
 
     def delete(self, uuid: str, worker: str | None = None) -> bool:
         return self.transact(lambda txn: delete_step(txn, uuid))
