@@ -9,16 +9,17 @@ is set.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from zerog.backends.beanstalk._records import Claim, Verdict
 from zerog.backends.beanstalk._sql_entries import READY, bq, set_entry
 from zerog.backends.beanstalk._sql_limits import refusal
 from zerog.backends.sql.rows import columns_of, with_flow_keys
+from zerog.backends.sql.steps.quarantine import quarantine_step
 from zerog.backends.sql.steps.reserve import start
 from zerog.backends.sql.steps.settle import expire_step, rescue_job
 from zerog.backends.sql.txn import Txn
+from zerog.backends.sql.unreadable import Unreadable, parse_doc
 from zerog.model import Record, State
 
 RUNNING = State.RUNNING.value
@@ -49,8 +50,14 @@ def claim_step(txn: Txn, uuid: str, bid: int, worker: str) -> Claim:
 
 def _rescue(txn: Txn, row: tuple[Any, ...], columns: Record) -> None:
     """A running job whose lease expired, found by the entry beanstalkd gave back: rescued as
-    rescue_expired would (waiting again, or failed when out of attempts)."""
-    errors = json.loads(row[-EXTRA - 1]).get("errors") or []
+    rescue_expired would (waiting again, or failed when out of attempts; quarantined when its
+    document cannot be read)."""
+    doc = row[-EXTRA - 1]
+    try:
+        errors = parse_doc(doc).get("errors") or []
+    except Unreadable as exc:
+        quarantine_step(txn, row[0], row[1], columns["state"], doc, exc.reason)
+        return
     rescue_job(txn, row[0], row[1], columns["attempts"], columns["max_retries"], errors)
 
 
@@ -68,7 +75,11 @@ def _claim_ready(txn: Txn, row: tuple[Any, ...], columns: Record, bid: int, work
         delay = columns["ready_at"] - txn.now
         set_entry(txn.conn, seq, bid, columns["ready_at"], delay)  # released with this delay.
         return Claim(Verdict.NOT_DUE, delay_seconds=delay, priority=priority)
-    record: Record = json.loads(doc)
+    try:
+        record = parse_doc(doc)
+    except Unreadable as exc:  # damaged: it fails, and its entry goes.
+        quarantine_step(txn, seq, row[1], columns["state"], doc, exc.reason)
+        return Claim(Verdict.DONE, priority=priority)
     if limited:
         refused = refusal(txn, seq, columns["queue"], record.get("throttles") or ())
         if refused is not None:

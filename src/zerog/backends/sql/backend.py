@@ -27,6 +27,7 @@ from zerog.backends.sql.steps.alter import alter_step
 from zerog.backends.sql.steps.delete import delete_step
 from zerog.backends.sql.steps.prune import prune_step
 from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.steps.quarantine import quarantine_step
 from zerog.backends.sql.steps.reserve import Taken, reserve_batch
 from zerog.backends.sql.steps.settle import (
     appends,
@@ -37,6 +38,7 @@ from zerog.backends.sql.steps.settle import (
     settle_all,
 )
 from zerog.backends.sql.txn import Txn, write
+from zerog.backends.sql.unreadable import Unreadable, parse_doc
 from zerog.errors import DuplicateJob, JobNotFound, ReservationLost
 from zerog.lifecycle import history_entry
 from zerog.model import (
@@ -59,6 +61,7 @@ from zerog.stats import empty as empty_stats
 from zerog.stats import merge as merge_stats
 
 T = TypeVar("T")
+RUNNING = State.RUNNING.value
 
 PING_KEY = "_ping"  # a config key no reader sees: written and removed by ping(write=True).
 
@@ -92,14 +95,34 @@ class SqlBackend(FullBackend):
 
     # --- workers -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _reserved(taken: Taken, request: ReserveRequest) -> Reservation:
-        # The document is decoded after COMMIT: other processes wait for the lock meanwhile.
-        doc, columns = taken
-        record: Record = json.loads(doc)
-        record.update(columns)
-        with_flow_keys(record)
-        return Reservation(Lease(record["uuid"], record["lease_token"], request.worker), record)
+    def _reservations(self, taken: list[Taken], request: ReserveRequest) -> list[Reservation]:
+        """The jobs claimed, their documents decoded after COMMIT (other processes wait for
+        the lock meanwhile); one that cannot be read is quarantined, in a transaction of its
+        own, and not handed to the worker (see :mod:`.unreadable`)."""
+        reservations = []
+        for doc, columns in taken:
+            try:
+                record = parse_doc(doc)
+            except Unreadable as exc:
+                self._quarantine(columns, doc, exc.reason)
+                continue
+            record.update(columns)
+            with_flow_keys(record)
+            lease = Lease(record["uuid"], record["lease_token"], request.worker)
+            reservations.append(Reservation(lease, record))
+        return reservations
+
+    def _quarantine(self, columns: Record, doc: Any, reason: str) -> None:
+        """Fail a job this worker just claimed whose document cannot be read."""
+
+        def step(txn: Txn) -> None:
+            row = txn.conn.execute(
+                txn.q.held, {"uuid": columns["uuid"], "token": columns["lease_token"]}
+            ).fetchone()
+            if row is not None:  # still ours: nobody met it meanwhile.
+                quarantine_step(txn, row[0], columns["uuid"], RUNNING, doc, reason)
+
+        self.transact(step)
 
     def touch(self, lease: Lease) -> Control:
         return self.transact(lambda txn: self._touch(txn, lease))
@@ -147,7 +170,12 @@ class SqlBackend(FullBackend):
         lost, taken = self.transact(batch)
         if request is None:
             return Batch(lost=lost, reservations=[])
-        return Batch(lost=lost, reservations=[self._reserved(t, request) for t in taken])
+        reservations = self._reservations(taken, request)
+        if len(reservations) < len(taken):  # some were quarantined: claim others instead.
+            reservations += self.settle_batch(
+                (), request, len(taken) - len(reservations)
+            ).reservations
+        return Batch(lost=lost, reservations=reservations)
 
     def rescue_expired(self, limit: int = 100) -> list[str]:
         if limit <= 0:

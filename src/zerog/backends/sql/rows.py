@@ -7,12 +7,17 @@ import math
 from typing import Any
 
 from zerog.backends.sql.statements import COLUMNS
+from zerog.backends.sql.unreadable import Unreadable, parse_doc, shown_unreadable
 from zerog.model import Record
 
 
 def record_of(row: tuple[Any, ...]) -> Record:
-    """The record of a ``SELECT *`` row (seq first, doc last)."""
-    record: Record = json.loads(row[-1])
+    """The record of a ``SELECT *`` row (seq first, doc last); one whose document cannot be
+    read is shown as such (see :mod:`.unreadable`), never raised on a reader."""
+    try:
+        record = parse_doc(row[-1])
+    except Unreadable as exc:
+        return shown_unreadable(row, exc.reason)
     record.update(zip(COLUMNS, row[1:-1], strict=True))
     return with_flow_keys(record)
 

@@ -80,6 +80,7 @@ class Queries:
     history: str
     counts: str
     table_columns: str
+    quarantine: str
     paused_queues: str
     pause_queue: str
     resume_queue: str

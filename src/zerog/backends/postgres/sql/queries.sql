@@ -104,7 +104,7 @@ UNION ALL
 LIMIT 1;
 
 -- name: to_rescue
-SELECT seq, uuid, state, attempts, max_retries, doc->>'errors'
+SELECT seq, uuid, state, attempts, max_retries, doc
 FROM jobs
 WHERE state = 'running' AND lease_expires_at <= %(now)s
 UNION ALL
@@ -365,3 +365,9 @@ WHERE job IN (SELECT e.value::bigint FROM jsonb_array_elements_text(%s::jsonb) A
 -- name: delete_jobs
 DELETE FROM jobs
 WHERE seq IN (SELECT e.value::bigint FROM jsonb_array_elements_text(%s::jsonb) AS e (value));
+
+-- name: quarantine
+UPDATE jobs SET
+    state = 'failed', doc = %(doc)s::jsonb, worker = NULL, lease_expires_at = NULL,
+    control = NULL, updated_at = %(now)s, finished_at = %(now)s
+WHERE seq = %(seq)s;

@@ -17,7 +17,9 @@ from zerog.backends.sql.statements import Conn
 from zerog.backends.sql.steps.dependencies import dependencies, link
 from zerog.backends.sql.steps.effects import FINAL, changed_state
 from zerog.backends.sql.steps.put import holder
+from zerog.backends.sql.steps.quarantine import quarantine_step
 from zerog.backends.sql.txn import Txn, write
+from zerog.backends.sql.unreadable import Unreadable, parse_doc
 from zerog.errors import DuplicateJob, ReservationLost
 from zerog.lifecycle import plan_action
 from zerog.model import Lease, Progress, Record, Settlement, State
@@ -126,9 +128,15 @@ def rescue_step(txn: Txn, limit: int) -> list[tuple[int, str, str]]:
     Backend.rescue_expired); returns (seq, uuid, new state) of each job moved."""
     moved = []
     rows = txn.conn.execute(txn.q.to_rescue, {"now": txn.now, "limit": limit}).fetchall()
-    for seq, uuid, state, attempts, max_retries, errors in rows:
+    for seq, uuid, state, attempts, max_retries, doc in rows:
         if state == RUNNING:
-            after = rescue_job(txn, seq, uuid, attempts, max_retries, loads_list(errors))[0]
+            try:
+                errors = parse_doc(doc).get("errors") or []
+            except Unreadable as exc:  # damaged: it fails, and the rescue goes on.
+                quarantine_step(txn, seq, uuid, state, doc, exc.reason)
+                moved.append((seq, uuid, State.FAILED.value))
+                continue
+            after = rescue_job(txn, seq, uuid, attempts, max_retries, errors)[0]
         else:
             expire_step(txn, seq, state, uuid)
             after = EXPIRED

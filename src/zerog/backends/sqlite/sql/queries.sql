@@ -117,8 +117,9 @@ WHERE state IN ('waiting', 'scheduled') AND expires_at <= :now
 LIMIT 1;
 
 -- name: to_rescue
--- Running jobs whose lease expired and ready jobs past their TTL, in put order.
-SELECT seq, uuid, state, attempts, max_retries, json_extract(doc, '$.errors')
+-- Running jobs whose lease expired and ready jobs past their TTL, in put order; a running
+-- one's whole document (read in Python: a damaged one is quarantined, not a failed statement).
+SELECT seq, uuid, state, attempts, max_retries, doc
 FROM jobs
 WHERE state = 'running' AND lease_expires_at <= :now
 UNION ALL
@@ -385,3 +386,11 @@ DELETE FROM history WHERE job IN (SELECT value FROM json_each(?1));
 
 -- name: delete_jobs
 DELETE FROM jobs WHERE seq IN (SELECT value FROM json_each(?1));
+
+-- name: quarantine
+-- A job whose document cannot be read ends failed, with the valid document :doc (its error
+-- and its raw text), its lease cleared.
+UPDATE jobs SET
+    state = 'failed', doc = :doc, worker = NULL, lease_expires_at = NULL, control = NULL,
+    updated_at = :now, finished_at = :now
+WHERE seq = :seq;
