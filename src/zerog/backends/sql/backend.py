@@ -124,6 +124,19 @@ class SqlBackend(FullBackend):
 
         self.transact(step)
 
+    def next_due(self, queues: Sequence[str]) -> float | None:
+        now = self.clock()
+
+        def first(conn: Conn) -> float | None:
+            due = [
+                conn.execute(conn.q.next_due, {"queue": queue, "now": now}).fetchone()[0]
+                for queue in queues
+            ]
+            found = [float(at) for at in due if at is not None]
+            return min(found) if found else None
+
+        return self.database.read(first)
+
     def touch(self, lease: Lease) -> Control:
         return self.transact(lambda txn: self._touch(txn, lease))
 

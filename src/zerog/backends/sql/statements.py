@@ -81,6 +81,7 @@ class Queries:
     counts: str
     table_columns: str
     quarantine: str
+    next_due: str
     paused_queues: str
     pause_queue: str
     resume_queue: str

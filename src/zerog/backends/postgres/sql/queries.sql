@@ -371,3 +371,7 @@ UPDATE jobs SET
     state = 'failed', doc = %(doc)s::jsonb, worker = NULL, lease_expires_at = NULL,
     control = NULL, updated_at = %(now)s, finished_at = %(now)s
 WHERE seq = %(seq)s;
+
+-- name: next_due
+SELECT min(ready_at) FROM jobs
+WHERE queue = %(queue)s AND state IN ('waiting', 'scheduled') AND ready_at > %(now)s;

@@ -394,3 +394,9 @@ UPDATE jobs SET
     state = 'failed', doc = :doc, worker = NULL, lease_expires_at = NULL, control = NULL,
     updated_at = :now, finished_at = :now
 WHERE seq = :seq;
+
+-- name: next_due
+-- When the queue's first job scheduled for later falls due (an idle worker wakes then). The
+-- ready index holds it; an idle queue has no waiting job, so this reads its scheduled ones.
+SELECT min(ready_at) FROM jobs INDEXED BY jobs_ready
+WHERE queue = :queue AND state IN ('waiting', 'scheduled') AND ready_at > :now;
