@@ -1,4 +1,4 @@
-"""What ``bench/http.py`` measures, against a real ``zerog serve`` process on a SQLite file.
+"""What ``bench/http_load.py`` measures, against a real ``zerog serve`` process on a SQLite file.
 
 1. The store is filled to ``--jobs`` jobs (default 1,000,000) with ``Store.enqueue_many`` in
    batches, once: a later run on the same file reuses them (and tops them up if need be).
