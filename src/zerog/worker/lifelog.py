@@ -1,7 +1,9 @@
 """One log line when a job's run starts and one when it ends, for the people who read a
 worker's log: which job, what type and queue, which attempt, how the run ended, how long it
-took, and its error when it failed. Logger ``zerog.jobs``: INFO, and WARNING for a run that
-failed, will be retried or lost its lease, so failures show even in a quiet log."""
+took, and its error when it failed. Logger ``zerog.jobs``: the end at INFO (WARNING for a run
+that failed, will be retried or lost its lease, so failures show even in a quiet log), the
+start at DEBUG (``zerog worker -v``): a line costs about as much as a no-op job's whole
+write, so a worker's default log says each job once."""
 
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ MAX_ERROR_CHARS = 300  # of the error's first line.
 
 
 def started(record: Record) -> float:
-    """Log the start of a run; returns the time it started (for :func:`ended`)."""
-    log.info(
+    """Log the start of a run (DEBUG); returns the time it started (for :func:`ended`)."""
+    log.debug(
         "job %s started: %s in %s, attempt %s of %s",
         record["uuid"],
         record["type"],
