@@ -15,6 +15,7 @@ from zerog import registry
 from zerog.errors import JobNotFound
 from zerog.http._base import ApiError, ApiHandler
 from zerog.http._describe import describe
+from zerog.http._validate import check_values
 from zerog.jobs import make_base_job
 from zerog.model import ALL_STATES, Record, State
 from zerog.record import JobSpec
@@ -116,6 +117,7 @@ class JobHandler(ApiHandler):
 def job_spec(job_type: str, values: Any, options: EnqueueOptions) -> JobSpec:
     """Validate with the type's schema and make the spec to store (runs on the executor:
     the first lookup of a type imports the job modules)."""
+    check_values(job_type, values)  # the published document first: see _validate.
     job = make_base_job(values, job_type)
     capture = _SpecCapture()
     job.enqueue(priority=options.priority, delay=options.delay, tags=options.tags, store=capture)
