@@ -76,13 +76,17 @@ def test_a_group_is_discarded(page: Page, mem: Store, serve: Serve) -> None:
     expect(page.locator("table.jobs tbody tr[data-uuid]")).to_have_count(1)
 
 
-def test_discard_on_a_store_that_cannot_delete_says_so(page: Page, store: Store, dash: str) -> None:
+def test_discard_on_the_file_store_deletes_for_good(page: Page, store: Store, dash: str) -> None:
+    # Given a failed job in the file store the dashboard serves,
     uuid = failed(store, "alpha")
     page.goto(f"{dash}#/failed")
+    # When its group is discarded,
     page.locator("button[data-group-action='delete']").click()
     confirm(page)
-    expect(page.locator(".action-status")).to_contain_text("this store cannot delete jobs yet")
-    assert state_of(store, uuid) == "failed"
+    # Then the store no longer has it.
+    expect(page.locator(".action-status")).to_have_text("Discard: 1 of 1 done.")
+    with pytest.raises(JobNotFound):
+        store.get(uuid)
 
 
 def test_selected_jobs_are_deleted_from_the_list(page: Page, mem: Store, serve: Serve) -> None:

@@ -16,7 +16,7 @@ from tests.worker.pool import enqueue, pool, wait_until
 from zerog.errors import BackendError
 from zerog.store import Store
 
-JOBS = 600
+AFTER_RESTART = 100  # puts acknowledged after the restart before the producer stops.
 
 
 @pytest.mark.slow
@@ -28,13 +28,17 @@ def test_a_server_killed_and_restarted_mid_run_loses_no_acknowledged_job(tmp_pat
     store = Store.from_url(server.url())
     acknowledged: list[str] = []
     refused: list[str] = []
+    enough = threading.Event()
 
     def produce() -> None:
-        for _ in range(JOBS):
+        # Puts until told to stop, so the server dies while it is putting however slowly the
+        # workers start on a loaded machine.
+        while not enough.is_set():
             try:
                 acknowledged.append(enqueue(store, "pool_sleep", seconds=0.005))
             except BackendError as exc:  # not acknowledged: the promise is about the others.
                 refused.append(str(exc))
+            time.sleep(0.002)
 
     try:
         with pool(store.settings.url, tmp_path, "--workers", "2", "--threads", "2") as running:
@@ -46,15 +50,15 @@ def test_a_server_killed_and_restarted_mid_run_loses_no_acknowledged_job(tmp_pat
             server.stop(kill=True)
             time.sleep(0.5)
             server.start()
+            wait_until(lambda: len(acknowledged) >= at_kill + AFTER_RESTART, 120, "puts again")
+            enough.set()
             producer.join(300)
             # Then every acknowledged job completes, none lost, none failed
             wait_until(lambda: _complete(store) >= len(acknowledged), 300, "every completion")
             assert running.stop() == 0
-        assert 0 < at_kill < JOBS  # the producer was putting jobs when the server died.
         states = {uuid: store.get(uuid, history=False)["state"] for uuid in acknowledged}
         assert set(states.values()) == {"complete"}
-        assert len(acknowledged) + len(refused) == JOBS
-        assert len(acknowledged) >= JOBS - 5  # puts wait out the restart (retried).
+        assert len(refused) <= 5  # puts wait out the restart (retried).
         assert store.counts() == {"pool": {"complete": len(acknowledged)}}
     finally:
         store.close()

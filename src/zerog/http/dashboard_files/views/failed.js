@@ -77,8 +77,7 @@ class FailedGroups {
       fill(this.status, `${verb}: ${answer.done} of ${answer.matched} done${refused}.`);
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error;
-      const why = error.status === 501 ? "this store cannot delete jobs yet" : error.message;
-      fill(this.status, message(`${verb} refused: ${why}`, "error"));
+      fill(this.status, message(`${verb} refused: ${error.message}`, "error"));
     }
     await this.load();
     await this.afterAction?.(); // the list under the groups changed too.

@@ -171,8 +171,7 @@ class JobPage {
       await del(`api/jobs/${enc(this.uuid)}`);
     } catch (error) {
       if (!(error instanceof ApiFailure)) throw error;
-      const why = error.status === 501 ? "this store cannot delete jobs yet" : error.message;
-      fill(this.parts.status, message(`delete refused: ${why}`, "error"));
+      fill(this.parts.status, message(`delete refused: ${error.message}`, "error"));
       return;
     }
     this.deleted = true;
