@@ -139,7 +139,7 @@ def test_sqs_says_what_to_use_instead():
     with pytest.raises(NotSupported, match=r"no SQS backend.*ZerogBackendFactory"):
         SQSBackendFactory(object())
     assert BackendFactory._queue_name(None) == "deferrable"
-    assert BackendFactory._queue_name("g") == "deferrable_g"
+    assert BackendFactory._queue_name("g") == "deferrable:g"
 
 
 # --- producers ---------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_a_zerog_worker_retries_with_the_item_s_attempts_saved(tmp_path):
     )  # fmt: skip
     worker = subprocess.run(
         [sys.executable, "-m", "zerog", "worker", "--burst", "--url", url, "--path", str(ROOT),
-         "--import", "tests.faces.deferred_calls", "-q", "deferrable_faces"],
+         "--import", "tests.faces.deferred_calls", "-q", "deferrable:faces"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert worker.returncode == 0, worker.stderr

@@ -285,7 +285,7 @@ def test_a_zerog_worker_runs_deferred_functions_from_the_same_queue(tmp_path):
     subprocess.run([sys.executable, "-c", producer], env=env, cwd=ROOT, check=True, timeout=60)
     worker = subprocess.run(
         [sys.executable, "-m", "zerog", "worker", "--burst", "--url", url, "--path", str(ROOT),
-         "--import", "tests.seeds.deferred_functions", "-q", "deferrable_stats"],
+         "--import", "tests.seeds.deferred_functions", "-q", "deferrable:stats"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert worker.returncode == 0, worker.stderr

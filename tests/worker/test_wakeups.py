@@ -26,11 +26,22 @@ def _sqlite(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'jobs.db'}"
 
 
+def _sqlite_deep(tmp_path: Path) -> str:
+    """A file whose doorbell sockets beside it would pass the 107 bytes a socket path holds."""
+    deep = tmp_path / ("a-directory-with-a-long-name-" * 4)
+    deep.mkdir()
+    return f"sqlite:///{deep / 'jobs.db'}"
+
+
 def _beanstalk(tmp_path: Path) -> str:
     return beanstalkd.shared().url(tmp_path / "jobs.db")
 
 
-URLS: dict[str, Callable[[Path], str]] = {"sqlite": _sqlite, "beanstalk": _beanstalk}
+URLS: dict[str, Callable[[Path], str]] = {
+    "sqlite": _sqlite,
+    "sqlite-deep-path": _sqlite_deep,
+    "beanstalk": _beanstalk,
+}
 
 
 @pytest.mark.parametrize("kind", list(URLS))

@@ -10,7 +10,7 @@
     def run_some_stats(team_id): ...
 
     run_some_stats.later("team-1")   # producer
-    stats.run_once()                 # consumer (or any `zerog worker -q deferrable_stats`)
+    stats.run_once()                 # consumer (or any `zerog worker -q deferrable:stats`)
 
 deferrable's modules keep their names (``backoff``, ``ttl``, ``delay``, ``debounce``,
 ``metadata``, ``backend.memory``, ``backend.base``, ``backend.dockets``, ``queue.memory``, ...);

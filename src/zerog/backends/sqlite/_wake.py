@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import secrets
 import select
 import socket
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,11 +30,20 @@ from zerog.backends.contract import Waiter
 
 SUFFIX = ".sock"
 MAX_DRAIN = 64  # datagrams read at most per wake-up (a burst of rings is one wake-up).
+# A Unix socket's path holds at most 107 bytes (Linux's sun_path); a socket's own name
+# ("<pid>-<8 hex>.sock") takes up to 23 of them and the separator one.
+MAX_DIR_BYTES = 107 - 24
 
 
 def wake_dir(database: Path) -> Path:
-    """The directory of a database's doorbell sockets."""
-    return database.with_name(database.name + "-wake")
+    """The directory of a database's doorbell sockets: beside it, or, where that path would
+    make socket paths too long to bind, a directory in the temporary directory named by the
+    database's absolute path (so every process that opens the file finds the same one)."""
+    beside = database.with_name(database.name + "-wake")
+    if len(os.fsencode(beside)) <= MAX_DIR_BYTES:
+        return beside
+    digest = hashlib.sha256(os.fsencode(database.resolve())).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / f"zerog-wake-{os.getuid()}-{digest}"
 
 
 class Doorbell:
@@ -94,7 +105,11 @@ class SocketWaiter(Waiter):
         directory.mkdir(mode=0o700, exist_ok=True)
         self.path = directory / f"{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._sock.bind(str(self.path))
+        try:
+            self._sock.bind(str(self.path))
+        except OSError:
+            self._sock.close()
+            raise
         self._sock.setblocking(False)
         self._listening = threading.Lock()  # held by the thread polling the socket.
         self._woken = threading.Condition()

@@ -13,6 +13,7 @@ step in its transaction (the PostgreSQL backend runs the same steps).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -20,13 +21,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from zerog.backends.contract import Capability, Waiter
+from zerog.backends.contract import Capability, LocalWaiter, Waiter
 from zerog.backends.sql import SqlBackend
 from zerog.backends.sql.txn import Txn, cap_history
 from zerog.backends.sqlite import _db as sqlite_db
 from zerog.backends.sqlite import _open
 from zerog.backends.sqlite._wake import Doorbell, SocketWaiter
 from zerog.urls import BackendURL
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -85,8 +88,13 @@ class SqliteBackend(SqlBackend):
 
     def waiter(self) -> Waiter:
         """A socket beside the file that other processes ring (see :mod:`._wake`); closed
-        with the backend."""
-        waiter = SocketWaiter(Path(self.path))
+        with the backend. Where no socket can be bound there (a directory of another user,
+        a read-only one), the workers poll: slower to start a job, never wrong."""
+        try:
+            waiter = SocketWaiter(Path(self.path))
+        except OSError as exc:
+            log.warning("no doorbell for %s (%s): idle workers poll instead", self.path, exc)
+            return LocalWaiter()
         self._waiters.add(waiter)
         return waiter
 

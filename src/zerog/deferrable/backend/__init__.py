@@ -1,7 +1,7 @@
 """Backend factories, deferrable's way: a factory per store, a backend per group.
 
 ``create_backend_for_group(group)`` gives a backend with ``queue`` (zerog queue
-``deferrable_<group>``), ``error_queue`` (``deferrable_<group>_errors``) and ``group``. Any zerog
+``deferrable:<group>``), ``error_queue`` (``deferrable:<group>_errors``) and ``group``. Any zerog
 URL works through :class:`ZerogBackendFactory`; the others are conveniences for one store, and
 deferrable's own names (``InMemoryBackendFactory``, ``DocketsBackendFactory``; SQS refuses).
 """

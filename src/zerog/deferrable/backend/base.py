@@ -1,7 +1,7 @@
 """deferrable's backends and factories: a factory per store, a backend per group.
 
 ``create_backend_for_group(group)`` gives a backend with ``queue`` (zerog queue
-``deferrable_<group>``), ``error_queue`` (``deferrable_<group>_errors``) and ``group``; the
+``deferrable:<group>``), ``error_queue`` (``deferrable:<group>_errors``) and ``group``; the
 factories of :mod:`zerog.deferrable.backend` differ only in the store they open.
 """
 
@@ -40,7 +40,7 @@ class BackendFactory:
 
     @staticmethod
     def _queue_name(group: str | None) -> str:
-        return f"{QUEUE_PREFIX}_{group}" if group else QUEUE_PREFIX
+        return f"{QUEUE_PREFIX}:{group}" if group else QUEUE_PREFIX
 
     def create_backend_for_group(self, group: str | None, *args: Any, **kwargs: Any) -> Backend:
         """The backend of ``group``."""

@@ -1,8 +1,8 @@
 """deferrable's Dockets queues, on zerog's Redis store.
 
 deferrable's Dockets backend kept each group's queue in Redis, its error queue in a Redis hash.
-zerog's ``redis://`` store holds both as zerog queues (``deferrable_<group>`` and
-``deferrable_<group>_errors``), so the classes keep their names and deferrable's interface:
+zerog's ``redis://`` store holds both as zerog queues (``deferrable:<group>`` and
+``deferrable:<group>_errors``), so the classes keep their names and deferrable's interface:
 the error queue is a FIFO queue like the main one (Dockets' was a hash, not ordered).
 """
 
