@@ -1,0 +1,94 @@
+"""docs/tutorial.md runs as written: its code blocks, in order, in an empty directory, on a
+SQLite store, with real `zerog` commands and a real worker process (started in the
+background by the tutorial itself and stopped by it with SIGTERM)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.docs.markdown import ROOT, as_shell_script
+from zerog.store import open_store
+
+TUTORIAL = ROOT / "docs" / "tutorial.md"
+SECONDS = 300  # about 45 s alone; the machine is shared, so generously more.
+
+
+def run_page(script: str, where: Path) -> tuple[int | None, str]:
+    """Run the page's script in its own process group, end whatever of it is left, and
+    return its exit code (None if it timed out) and its output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROG_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["COLUMNS"] = "100"
+    log = where / "output.txt"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            ["bash", "-x", "-c", script],
+            cwd=where,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            code: int | None = proc.wait(timeout=SECONDS)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            # A failed step leaves the tutorial's background worker behind: stop its group.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return code, log.read_text()
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """An empty directory with a short path. SQLite's doorbell sockets live beside the
+    database, and a Unix socket's path may not exceed 107 bytes: pytest's tmp_path can."""
+    where = Path(tempfile.mkdtemp(prefix="zt-"))
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(SECONDS + 60)
+def test_the_tutorial_runs_as_written(short_dir: Path) -> None:
+    # Given the tutorial's code as one script
+    script = as_shell_script(TUTORIAL)
+    assert "zerog worker" in script
+    assert "cat > thumbnails.py" in script
+
+    # When it runs in an empty directory
+    code, output = run_page(script, short_dir)
+
+    # Then every step succeeded, the refused values and the failed run included
+    assert code == 0, output[-6000:]
+    assert "refused" in output
+    assert "the job failed" in output
+    # And the store holds what the tutorial says: every job complete in the end, the paused
+    # one resumed from its checkpoint rather than from its first photo
+    store = open_store(f"sqlite:///{short_dir / 'zerog-tutorial' / 'tutorial.db'}")
+    try:
+        jobs = store.list(limit=50).records
+        assert len(jobs) == 5
+        assert {job["state"] for job in jobs} == {"complete"}
+        listed = next(job for job in jobs if job["values"]["album"] == "archive")
+        archive = store.get(listed["uuid"])
+        starts = [e["msg"] for e in archive["events"] if "starting at photo" in e["msg"]]
+        assert len(starts) == 2, starts
+        assert not starts[1].startswith("archive: starting at photo 1 ")
+    finally:
+        store.close()
