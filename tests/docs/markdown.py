@@ -25,16 +25,26 @@ class Block:
         return found.group(1) if found else None
 
 
-def blocks(path: Path) -> list[Block]:
-    """The fenced code blocks of a Markdown file, in order."""
-    return [Block(m.group(1), m.group(2)) for m in FENCE.finditer(path.read_text())]
+def section(text: str, title: str) -> str:
+    """The part of a page under the level-2 heading ``title``, up to the next one."""
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
 
 
-def as_shell_script(path: Path) -> str:
+def blocks(path: Path, title: str | None = None) -> list[Block]:
+    """The fenced code blocks of a Markdown file (or of one of its sections), in order."""
+    text = path.read_text()
+    if title is not None:
+        text = section(text, title)
+    return [Block(m.group(1), m.group(2)) for m in FENCE.finditer(text)]
+
+
+def as_shell_script(path: Path, title: str | None = None) -> str:
     """The page's code as one bash script, block after block: shell blocks as they are, a
     Python block with a ``# file:`` line saved as that file, any other Python block run."""
     lines = ["set -euo pipefail"]
-    for number, block in enumerate(blocks(path)):
+    for number, block in enumerate(blocks(path, title)):
         end = f"ZEROG_BLOCK_{number}"
         if block.lang == "sh":
             lines.append(block.text)
@@ -43,3 +53,36 @@ def as_shell_script(path: Path) -> str:
         elif block.lang == "python":
             lines.append(f"python - <<'{end}'\n{block.text}{end}")
     return "\n".join(lines) + "\n"
+
+
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$", re.MULTILINE)
+
+
+def prose(path: Path) -> str:
+    """The page without its code: fenced blocks and inline code hold no links."""
+    return INLINE_CODE.sub("", FENCE.sub("", path.read_text()))
+
+
+def relative_links(path: Path) -> list[str]:
+    """The targets of the page's links that point into the repository (not URLs)."""
+    targets = [m.group(1) for m in LINK.finditer(prose(path))]
+    return [t for t in targets if not re.match(r"^[a-z][a-z0-9+.-]*:", t)]
+
+
+def anchors(path: Path) -> set[str]:
+    """The anchors GitHub gives the page's headings."""
+    found = set()
+    for title in HEADING.findall(FENCE.sub("", path.read_text())):
+        text = INLINE_CODE.sub(lambda m: m.group(0).strip("`"), title).lower()
+        found.add(re.sub(r"[^\w\- ]", "", text).replace(" ", "-"))
+    return found
+
+
+def pages() -> list[Path]:
+    """Every Markdown page of the repository a reader is sent to."""
+    found = [ROOT / "README.md", ROOT / "CHANGELOG.md", ROOT / "contrib" / "README.md"]
+    found += sorted((ROOT / "docs").rglob("*.md"))
+    found += sorted((ROOT / "bench").rglob("README.md"))
+    return [p for p in found if p.exists()]

@@ -4,63 +4,15 @@ background by the tutorial itself and stopped by it with SIGTERM)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.docs.markdown import ROOT, as_shell_script
+from tests.docs.running import SECONDS, run_page
 from zerog.store import open_store
 
 TUTORIAL = ROOT / "docs" / "tutorial.md"
-SECONDS = 300  # about 45 s alone; the machine is shared, so generously more.
-
-
-def run_page(script: str, where: Path) -> tuple[int | None, str]:
-    """Run the page's script in its own process group, end whatever of it is left, and
-    return its exit code (None if it timed out) and its output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROG_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["COLUMNS"] = "100"
-    log = where / "output.txt"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            ["bash", "-x", "-c", script],
-            cwd=where,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            code: int | None = proc.wait(timeout=SECONDS)
-        except subprocess.TimeoutExpired:
-            code = None
-        finally:
-            # A failed step leaves the tutorial's background worker behind: stop its group.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return code, log.read_text()
-
-
-@pytest.fixture
-def short_dir() -> Iterator[Path]:
-    """An empty directory with a short path. SQLite's doorbell sockets live beside the
-    database, and a Unix socket's path may not exceed 107 bytes: pytest's tmp_path can."""
-    where = Path(tempfile.mkdtemp(prefix="zt-"))
-    try:
-        yield where
-    finally:
-        shutil.rmtree(where, ignore_errors=True)
 
 
 @pytest.mark.slow
