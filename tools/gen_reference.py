@@ -13,6 +13,7 @@ test suite runs it: ``tests/docs/test_reference.py``).
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import inspect
 import os
@@ -128,11 +129,25 @@ def _methods(cls: type) -> Iterator[tuple[str, Any]]:
     return
 
 
+def _attribute(module: Any, name: str) -> tuple[str, str]:
+    """A module attribute's declaration (``NAME: type``) and the docstring under it."""
+    body = ast.parse(inspect.getsource(module)).body
+    for node, after in zip(body, [*body[1:], None], strict=True):
+        if isinstance(node, ast.AnnAssign) and ast.unparse(node.target) == name:
+            declared = f"{name}: {ast.unparse(node.annotation)}"
+            if isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+                return declared, inspect.cleandoc(str(after.value.value))
+            return declared, "(no docstring)"
+    return name, "(no docstring)"
+
+
 def _python_entry(module: str, name: str) -> list[str]:
-    obj = getattr(importlib.import_module(module), name)
+    where = importlib.import_module(module)
+    obj = getattr(where, name)
     full = f"{module}.{name}"
     if not (inspect.isclass(obj) or callable(obj)):
-        return [f"### `{full}`", "", f"A module attribute; now `{obj!r}`.", ""]
+        declared, doc = _attribute(where, name)
+        return [f"### `{full}`", "", "```python", declared, "```", "", doc, ""]
     lines = [f"### `{full}`", "", "```python", _signature(name, obj), "```", "", _doc(obj), ""]
     if inspect.isclass(obj) and not issubclass(obj, BaseException):
         for method, member in sorted(_methods(obj)):

@@ -1,6 +1,6 @@
 """The other pages' examples run as written: each page's code blocks, in order, in an empty
 directory (the deferrable and qless faces with a real `zerog worker`; the scheduling
-operations on a SQLite store)."""
+operations on a SQLite store; the testing page's tests under pytest)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from tests.docs.running import SECONDS, run_page
     [
         ("faces.md", ["stats of team-42", "stats of team-7", "profit from 3 underpants"]),
         ("scheduling.md", []),
+        ("testing-your-jobs.md", ["2 passed"]),
     ],
 )
 def test_the_page_s_examples_run_as_written(
