@@ -37,15 +37,26 @@ deps: ## install what the tests need: beanstalkd, redis-server, chromium, Postgr
 	command -v promtool || (apt-get update && apt-get install -y --no-install-recommends prometheus)
 	bash tools/test-postgres.sh
 
-demo: venv ## run the quickstart: example long jobs with live progress
-	$(BIN)/zerog demo
+# The demo has a venv of its own with zerog alone (no extras, no dev tools): `zerog demo` needs
+# only the core dependencies (SQLite, rich, tornado), so a first try installs ~50 MB, not ~400.
+# tests/docs/test_makefile.py checks that this target never installs the dev extra.
+DEMO_VENV := build/demo-venv
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
+$(DEMO_STAMP): pyproject.toml Makefile
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP) ## run the quickstart: example long jobs with live progress (zerog alone)
+	$(DEMO_VENV)/bin/zerog demo
 
 test: venv deps ## run the whole test suite (slow tests included)
 	$(BIN)/pytest
 
 lint: venv ## ruff check, ruff format --check, mypy, lint-imports (the layers)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -35,6 +35,7 @@ from zerog.store import Store
 TTR_SECONDS = 2.0  # short, so that leases of killed runs expire (and are rescued) quickly.
 MAX_RETRIES = 1000  # a job must not fail for being killed often: we count, not give up.
 BATCH = 500
+MIN_PROGRESS = 10  # jobs finished between two kills, at least (see _monkey).
 SETTLED_BY_WORKER = frozenset(
     {"completed", "retried", "failed", "requeued", "released", "cancelled", "paused"}
 )
@@ -118,16 +119,22 @@ def run_chaos(
 def _monkey(
     pool: Pool, store: Store, jobs: int, every: tuple[float, float], deadline: float
 ) -> int:
-    """Kill a random child every ``every`` seconds until all jobs are final."""
+    """Kill a random child every ``every`` seconds until all jobs are final, but only once
+    some jobs were finished since the last kill: on a loaded machine a child may need longer
+    than ``every`` to start, and kills faster than the pool can start children would only
+    measure the machine's load."""
     kills = 0
     next_kill = time.monotonic() + random.uniform(*every)
-    while _final_count(store) < jobs:
-        assert time.monotonic() < deadline, f"only {_final_count(store)} of {jobs} jobs final"
-        if time.monotonic() >= next_kill:
+    last_kill_final = 0
+    while (final := _final_count(store)) < jobs:
+        assert time.monotonic() < deadline, f"only {final} of {jobs} jobs final"
+        due = time.monotonic() >= next_kill and final >= last_kill_final + MIN_PROGRESS
+        if due:
             children = pool.children()
             if children:
                 os.kill(random.choice(children), signal.SIGKILL)
                 kills += 1
+                last_kill_final = final
             next_kill = time.monotonic() + random.uniform(*every)
         time.sleep(0.05)  # the monkey's own pace, not a wait for an effect.
     return kills
