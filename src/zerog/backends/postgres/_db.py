@@ -68,6 +68,7 @@ class Options:
     lock_key: int
     where: str  # the URL without its password, for messages.
     connect_timeout: int = 10
+    listen: bool = True  # idle workers LISTEN for wake-ups (off behind PgBouncer's pooling).
     retry_seconds: float = RETRY_SECONDS
     settings: dict[str, str] = field(default_factory=dict)
 
@@ -112,17 +113,7 @@ class Database(ThreadConnections[PgConn]):
 
     def _connect_raw(self) -> psycopg.Connection[Any]:
         options = self.options
-        try:
-            raw = psycopg.connect(
-                autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
-                connect_timeout=options.connect_timeout,
-                **options.conninfo,
-            )
-        except psycopg.Error as exc:
-            raise BackendUnavailable(
-                f"cannot connect to PostgreSQL at {options.where}: {str(exc).strip()}; is the "
-                f"server running and the URL right (postgresql://user@host:port/database)?"
-            ) from exc
+        raw = self.connect_plain()
         # jsonb arrives as JSON text, as SQLite's documents do: the shared steps parse it.
         raw.adapters.register_loader("jsonb", TextLoader)
         raw.adapters.register_loader("json", TextLoader)
@@ -138,6 +129,22 @@ class Database(ThreadConnections[PgConn]):
             raw.close()
             raise
         return raw
+
+    def connect_plain(self) -> psycopg.Connection[Any]:
+        """A new autocommit connection with libpq's defaults (the listener's, see _listen.py);
+        BackendUnavailable, saying what to check, when the server cannot be reached."""
+        options = self.options
+        try:
+            return psycopg.connect(
+                autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
+                connect_timeout=options.connect_timeout,
+                **options.conninfo,
+            )
+        except psycopg.Error as exc:
+            raise BackendUnavailable(
+                f"cannot connect to PostgreSQL at {options.where}: {str(exc).strip()}; is the "
+                f"server running and the URL right (postgresql://user@host:port/database)?"
+            ) from exc
 
     def _close_one(self, conn: PgConn) -> None:
         with contextlib.suppress(psycopg.Error):

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from zerog.backends.contract import Capability
+from zerog.backends.contract import Capability, LocalWaiter, Waiter
 from zerog.backends.postgres import _open
 from zerog.backends.postgres._db import Database, Options
+from zerog.backends.postgres._listen import ListenWaiter
 from zerog.backends.sql import SqlBackend
 from zerog.backends.sql.txn import Txn
 from zerog.urls import BackendURL, parse_url
@@ -34,6 +35,7 @@ class PostgresBackend(SqlBackend):
         super().__init__(clock or database.server_time)
         self.database = database
         self._server_clock = clock is None
+        self._waiters: list[ListenWaiter] = []  # closed with the backend (sockets, a session).
         try:
             _open.open_schema(database)
             if self._server_clock:
@@ -48,10 +50,27 @@ class PostgresBackend(SqlBackend):
     ) -> PostgresBackend:
         """``postgresql://user[:password]@host[:port]/database`` with options ``?schema=<name>``
         (default ``zerog``; created with its tables if missing), ``?connect_timeout=<seconds>``
-        (default 10); any other option is a libpq connection parameter (``sslmode=require``)."""
+        (default 10), ``?listen=off`` (idle workers poll instead of LISTENing for NOTIFYs: behind
+        PgBouncer in transaction mode, which passes no notification); any other option is a
+        libpq connection parameter (``sslmode=require``)."""
         if isinstance(parsed, str):
             parsed = parse_url(parsed)
         return cls(_open.options_of(parsed), clock)
+
+    def waiter(self) -> Waiter:
+        """A LISTEN connection of its own that the schema's NOTIFYs wake (see :mod:`._listen`),
+        closed with the backend; with ``?listen=off`` one that only this process wakes."""
+        if not self.database.options.listen:
+            return LocalWaiter()
+        waiter = ListenWaiter(self.database.connect_plain, self.schema)
+        self._waiters.append(waiter)
+        return waiter
+
+    def close(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.close()
+        super().close()
 
     @property
     def schema(self) -> str:
