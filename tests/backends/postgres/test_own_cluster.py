@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.backends.support.pg_cluster import Cluster, own_cluster, wait_accepting
+from tests.backends.support.pg_cluster import Cluster, wait_accepting
 from tests.worker.pool import Pool, wait_until
 from tests.worker.pool_jobs import QUEUE
 from zerog.errors import BackendError
@@ -23,12 +23,6 @@ JOBS = 150
 DRAIN_SECONDS = 240.0  # a loaded machine, jobs whose settlement was lost wait out their TTR.
 TTR_SECONDS = 5.0  # a job whose settlement was lost is rescued this soon after.
 POLL_SECONDS = "5"  # an idle worker that starts a job sooner was woken, not polling.
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    with own_cluster() as made:
-        yield made
 
 
 @pytest.fixture

@@ -93,16 +93,17 @@ def open_schema(database: _db.Database) -> None:
     schema = database.options.schema
     found = _migrate.current(database)
     if found is not None:  # tables zerog did not make are never migrated.
-        _check_columns(database)
+        check_columns(database)
         if found > _migrate.LATEST:
             raise _migrate.too_new(schema, found)
     if found != _migrate.LATEST:
         _migrate.migrate(database)
     if found is None:
-        _check_columns(database)
+        check_columns(database)
 
 
-def _check_columns(database: _db.Database) -> None:
+def check_columns(database: _db.Database) -> None:
+    """Refuse a jobs table zerog did not make (the schema's name was taken)."""
     columns = database.read(lambda conn: [r[0] for r in conn.execute(PQ.table_columns)])
     if tuple(columns) != ("seq", *COLUMNS, "doc"):
         raise ConfigurationError(

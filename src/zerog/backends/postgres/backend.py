@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from zerog.backends.contract import Capability, LocalWaiter, Waiter
-from zerog.backends.postgres import _open
+from zerog.backends.postgres import _migrate, _open
 from zerog.backends.postgres._db import Database, Options
 from zerog.backends.postgres._listen import ListenWaiter
 from zerog.backends.sql import SqlBackend
@@ -89,3 +89,30 @@ class PostgresBackend(SqlBackend):
         if self._server_clock:
             return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep)
         return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep)
+
+
+def migrate_url(parsed: BackendURL | str) -> _migrate.Migrated:
+    """Create the schema a ``postgresql://`` URL names, or bring it to this zerog's version
+    (``zerog migrate``: run it as a role that may change the schema, the application's role
+    then needs none of that right). What it found and what it left."""
+    if isinstance(parsed, str):
+        parsed = parse_url(parsed)
+    database = Database(_open.options_of(parsed))
+    try:
+        database.connection()  # an unreachable server fails here, at once.
+        if _migrate.current(database) is not None:  # tables zerog did not make stay as found.
+            _open.check_columns(database)
+        return _migrate.migrate(database)
+    finally:
+        database.close()
+
+
+def schema_version(parsed: BackendURL | str) -> int | None:
+    """The zerog schema version of the schema a URL names (None: no zerog tables); a read."""
+    if isinstance(parsed, str):
+        parsed = parse_url(parsed)
+    database = Database(_open.options_of(parsed))
+    try:
+        return _migrate.current(database)
+    finally:
+        database.close()
