@@ -52,7 +52,7 @@ def migrate(database: _db.Database) -> Migrated:
     """Create the schema or bring it to :data:`LATEST`, under the schema's lock."""
     schema = database.options.schema
     try:
-        return database.write(lambda conn: _migrate(conn, schema))
+        return database.write(lambda conn: _migrate(conn, schema), serialize=True)
     except BackendError as exc:
         if isinstance(exc.__cause__, psycopg.errors.InsufficientPrivilege):
             raise ConfigurationError(

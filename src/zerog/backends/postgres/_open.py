@@ -1,8 +1,8 @@
 """Opening a PostgreSQL job store: the URL, and the schema created or migrated if need be.
 
 Several processes may open a fresh schema at the same moment: creation and migration run under
-an advisory lock of that schema's (the one writes take) and read the version again under it,
-so the first creates or migrates it and the others find it done (see :mod:`._migrate`).
+an advisory lock of that schema's and read the version again under it, so the first creates
+or migrates it and the others find it done (see :mod:`._migrate`).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ on any number of hosts.
 The job logic is the shared SQL engine's, not written again: :class:`SqlBackend` runs the
 same steps as on SQLite (:mod:`zerog.backends.sql.steps`), which take PostgreSQL's statements
 from the connection (``sql/queries.sql`` names them as SQLite's are named). This module opens
-the schema and gives each write transaction its time (see :mod:`._db` for the lock that makes
-the steps' one-writer reasoning hold, and for why times come from the server's clock).
+the schema and gives each write transaction its time (see :mod:`._db` for the row and key
+locks that make the steps' one-writer reasoning hold with writers at once, and for why times
+come from the server's clock).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class PostgresBackend(SqlBackend):
         super().__init__(clock or database.server_time)
         self.database = database
         self._server_clock = clock is None
+        self._serialized = False  # see serialize_writes (the beanstalk record store's).
         self._waiters: list[ListenWaiter] = []  # closed with the backend (sockets, a session).
         try:
             _open.open_schema(database)
@@ -83,12 +85,17 @@ class PostgresBackend(SqlBackend):
         return self.database.retries
 
     def transact(self, body: Callable[[Txn], T]) -> T:
-        """Run ``body`` in a write transaction under the schema's lock, at the server's time
-        (the fake clock's in tests), with the history cap in force."""
-        keep = self.history_limit
+        """Run ``body`` in a write transaction at the server's time (the fake clock's in
+        tests), with the history cap in force; under the schema's lock once
+        :meth:`serialize_writes` was called."""
+        keep, serialize = self.history_limit, self._serialized
         if self._server_clock:
-            return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep)
-        return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep)
+            return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep, serialize)
+        return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep, serialize)
+
+    def serialize_writes(self) -> None:
+        """From now on, every write transaction of this backend takes the schema's lock."""
+        self._serialized = True
 
 
 def migrate_url(parsed: BackendURL | str) -> _migrate.Migrated:
