@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import zerog
+from tests.backends.support import postgres_server
 from tests.worker import pool_jobs  # noqa: F401 - registers the pool's job classes here too.
 from zerog.store import Store
 
@@ -21,3 +22,10 @@ def sqlite(tmp_path: Path) -> Iterator[Store]:
     yield store
     zerog.use(previous)
     store.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgres_database() -> Iterator[None]:
+    """Drop the session's PostgreSQL database, if a test made one (the wake-up tests)."""
+    yield
+    postgres_server.stop_shared()

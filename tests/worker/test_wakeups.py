@@ -1,5 +1,6 @@
 """An idle worker in another process starts a job within milliseconds of its put, not at its
-next poll: the backend wakes it (a socket beside a SQLite file, beanstalkd's blocking reserve).
+next poll: the backend wakes it (a socket beside a SQLite file, beanstalkd's blocking reserve,
+PostgreSQL's NOTIFY).
 
 The pool polls every 5 s here, so a job started well under that was woken, not polled for.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backends.support import beanstalkd
+from tests.backends.support import beanstalkd, postgres_server
 from tests.worker.pool import Pool, wait_until
 from tests.worker.pool_jobs import QUEUE
 from zerog.record import JobSpec
@@ -37,10 +38,15 @@ def _beanstalk(tmp_path: Path) -> str:
     return beanstalkd.shared().url(tmp_path / "jobs.db")
 
 
+def _postgres(tmp_path: Path) -> str:
+    return postgres_server.url()
+
+
 URLS: dict[str, Callable[[Path], str]] = {
     "sqlite": _sqlite,
     "sqlite-deep-path": _sqlite_deep,
     "beanstalk": _beanstalk,
+    "postgres": _postgres,
 }
 
 

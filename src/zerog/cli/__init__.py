@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zerog import __version__
-from zerog.cli import enqueue, flow, inspect, queue, serve, worker, workers
+from zerog.cli import enqueue, flow, inspect, migrate, queue, serve, worker, workers
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_url
 from zerog.cli._flags import add_flag, apply_env, factor
 from zerog.demo_dashboard import DEFAULT_PORT as DEMO_PORT
@@ -46,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_parser(commands)
     flow.add_parsers(commands)
     serve.add_parser(commands)
+    migrate.add_parser(commands)
     _add_demo(commands)
     return parser
 

@@ -80,6 +80,7 @@ def open_sql_records(url: str, clock: Callable[[], float] | None = None) -> SqlR
     if not isinstance(backend, SqlBackend) or backend.database.dialect not in SCHEMAS:
         backend.close()
         raise ConfigurationError(f"{url!r} is no SQL job store the beanstalk backend knows")
+    backend.serialize_writes()  # its steps were written for one writer at a time.
     try:
         make_tables(backend)
     except BaseException:

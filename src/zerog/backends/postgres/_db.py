@@ -1,22 +1,37 @@
-"""PostgreSQL connections and transactions: one connection per thread and process, one writer
-at a time, and retries that no caller sees.
+"""PostgreSQL connections and transactions: one connection per thread and process, writers
+at once, and retries that no caller sees.
 
-Writes serialize on one advisory lock per schema (``pg_advisory_xact_lock``), taken as the
-transaction's first statement. The shared steps were written for SQLite's single writer: they
-read, decide in Python, then write (a history entry numbered max + 1, a unique key looked up
-then taken, a limit counted then used). Under the lock every statement of a write transaction
-sees every earlier writer's commit (READ COMMITTED, and the lock is released only after the
-commit is visible), so the steps' reasoning holds verbatim and no serialization failure can
-occur. Reads take no lock: each statement sees a committed state (MVCC), a snapshot read sees
-one. A write transaction costs its statements plus two round trips: the first one begins, takes
-the lock, reads the server's clock and sets the history cap, in one simple-protocol message;
-the last commits.
+Write transactions run at once (READ COMMITTED); none takes a lock for the whole schema. The
+shared steps were written for SQLite's single writer: they read, decide in Python, then write.
+On PostgreSQL each decision is made under a lock of what it decides on, taken by the statement
+that reads it (``sql/queries.sql``) or by one just before (``lock_key``), so the statements
+after it see what the lock's previous holder committed:
+
+- a job: every step that changes a job first reads it ``FOR UPDATE`` (a settlement by its
+  lease token, an operator action, a rescue, a dependent released or told), and claims read
+  ready jobs ``FOR UPDATE SKIP LOCKED``, several per statement; a row found changed once
+  locked is re-read (and dropped when it no longer matches). Its history (numbered max + 1)
+  is written under that lock.
+- dependencies: a put or a pipeline step locks the jobs it waits for, and a completion locks
+  the jobs that wait for it, so a dependent is linked before its dependency completes or sees
+  it complete, and two dependencies completing at once release it once.
+- a unique key, a debounce key, a day's statistics: an advisory lock keyed by it.
+- the limits: one advisory lock taken by the claims that count running jobs against them
+  (only when some limit is set; the common claim takes none).
+- a recurrence: the claim that spawns its jobs locks it (``SKIP LOCKED``), so one spawns each.
+
+Creating and migrating the schema, and the beanstalk record store's steps (written for one
+writer), still take the schema's advisory lock (``serialize``). Deadlocks and serialization
+failures are retried like lost connections. Reads take no lock: each statement sees a committed
+state (MVCC), a snapshot read sees one. A write transaction costs its statements plus two round
+trips: the first begins, reads the server's clock and sets the history cap, in one
+simple-protocol message; the last commits.
 
 Times come from the server, not the worker: with several worker hosts, one whose clock is off
 would otherwise expire its peers' leases early or hold its own too long. The write
-transaction's time is the server's ``clock_timestamp()`` read under the lock (so times also grow
-in commit order); between transactions :meth:`Database.server_time` is the local clock plus the
-offset last measured, which costs no round trip (progress samples and event times use it).
+transaction's time is the server's ``clock_timestamp()`` read as it begins; between
+transactions :meth:`Database.server_time` is the local clock plus the offset last measured,
+which costs no round trip (progress samples and event times use it).
 
 Transient failures (a lost connection, a deadlock, a serialization failure) roll back and run
 the whole body again, on a fresh connection if need be, for up to ``retry_seconds``; then
@@ -52,9 +67,9 @@ T = TypeVar("T")
 RETRY_SECONDS = 10.0  # transient failures are retried this long, then BackendUnavailable.
 FIRST_PAUSE_SECONDS = 0.02
 PAUSE_CAP_SECONDS = 1.0
-LOCK_WAIT_SECONDS = 60  # lock_timeout: a writer waits this long for the lock, then gives up.
+LOCK_WAIT_SECONDS = 60  # lock_timeout: a writer waits this long for a lock, then gives up.
 # A transaction left open this long (its process stopped or hung) is ended by the server, so a
-# SIGSTOPped worker cannot hold the write lock, and every writer, for ever.
+# SIGSTOPped worker cannot hold its locks, and the writers waiting on them, for ever.
 IDLE_IN_TRANSACTION_SECONDS = 30
 _TRANSIENT = (psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 
@@ -68,6 +83,7 @@ class Options:
     lock_key: int
     where: str  # the URL without its password, for messages.
     connect_timeout: int = 10
+    listen: bool = True  # idle workers LISTEN for wake-ups (off behind PgBouncer's pooling).
     retry_seconds: float = RETRY_SECONDS
     settings: dict[str, str] = field(default_factory=dict)
 
@@ -112,17 +128,7 @@ class Database(ThreadConnections[PgConn]):
 
     def _connect_raw(self) -> psycopg.Connection[Any]:
         options = self.options
-        try:
-            raw = psycopg.connect(
-                autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
-                connect_timeout=options.connect_timeout,
-                **options.conninfo,
-            )
-        except psycopg.Error as exc:
-            raise BackendUnavailable(
-                f"cannot connect to PostgreSQL at {options.where}: {str(exc).strip()}; is the "
-                f"server running and the URL right (postgresql://user@host:port/database)?"
-            ) from exc
+        raw = self.connect_plain()
         # jsonb arrives as JSON text, as SQLite's documents do: the shared steps parse it.
         raw.adapters.register_loader("jsonb", TextLoader)
         raw.adapters.register_loader("json", TextLoader)
@@ -138,6 +144,22 @@ class Database(ThreadConnections[PgConn]):
             raw.close()
             raise
         return raw
+
+    def connect_plain(self) -> psycopg.Connection[Any]:
+        """A new autocommit connection with libpq's defaults (the listener's, see _listen.py);
+        BackendUnavailable, saying what to check, when the server cannot be reached."""
+        options = self.options
+        try:
+            return psycopg.connect(
+                autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
+                connect_timeout=options.connect_timeout,
+                **options.conninfo,
+            )
+        except psycopg.Error as exc:
+            raise BackendUnavailable(
+                f"cannot connect to PostgreSQL at {options.where}: {str(exc).strip()}; is the "
+                f"server running and the URL right (postgresql://user@host:port/database)?"
+            ) from exc
 
     def _close_one(self, conn: PgConn) -> None:
         with contextlib.suppress(psycopg.Error):
@@ -164,20 +186,25 @@ class Database(ThreadConnections[PgConn]):
 
     # --- transactions ------------------------------------------------------------------------
 
-    def write(self, body: Callable[[PgConn], T], keep: int | None = None) -> T:
-        """Run ``body`` in a write transaction under the schema's lock; ``conn.now`` is the
-        server's time then. ``keep``: the history cap (entries per job) in force."""
+    def write(
+        self, body: Callable[[PgConn], T], keep: int | None = None, serialize: bool = False
+    ) -> T:
+        """Run ``body`` in a write transaction; ``conn.now`` is the server's time then.
+        ``keep``: the history cap (entries per job) in force. ``serialize``: under the
+        schema's lock, one such transaction at a time (creating and migrating the schema, the
+        beanstalk record store); other writes lock the rows and keys they decide on."""
         cap = "" if keep is None else str(int(keep))
+        lock = f"pg_advisory_xact_lock({self.options.lock_key}), " if serialize else "0, "
         begin = (
-            f"BEGIN; SELECT pg_advisory_xact_lock({self.options.lock_key}), "
-            f"{SERVER_TIME_EXPR}, set_config('zerog.history_keep', '{cap}', true)"
+            f"BEGIN; SELECT {lock}{SERVER_TIME_EXPR}, "
+            f"set_config('zerog.history_keep', '{cap}', true)"
         )
         return self._run(body, begin)
 
     def run_script(self, script: str) -> None:
         """Run ``script`` (statements separated by ``;``, no parameters) in one write
         transaction under the schema's lock."""
-        self.write(lambda conn: conn.execute(script))
+        self.write(lambda conn: conn.execute(script), serialize=True)
 
     def read(self, body: Callable[[PgConn], T], snapshot: bool = False) -> T:
         """Run ``body`` as reads; with ``snapshot`` all of them see one state."""
@@ -254,8 +281,8 @@ class Database(ThreadConnections[PgConn]):
             )
         if isinstance(exc, psycopg.errors.LockNotAvailable):
             return BackendUnavailable(
-                f"the zerog write lock of schema {self.options.schema!r} at {where} stayed "
-                f"taken for {LOCK_WAIT_SECONDS} s; is a process holding a transaction open?"
+                f"a zerog lock in schema {self.options.schema!r} at {where} stayed taken for "
+                f"{LOCK_WAIT_SECONDS} s; is a process holding a transaction open?"
             )
         if isinstance(exc, psycopg.OperationalError):
             return BackendUnavailable(f"PostgreSQL at {where} failed: {str(exc).strip()}")

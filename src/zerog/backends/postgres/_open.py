@@ -1,8 +1,8 @@
-"""Opening a PostgreSQL job store: the URL, and the schema created if missing.
+"""Opening a PostgreSQL job store: the URL, and the schema created or migrated if need be.
 
-Several processes may open a fresh schema at the same moment: creation runs under an advisory
-lock of that schema's (the one writes take), and every statement of ``sql/schema.sql`` is
-idempotent, so the first creates it and the others find it made.
+Several processes may open a fresh schema at the same moment: creation and migration run under
+an advisory lock of that schema's and read the version again under it, so the first creates
+or migrates it and the others find it done (see :mod:`._migrate`).
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from zerog.backends.postgres import _db
-from zerog.backends.postgres._sql import PQ, SCHEMA, SCHEMA_VERSION
+from zerog.backends.postgres import _db, _migrate
+from zerog.backends.postgres._sql import PQ
 from zerog.backends.sql.statements import COLUMNS
 from zerog.errors import ConfigurationError
 from zerog.urls import BackendURL
 
 DEFAULT_SCHEMA = "zerog"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-OURS = ("schema", "connect_timeout")  # URL options zerog reads; the others go to libpq.
+OURS = ("schema", "connect_timeout", "listen")  # URL options zerog reads; the others go to libpq.
 
 
 def options_of(parsed: BackendURL) -> _db.Options:
@@ -39,6 +39,7 @@ def options_of(parsed: BackendURL) -> _db.Options:
             f"schema must be a plain name (letters, digits, _; at most 63), not {schema!r}"
         )
     timeout = _seconds(extra.pop("connect_timeout", "10"), parsed.masked)
+    listen = _switch(extra.pop("listen", "on"), "listen", parsed.masked)
     conninfo: dict[str, Any] = {"dbname": database, **extra}
     if parsed.host:
         conninfo["host"] = parsed.host
@@ -54,7 +55,15 @@ def options_of(parsed: BackendURL) -> _db.Options:
         lock_key=lock_key(database, schema),
         where=f"{parsed.masked.split('?')[0]} (schema {schema})",
         connect_timeout=timeout,
+        listen=listen,
     )
+
+
+def _switch(raw: str, name: str, where: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("on", "off", "true", "false", "1", "0", "yes", "no"):
+        raise ConfigurationError(f"{name} must be on or off, not {raw!r} (in {where!r})")
+    return value in ("on", "true", "1", "yes")
 
 
 def _seconds(raw: str, where: str) -> int:
@@ -77,42 +86,27 @@ def lock_key(database: str, schema: str) -> int:
 
 
 def open_schema(database: _db.Database) -> None:
-    """Create the schema and its tables if missing, then check the version and the columns.
-    The first connection is opened here: an unreachable server fails at once."""
+    """Create the schema and its tables if missing, or migrate them (see :mod:`._migrate`),
+    then check the columns. The first connection is opened here: an unreachable server fails
+    at once."""
     database.connection()
     schema = database.options.schema
-    found = database.read(_version)
+    found = _migrate.current(database)
+    if found is not None:  # tables zerog did not make are never migrated.
+        check_columns(database)
+        if found > _migrate.LATEST:
+            raise _migrate.too_new(schema, found)
+    if found != _migrate.LATEST:
+        _migrate.migrate(database)
     if found is None:
-        database.write(lambda conn: _create(conn, schema))
-        found = database.read(_version)
-    if found != SCHEMA_VERSION:
-        raise ConfigurationError(
-            f"the PostgreSQL schema {schema!r} at {database.options.where} has zerog schema "
-            f"version {found!r}; this zerog needs {SCHEMA_VERSION!r}"
-        )
+        check_columns(database)
+
+
+def check_columns(database: _db.Database) -> None:
+    """Refuse a jobs table zerog did not make (the schema's name was taken)."""
     columns = database.read(lambda conn: [r[0] for r in conn.execute(PQ.table_columns)])
     if tuple(columns) != ("seq", *COLUMNS, "doc"):
         raise ConfigurationError(
-            f"schema {schema!r} at {database.options.where} has a jobs table zerog did not "
-            f"make (columns {', '.join(columns)}); use another ?schema="
+            f"schema {database.options.schema!r} at {database.options.where} has a jobs table "
+            f"zerog did not make (columns {', '.join(columns)}); use another ?schema="
         )
-
-
-def _version(conn: _db.PgConn) -> str | None:
-    """The schema's version, or None when it has no zerog tables yet."""
-    row = conn.execute(
-        "SELECT to_regclass('meta') IS NOT NULL AND EXISTS "
-        "(SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND table_name = 'meta')"
-    ).fetchone()
-    if not row or not row[0]:
-        return None
-    found = conn.execute(PQ.schema_version).fetchone()
-    return None if found is None else str(found[0])
-
-
-def _create(conn: _db.PgConn, schema: str) -> None:
-    """Run in a write transaction: the schema's lock is held, so one process creates it."""
-    conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-    conn.execute(f'SET LOCAL search_path = "{schema}"')  # the schema exists now.
-    conn.execute(SCHEMA)

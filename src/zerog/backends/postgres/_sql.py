@@ -12,7 +12,6 @@ from zerog.backends.sql import statements
 from zerog.backends.sql.statements import COLUMN_SET, DOC_KEY, Queries, load_queries, read_sql
 
 DIALECT = "postgres"
-SCHEMA_VERSION = "1"
 SCHEMA = read_sql("schema.sql", __package__)
 MAX_PAIRS = 40  # key/value pairs per jsonb_build_object call (a function takes 100 arguments).
 

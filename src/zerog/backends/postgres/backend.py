@@ -4,8 +4,9 @@ on any number of hosts.
 The job logic is the shared SQL engine's, not written again: :class:`SqlBackend` runs the
 same steps as on SQLite (:mod:`zerog.backends.sql.steps`), which take PostgreSQL's statements
 from the connection (``sql/queries.sql`` names them as SQLite's are named). This module opens
-the schema and gives each write transaction its time (see :mod:`._db` for the lock that makes
-the steps' one-writer reasoning hold, and for why times come from the server's clock).
+the schema and gives each write transaction its time (see :mod:`._db` for the row and key
+locks that make the steps' one-writer reasoning hold with writers at once, and for why times
+come from the server's clock).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from zerog.backends.contract import Capability
-from zerog.backends.postgres import _open
+from zerog.backends.contract import Capability, LocalWaiter, Waiter
+from zerog.backends.postgres import _migrate, _open
 from zerog.backends.postgres._db import Database, Options
+from zerog.backends.postgres._listen import ListenWaiter
 from zerog.backends.sql import SqlBackend
 from zerog.backends.sql.txn import Txn
 from zerog.urls import BackendURL, parse_url
@@ -34,6 +36,8 @@ class PostgresBackend(SqlBackend):
         super().__init__(clock or database.server_time)
         self.database = database
         self._server_clock = clock is None
+        self._serialized = False  # see serialize_writes (the beanstalk record store's).
+        self._waiters: list[ListenWaiter] = []  # closed with the backend (sockets, a session).
         try:
             _open.open_schema(database)
             if self._server_clock:
@@ -48,10 +52,27 @@ class PostgresBackend(SqlBackend):
     ) -> PostgresBackend:
         """``postgresql://user[:password]@host[:port]/database`` with options ``?schema=<name>``
         (default ``zerog``; created with its tables if missing), ``?connect_timeout=<seconds>``
-        (default 10); any other option is a libpq connection parameter (``sslmode=require``)."""
+        (default 10), ``?listen=off`` (idle workers poll instead of LISTENing for NOTIFYs: behind
+        PgBouncer in transaction mode, which passes no notification); any other option is a
+        libpq connection parameter (``sslmode=require``)."""
         if isinstance(parsed, str):
             parsed = parse_url(parsed)
         return cls(_open.options_of(parsed), clock)
+
+    def waiter(self) -> Waiter:
+        """A LISTEN connection of its own that the schema's NOTIFYs wake (see :mod:`._listen`),
+        closed with the backend; with ``?listen=off`` one that only this process wakes."""
+        if not self.database.options.listen:
+            return LocalWaiter()
+        waiter = ListenWaiter(self.database.connect_plain, self.schema)
+        self._waiters.append(waiter)
+        return waiter
+
+    def close(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            waiter.close()
+        super().close()
 
     @property
     def schema(self) -> str:
@@ -64,9 +85,41 @@ class PostgresBackend(SqlBackend):
         return self.database.retries
 
     def transact(self, body: Callable[[Txn], T]) -> T:
-        """Run ``body`` in a write transaction under the schema's lock, at the server's time
-        (the fake clock's in tests), with the history cap in force."""
-        keep = self.history_limit
+        """Run ``body`` in a write transaction at the server's time (the fake clock's in
+        tests), with the history cap in force; under the schema's lock once
+        :meth:`serialize_writes` was called."""
+        keep, serialize = self.history_limit, self._serialized
         if self._server_clock:
-            return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep)
-        return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep)
+            return self.database.write(lambda conn: body(Txn(conn, conn.now)), keep, serialize)
+        return self.database.write(lambda conn: body(Txn(conn, self.clock())), keep, serialize)
+
+    def serialize_writes(self) -> None:
+        """From now on, every write transaction of this backend takes the schema's lock."""
+        self._serialized = True
+
+
+def migrate_url(parsed: BackendURL | str) -> _migrate.Migrated:
+    """Create the schema a ``postgresql://`` URL names, or bring it to this zerog's version
+    (``zerog migrate``: run it as a role that may change the schema, the application's role
+    then needs none of that right). What it found and what it left."""
+    if isinstance(parsed, str):
+        parsed = parse_url(parsed)
+    database = Database(_open.options_of(parsed))
+    try:
+        database.connection()  # an unreachable server fails here, at once.
+        if _migrate.current(database) is not None:  # tables zerog did not make stay as found.
+            _open.check_columns(database)
+        return _migrate.migrate(database)
+    finally:
+        database.close()
+
+
+def schema_version(parsed: BackendURL | str) -> int | None:
+    """The zerog schema version of the schema a URL names (None: no zerog tables); a read."""
+    if isinstance(parsed, str):
+        parsed = parse_url(parsed)
+    database = Database(_open.options_of(parsed))
+    try:
+        return _migrate.current(database)
+    finally:
+        database.close()

@@ -5,7 +5,8 @@ steps of :mod:`zerog.backends.sql.steps` in one transaction of the dialect's
 The steps take their statements from the connection (``conn.q``), so a dialect brings only its
 SQL files, its connections and its transactions: :class:`~zerog.backends.sqlite.SqliteBackend`
 (one file, ``BEGIN IMMEDIATE``) and :class:`~zerog.backends.postgres.PostgresBackend` (a server,
-an advisory lock per write transaction). Every write that needs the time goes through
+writers at once, each step locking the rows and keys it decides on: ``conn.q.lock_key``).
+Every write that needs the time goes through
 :meth:`SqlBackend.transact`, whose :class:`~.txn.Txn` carries the transaction's time: the
 dialect decides where it comes from (the fake clock, or the server's clock).
 """
@@ -79,6 +80,11 @@ class SqlBackend(FullBackend):
 
     def close(self) -> None:
         self.database.close()
+
+    def serialize_writes(self) -> None:
+        """Make this backend's write transactions run one at a time, for steps written for a
+        single writer (the beanstalk record store's). A dialect whose writes run at once
+        (PostgreSQL, whose steps lock the rows and keys they decide on) overrides this."""
 
     # --- producers ---------------------------------------------------------------------------
 
@@ -383,6 +389,7 @@ class SqlBackend(FullBackend):
 def _add_stats(conn: Conn, deltas: Sequence[Any]) -> None:
     """Merge each delta into its queue-day's stored statistics."""
     for delta in deltas:
+        conn.execute(conn.q.lock_key, (f"stats:{delta.queue}:{delta.day!r}",))
         row = conn.execute(conn.q.stats, (delta.queue, delta.day)).fetchone()
         stored = json.loads(row[0]) if row is not None else empty_stats()
         conn.execute(conn.q.set_stats, (delta.queue, delta.day, dumps(merge_stats(stored, delta))))

@@ -77,6 +77,8 @@ class Queries:
     uuid_of: str
     oldest_failed: str
     job: str
+    job_for_update: str
+    lock_key: str
     history: str
     counts: str
     table_columns: str

@@ -23,7 +23,8 @@ RETURNING seq;
 INSERT INTO tags (tag, job) VALUES (%s, %s) ON CONFLICT DO NOTHING;
 
 -- name: add_history
--- n is the job's next entry number; the write lock makes reading it and inserting one step.
+-- n is the job's next entry number: every step that logs holds the job's row lock, so reading
+-- it and inserting is one step.
 INSERT INTO history (job, n, at, event, state, worker, detail)
 SELECT v.job, coalesce((SELECT max(h.n) FROM history AS h WHERE h.job = v.job), 0) + 1,
        v.at, v.event, v.state, v.worker, v.detail
@@ -44,13 +45,15 @@ AND NOT EXISTS (SELECT 1 FROM queues WHERE name = %(queue)s AND paused_at IS NOT
 AND NOT EXISTS (SELECT 1 FROM recurring WHERE queue = %(queue)s AND next_at <= %(now)s)
 AND NOT EXISTS (SELECT 1 FROM limits)
 ORDER BY priority, seq
-LIMIT %(limit)s;
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED;
 
 -- name: next_ready_plain
 SELECT * FROM jobs
 WHERE queue = %(queue)s AND state IN ('waiting', 'scheduled') AND ready_at <= %(now)s
 ORDER BY priority, seq
-LIMIT 1;
+LIMIT 1
+FOR UPDATE SKIP LOCKED;
 
 -- name: flow_probe
 SELECT EXISTS (SELECT 1 FROM queues WHERE name = %(queue)s AND paused_at IS NOT NULL),
@@ -62,7 +65,8 @@ SELECT seq, priority, expires_at, doc->>'throttles' FROM jobs
 WHERE queue = %(queue)s AND state IN ('waiting', 'scheduled') AND ready_at <= %(now)s
 AND (priority > %(priority)s OR (priority = %(priority)s AND seq > %(seq)s))
 ORDER BY priority, seq
-LIMIT %(limit)s;
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED;
 
 -- name: job_by_seq
 SELECT * FROM jobs WHERE seq = %s;
@@ -87,7 +91,8 @@ SELECT seq, attempts, ttr_seconds, control,
        EXISTS (SELECT 1 FROM uniques WHERE job = jobs.seq),
        EXISTS (SELECT 1 FROM deps WHERE on_job = jobs.seq)
 FROM jobs
-WHERE uuid = %(uuid)s AND state = 'running' AND lease_token = %(token)s;
+WHERE uuid = %(uuid)s AND state = 'running' AND lease_token = %(token)s
+FOR UPDATE OF jobs;
 
 -- name: held_with_lists
 SELECT seq, attempts, ttr_seconds, control,
@@ -95,7 +100,8 @@ SELECT seq, attempts, ttr_seconds, control,
        EXISTS (SELECT 1 FROM deps WHERE on_job = jobs.seq),
        doc->>'events', doc->>'errors', doc->>'samples'
 FROM jobs
-WHERE uuid = %(uuid)s AND state = 'running' AND lease_token = %(token)s;
+WHERE uuid = %(uuid)s AND state = 'running' AND lease_token = %(token)s
+FOR UPDATE OF jobs;
 
 -- name: any_to_rescue
 (SELECT 1 FROM jobs WHERE state = 'running' AND lease_expires_at <= %(now)s LIMIT 1)
@@ -104,18 +110,18 @@ UNION ALL
 LIMIT 1;
 
 -- name: to_rescue
-SELECT seq, uuid, state, attempts, max_retries, doc
+-- One SELECT, not a UNION: FOR UPDATE needs it. A job settled, claimed or rescued meanwhile
+-- is skipped (locked) or dropped (its new version no longer matches).
+SELECT seq, uuid, state, attempts, max_retries, CASE WHEN state = 'running' THEN doc END
 FROM jobs
-WHERE state = 'running' AND lease_expires_at <= %(now)s
-UNION ALL
-SELECT seq, uuid, state, attempts, max_retries, NULL
-FROM jobs
-WHERE state IN ('waiting', 'scheduled') AND expires_at <= %(now)s
+WHERE (state = 'running' AND lease_expires_at <= %(now)s)
+   OR (state IN ('waiting', 'scheduled') AND expires_at <= %(now)s)
 ORDER BY seq
-LIMIT %(limit)s;
+LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED;
 
 -- name: job_state
-SELECT seq, state FROM jobs WHERE uuid = %s;
+SELECT seq, state FROM jobs WHERE uuid = %s FOR UPDATE;
 
 -- name: set_control
 UPDATE jobs SET control = %s WHERE seq = %s;
@@ -130,10 +136,20 @@ SELECT uuid FROM jobs WHERE seq = %s;
 SELECT seq, uuid, state FROM jobs
 WHERE queue = %(queue)s AND state = 'failed'
 ORDER BY coalesce(finished_at, 0), seq
-LIMIT %(limit)s;
+LIMIT %(limit)s
+FOR UPDATE;
 
 -- name: job
 SELECT * FROM jobs WHERE uuid = %s;
+
+-- name: job_for_update
+SELECT * FROM jobs WHERE uuid = %s FOR UPDATE;
+
+-- name: lock_key
+-- What spans jobs (a unique key, a debounce key, the limits, a day's statistics) is decided
+-- under a transaction-level advisory lock keyed by it, taken in a statement of its own: the
+-- statements after it see what the lock's previous holder committed (READ COMMITTED).
+SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || %s, 0));
 
 -- name: history
 SELECT at, event, state, worker, detail FROM history WHERE job = %s ORDER BY n;
@@ -178,7 +194,9 @@ ORDER BY coalesce(started_at, 0), id COLLATE "C";
 
 -- name: jobs_by_uuids
 SELECT j.uuid, j.seq, j.state
-FROM jsonb_array_elements_text(%s::jsonb) AS e (value) JOIN jobs AS j ON j.uuid = e.value;
+FROM jsonb_array_elements_text(%s::jsonb) AS e (value) JOIN jobs AS j ON j.uuid = e.value
+ORDER BY j.seq
+FOR UPDATE OF j;
 
 -- name: add_dependency
 INSERT INTO deps (on_job, job) VALUES (%s, %s) ON CONFLICT DO NOTHING;
@@ -199,16 +217,18 @@ WHERE seq = %(seq)s;
 SELECT j.seq, j.uuid, j.state, j.ready_at, j.doc->>'depends', j.doc->>'blocked_by'
 FROM deps AS d JOIN jobs AS j ON j.seq = d.job
 WHERE d.on_job = %s
-ORDER BY d.job;
+ORDER BY d.job
+FOR UPDATE OF j;
 
 -- name: waiting_dependents
 SELECT j.seq, j.state, j.doc->>'blocked_by'
 FROM deps AS d JOIN jobs AS j ON j.seq = d.job
 WHERE d.on_job = %s AND j.state = 'depends'
-ORDER BY d.job;
+ORDER BY d.job
+FOR UPDATE OF j;
 
 -- name: dependency_links
-SELECT seq, doc->>'depends', doc->>'dependents' FROM jobs WHERE uuid = %s;
+SELECT seq, doc->>'depends', doc->>'dependents' FROM jobs WHERE uuid = %s FOR UPDATE;
 
 -- name: unique_holder
 SELECT j.uuid, j.state FROM uniques AS u JOIN jobs AS j ON j.seq = u.job WHERE u.key = %s;
@@ -238,7 +258,9 @@ INSERT INTO debounce (key, doc) VALUES (%s, %s)
 ON CONFLICT (key) DO UPDATE SET doc = excluded.doc;
 
 -- name: due_recurrences
-SELECT n, doc FROM recurring WHERE queue = %(queue)s AND next_at <= %(now)s ORDER BY n;
+-- Of claimers spawning at once, one takes each recurrence; the others skip it.
+SELECT n, doc FROM recurring WHERE queue = %(queue)s AND next_at <= %(now)s ORDER BY n
+FOR UPDATE SKIP LOCKED;
 
 -- name: save_recurrence
 UPDATE recurring SET queue = %(queue)s, next_at = %(next_at)s, doc = %(doc)s WHERE n = %(n)s;
@@ -257,7 +279,7 @@ DELETE FROM recurring WHERE id = %s;
 SELECT doc FROM recurring WHERE %(queue)s::text IS NULL OR queue = %(queue)s::text ORDER BY n;
 
 -- name: recurrence
-SELECT n, doc FROM recurring WHERE id = %s;
+SELECT n, doc FROM recurring WHERE id = %s FOR UPDATE;
 
 -- name: limits
 SELECT name, maximum FROM limits ORDER BY name COLLATE "C";

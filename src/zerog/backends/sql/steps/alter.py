@@ -22,7 +22,7 @@ DEPENDS = State.DEPENDS.value
 
 def alter_step(txn: Txn, uuid: str, change: Change, worker: str | None) -> Record:
     """Apply ``change`` to job ``uuid`` (see Backend.alter); returns the record after it."""
-    row = txn.conn.execute(txn.q.job, (uuid,)).fetchone()
+    row = txn.conn.execute(txn.q.job_for_update, (uuid,)).fetchone()
     if row is None:
         raise JobNotFound(uuid)
     seq, before = row[0], record_of(row)

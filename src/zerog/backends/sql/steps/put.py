@@ -42,9 +42,11 @@ def put_row(txn: Txn, record: Record) -> tuple[Placed, int | None]:
 
 
 def holder(conn: Conn, key: str | None) -> str | None:
-    """The job holding a unique key now, if any."""
+    """The job holding a unique key now, if any. The key's lock is taken first and held to
+    the end of the transaction, which may then take the key (see ``lock_key``)."""
     if not key:
         return None
+    conn.execute(conn.q.lock_key, (f"unique:{key}",))
     row = conn.execute(conn.q.unique_holder, (key,)).fetchone()
     return str(row[0]) if row is not None and row[1] in HOLDS_KEY else None
 
@@ -53,6 +55,7 @@ def _debounced(txn: Txn, record: Record) -> tuple[str, Record]:
     """Apply the debounce plan: (``skipped``, a record naming the pending job), or the outcome
     and the record to store (scheduled at the window's end when delayed)."""
     plan = record["_debounce"]
+    txn.conn.execute(txn.q.lock_key, (f"debounce:{plan['key']}",))
     row = txn.conn.execute(txn.q.debounce_entry, (plan["key"],)).fetchone()
     outcome, delay, entry = flow.debounce_plan(
         None if row is None else json.loads(row[0]),

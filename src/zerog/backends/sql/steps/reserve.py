@@ -125,6 +125,9 @@ class Limits:
 
     def __init__(self, conn: Conn) -> None:
         self._conn = conn
+        # Claims under limits count the running jobs one at a time (PostgreSQL: a lock of its
+        # own, held to COMMIT; SQLite: its writer's lock).
+        conn.execute(conn.q.lock_key, ("limits",))
         self.maximums: dict[str, int] = dict(conn.execute(conn.q.limits).fetchall())
         self._running: Counter[str] | None = None
 

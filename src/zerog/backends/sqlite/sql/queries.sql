@@ -150,6 +150,14 @@ LIMIT :limit;
 -- name: job
 SELECT * FROM jobs WHERE uuid = ?;
 
+-- name: job_for_update
+-- The same as job: SQLite's write transaction holds the whole file.
+SELECT * FROM jobs WHERE uuid = ?;
+
+-- name: lock_key
+-- Nothing to lock: SQLite has one writer at a time (PostgreSQL takes an advisory lock here).
+SELECT ?;
+
 -- name: history
 SELECT at, event, state, worker, detail FROM history WHERE job = ? ORDER BY n;
 
