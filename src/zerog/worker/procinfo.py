@@ -62,3 +62,37 @@ def core_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def rss_of(pid: int) -> int | None:
+    """Another process's resident memory now (bytes), or None (no /proc, or it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory (VmHWM) since it began or since the last
+    :func:`reset_peak`; ``getrusage``'s peak where /proc is missing."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def reset_peak() -> bool:
+    """Lower this process's VmHWM to its resident size now (Linux 4.0+, ``clear_refs`` 5),
+    so the next :func:`peak_rss_bytes` is the peak since now; False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        return False
+    return True

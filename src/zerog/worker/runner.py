@@ -40,6 +40,7 @@ from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import lifelog
 from zerog.worker.reload import Reloader
+from zerog.worker.usage import Meter, with_usage
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,10 @@ class Runner:
         watch: Callable[[RunContext], None],
         unwatch: Callable[[RunContext], None],
         reloader: Reloader | None = None,
+        threads: int = 1,
     ) -> None:
         self.store = store
+        self.threads = threads  # job threads of the process: what a run's memory figures mean.
         self._watch = watch
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.
@@ -97,12 +100,14 @@ class Runner:
         )
         self._watch(context)
         run_context.bind(context)
+        meter = Meter(self.threads)
         try:
             outcome = self._run(job)
         finally:
             run_context.bind(None)
             self._unwatch(context)
-        return Ended(lease, self._settlement(context, record, outcome))
+        settlement = self._settlement(context, record, outcome)
+        return Ended(lease, with_usage(settlement, meter.read()))
 
     def write_alone(self, ended: Ended) -> str:
         """Write one run's settlement by itself; returns the event written. A refused
