@@ -72,3 +72,23 @@ def test_a_thread_run_records_its_peak_memory_cpu_and_wall_time(
     assert "last attempt" in shown
     assert f"peak RSS {usage['peak_rss_bytes'] / MIB:.0f} MiB" in shown
     assert "(its thread)" in shown
+
+
+def test_an_isolated_run_has_its_process_own_figures(sqlite: Store, tmp_path: Path) -> None:
+    # Given a worker process with two job threads
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    flags = ("--workers", "1", "--threads", "2", "-q", "res")
+    with pool(url, tmp_path, *flags, imports=IMPORTS) as running:
+        # When a job of a class that asks for a process of its own writes 200 MiB
+        uuid = enqueue(sqlite, "res_alloc_isolated", megabytes=ALLOCATED_MIB, hold=0.3, spin=0.3)
+        record = finished(sqlite, uuid)
+        workers = running.children()
+    # Then it ran in a process that was not the worker's, and its figures are that process's
+    usage = record["usage"]
+    assert record["state"] == "complete", record["errors"]
+    assert usage["scope"] == "process"
+    assert usage["pid"] == record["result"]["pid"]
+    assert record["result"]["pid"] not in workers
+    assert_peak_of_the_allocation(usage)
+    cpu = usage["cpu_user_seconds"] + usage["cpu_system_seconds"]
+    assert 0.3 <= cpu <= usage["wall_seconds"], usage

@@ -16,7 +16,7 @@ import random
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from zerog import deferrable as _deferrable  # noqa: F401 - every face's kind of job runs in
@@ -38,7 +38,8 @@ from zerog.model import Lease, Progress, Reservation, Settlement
 from zerog.record import error_entry
 from zerog.run_context import RunContext
 from zerog.store import Store
-from zerog.worker import lifelog
+from zerog.worker import isolate, lifelog
+from zerog.worker.outcome import Failure, Returned, parse_return
 from zerog.worker.reload import Reloader
 from zerog.worker.usage import Meter, with_usage
 
@@ -100,14 +101,23 @@ class Runner:
         )
         self._watch(context)
         run_context.bind(context)
-        meter = Meter(self.threads)
         try:
-            outcome = self._run(job)
+            outcome, figures = self._run_measured(context)
         finally:
             run_context.bind(None)
             self._unwatch(context)
         settlement = self._settlement(context, record, outcome)
-        return Ended(lease, with_usage(settlement, meter.read()))
+        return Ended(lease, with_usage(settlement, figures))
+
+    def _run_measured(self, context: RunContext) -> tuple[Returned | Failure, dict[str, Any]]:
+        """Run the job on this thread, or in a process of its own when its class or queue
+        asks (see :mod:`zerog.worker.isolate`); with the attempt's figures."""
+        policy = isolate.policy_of(context.job, context.queue, self.store.config())
+        if policy.isolate:
+            return isolate.run_isolated(context, policy.limit_bytes)
+        meter = Meter(self.threads)
+        outcome = self._run(context.job)
+        return outcome, meter.read()
 
     def write_alone(self, ended: Ended) -> str:
         """Write one run's settlement by itself; returns the event written. A refused
@@ -135,7 +145,7 @@ class Runner:
     @staticmethod
     def _run(job: BaseJob) -> Returned | Failure:
         try:
-            return _parse_return(job.run())
+            return parse_return(job.run())
         except (JobOutcome, Exception) as exc:  # the job's failure is data for _settlement.
             return Failure(exc, traceback.format_exc())
 
@@ -209,35 +219,6 @@ class Ended(NamedTuple):
     def event(self) -> str:
         """The history event the settlement writes, or ``lease-lost``."""
         return "lease-lost" if self.settlement is None else self.settlement.event
-
-
-@dataclass(frozen=True)
-class Returned:
-    """run() returned: resume at this epoch time if ``requeue``, else the job is done."""
-
-    resume_at: float
-    requeue: bool
-
-
-@dataclass(frozen=True)
-class Failure:
-    """run() raised: the exception and its formatted traceback."""
-
-    exc: BaseException
-    traceback: str
-
-
-def _parse_return(outcome: Any) -> Returned:
-    """run() returns ``(resume_at, requeue)``; None means done."""
-    if outcome is None:
-        return Returned(time.time(), False)
-    try:
-        resume_at, requeue = outcome
-        return Returned(float(resume_at), bool(requeue))
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"run() must return (resume_at_epoch_seconds, requeue), not {outcome!r}"
-        ) from None
 
 
 def _with_values(progress: Progress | None, values: dict[str, Any]) -> Progress:
