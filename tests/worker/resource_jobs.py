@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from marshmallow import fields
 
 import zerog
+from zerog import job_log
 
 QUEUE = "res"
 MIB = 1 << 20
@@ -66,3 +67,48 @@ class LimitedAllocJob(AllocJob):
 
     JOB_TYPE = "res_alloc_limited"
     MEMORY_LIMIT_MB: ClassVar[int] = 100
+
+
+class ReportingSchema(zerog.BaseJobSchema):
+    steps = fields.Integer(load_default=3)
+    done = fields.Integer(load_default=0)
+    fail = fields.String(load_default="")
+    marker = fields.String(load_default="")
+
+
+class IsolatedReportingJob(zerog.BaseJob):
+    """In a process of its own: logs a line and checkpoints ``done`` at each of ``steps``
+    steps (0.1 s apart), then raises ``fail`` if set ("finish": WFErrorFinish, "value":
+    ValueError). With ``marker``, it tells the test it runs, then logs on until stopped."""
+
+    JOB_TYPE = "res_reporting_isolated"
+    SCHEMA = ReportingSchema
+    QUEUE_NAME = QUEUE
+    MAX_RETRIES = 0
+    ISOLATE: ClassVar[str] = "process"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.steps = kwargs.get("steps", 3)
+        self.done = kwargs.get("done", 0)
+        self.fail = kwargs.get("fail", "")
+        self.marker = kwargs.get("marker", "")
+
+    def run(self) -> tuple[float, bool]:
+        if self.marker:
+            Path(self.marker).write_text(str(os.getpid()))
+            while True:  # until an operator's cancel, learnt at a job_log call.
+                job_log.info(f"still here in {os.getpid()}")
+                time.sleep(0.1)
+        for step in range(self.steps):
+            job_log.info(f"step {step} in {os.getpid()}")
+            job_log.set_completeness((step + 1) / self.steps)
+            self.done = step + 1
+            self.save()
+            time.sleep(0.1)
+        if self.fail == "finish":
+            raise zerog.WFErrorFinish("finished with an error", error_code=7)
+        if self.fail == "value":
+            raise ValueError("bad value in the job's process")
+        self.result = {"pid": os.getpid()}
+        return time.time(), False

@@ -64,3 +64,20 @@ def test_a_worker_killed_by_sigkill_over_max_memory_is_named_out_of_memory(
     found = re.search(r"out of memory \(.*reached (\d+) MiB, over --max-memory of 100 MiB", message)
     assert found is not None, message
     assert int(found.group(1)) >= 200
+
+
+def test_a_queues_memory_limit_from_the_store_config_holds_for_any_job_of_it(
+    sqlite: Store, tmp_path: Path
+) -> None:
+    # Given the queue's memory limit set to 60 MiB in the store's config (as `zerog config
+    # res-memory-limit-mb 60` does), for a job class that sets none
+    sqlite.set_config("res-memory-limit-mb", 60)
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    flags = ("--workers", "1", "--threads", "1", "-q", "res")
+    with pool(url, tmp_path, *flags, imports=IMPORTS):
+        # When a job of the queue writes 200 MiB
+        record = finished(sqlite, enqueue(sqlite, "res_alloc", megabytes=200, hold=60.0))
+    # Then it ran in a process of its own and failed over the queue's limit
+    assert record["state"] == "failed"
+    assert "limit 60 MiB" in record["errors"][-1]["msg"]
+    assert record["usage"]["scope"] == "process"

@@ -22,7 +22,7 @@ def finished(store: Store, uuid: str, timeout: float = 90.0) -> dict[str, Any]:
     """The job's record once it is final."""
     return dict(
         wait_until(
-            lambda: (r := store.get(uuid))["state"] in ("complete", "failed") and r,
+            lambda: (r := store.get(uuid))["state"] in ("complete", "failed", "cancelled") and r,
             timeout,
             f"job {uuid} finished",
         )
