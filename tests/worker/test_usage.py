@@ -33,11 +33,11 @@ def enqueue(store: Store, job_type: str, **values: Any) -> str:
     return zerog.make_base_job(values, job_type).enqueue(store=store, ttr=60.0)
 
 
-def assert_peak_of_the_allocation(usage: dict[str, Any]) -> None:
+def assert_peak_of_the_allocation(usage: dict[str, Any], allocated: int = ALLOCATED_MIB) -> None:
     """The attempt's peak rose by the job's allocation, within the tolerance."""
     grown = (usage["peak_rss_bytes"] - usage["start_rss_bytes"]) / MIB
-    assert abs(grown - ALLOCATED_MIB) <= ALLOCATED_MIB * TOLERANCE, usage
-    assert usage["peak_rss_bytes"] >= ALLOCATED_MIB * MIB * (1 - TOLERANCE), usage
+    assert abs(grown - allocated) <= allocated * TOLERANCE, usage
+    assert usage["peak_rss_bytes"] >= allocated * MIB * (1 - TOLERANCE), usage
 
 
 def test_a_thread_run_records_its_peak_memory_cpu_and_wall_time(
@@ -49,6 +49,8 @@ def test_a_thread_run_records_its_peak_memory_cpu_and_wall_time(
         # When a job writes 200 MiB, holds it, frees it, then spins for 0.3 s of CPU
         uuid = enqueue(sqlite, "res_alloc", megabytes=ALLOCATED_MIB, hold=0.3, spin=0.3)
         record = finished(sqlite, uuid)
+        # (and then a smaller one, in the same process)
+        smaller = finished(sqlite, enqueue(sqlite, "res_alloc", megabytes=100, hold=0.3))
     # Then its attempt's figures show the 200 MiB peak (±15%) though it ended without them,
     usage = record["usage"]
     assert record["state"] == "complete"
@@ -56,6 +58,8 @@ def test_a_thread_run_records_its_peak_memory_cpu_and_wall_time(
     assert usage["threads"] == 1
     assert usage["pid"] == record["result"]["pid"]
     assert_peak_of_the_allocation(usage)
+    assert smaller["usage"]["pid"] == usage["pid"]
+    assert_peak_of_the_allocation(smaller["usage"], 100)  # the mark was lowered after the first.
     # and its thread's CPU time (the spin, the writing of the block) within its wall time
     assert usage["wall_seconds"] >= 0.6
     cpu = usage["cpu_user_seconds"] + usage["cpu_system_seconds"]

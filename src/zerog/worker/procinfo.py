@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 STOPPED_STATES = frozenset({"T", "t"})  # stopped by a signal (SIGSTOP, SIGTSTP) or traced.
 RUNNING_STATE = "R"
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,7 @@ def sample(pid: int) -> ProcessSample | None:
 def rss_bytes() -> int:
     """This process's resident memory now; the peak resident size where /proc is missing."""
     try:
-        with open("/proc/self/statm", "rb") as handle:
-            resident_pages = int(handle.read().split()[1])
-        return resident_pages * os.sysconf("SC_PAGE_SIZE")
+        return int(_read("/proc/self/statm").split()[1]) * PAGE_SIZE
     except (OSError, ValueError, IndexError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB else.
@@ -64,35 +63,44 @@ def core_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _read(path: str) -> bytes:
+    """A small /proc file's text in one read: raw calls, as the worker reads these around
+    every job (a file object costs several times more)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 4096)
+    finally:
+        os.close(fd)
+
+
 def rss_of(pid: int) -> int | None:
     """Another process's resident memory now (bytes), or None (no /proc, or it is gone)."""
     try:
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        return int(_read(f"/proc/{pid}/statm").split()[1]) * PAGE_SIZE
     except (OSError, ValueError, IndexError):
         return None
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident memory (VmHWM) since it began or since the last
-    :func:`reset_peak`; ``getrusage``'s peak where /proc is missing."""
-    try:
-        with open("/proc/self/status", "rb") as handle:
-            for line in handle:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    """This process's peak resident memory since it began or since the last
+    :func:`reset_peak` (``getrusage``'s ``ru_maxrss``, a system call: the worker reads it
+    around every job). On Linux it is never below what the process's exited threads and the
+    image it replaced at ``exec`` had seen; a forked worker child starts with neither."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB else.
 
 
 def reset_peak() -> bool:
     """Lower this process's VmHWM to its resident size now (Linux 4.0+, ``clear_refs`` 5),
     so the next :func:`peak_rss_bytes` is the peak since now; False where it cannot."""
     try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
+        fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
     except OSError:
         return False
+    try:
+        os.write(fd, b"5")
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
     return True

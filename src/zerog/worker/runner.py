@@ -66,6 +66,7 @@ class Runner:
     ) -> None:
         self.store = store
         self.threads = threads  # job threads of the process: what a run's memory figures mean.
+        Meter.prepare(threads)
         self._watch = watch
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.

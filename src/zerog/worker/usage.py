@@ -6,10 +6,10 @@ the heartbeat. Its **CPU time** is its own thread's (``getrusage(RUSAGE_THREAD)`
 exact. Its **memory** cannot be told apart from the process's, so the figures are the
 process's: its resident size when the attempt began (``start_rss_bytes``) and its peak during
 the attempt (``peak_rss_bytes``); what the job itself held at most is about their difference.
-With one job thread per process the peak is reset as the attempt begins (``clear_refs``), so
-it is exactly the process's peak during this attempt. With several, the process's
-high-water mark is taken if it rose during the attempt, else the larger of the resident sizes
-at start and end: another job's memory may count, and a spike below the mark is missed.
+The peak is the process's high-water mark if it rose during the attempt (with one job thread
+per process the mark is lowered after each attempt that raised it, so each attempt's growth
+shows), else the larger of the resident sizes at start and end: with several job threads,
+another job's memory may count, and a spike below the mark is missed (see :class:`Meter`).
 
 A job run in a process of its own (``isolate = "process"``, see :mod:`zerog.worker.isolate`)
 has exact figures: its process's own rusage, as ``wait4`` returns it.
@@ -28,6 +28,7 @@ from zerog.worker import procinfo
 
 THREAD = "thread"  # the job ran on a thread of the worker process.
 PROCESS = "process"  # the job ran in a process of its own.
+SHORT_SECONDS = 0.01  # a run this short that left the mark alone is given its start's size.
 
 
 def figures(
@@ -55,23 +56,40 @@ def figures(
 
 
 class Meter:
-    """Measures one attempt run on the calling thread, from its creation to :meth:`read`."""
+    """Measures one attempt run on the calling thread, from its creation to :meth:`read`.
+
+    Cheap, as it runs around every job (a few system calls and one /proc read): the peak is
+    ``ru_maxrss``, the process's high-water mark. If it rose during the attempt, it is the
+    process's peak during the attempt. With one job thread, the mark is lowered to the
+    resident size after each attempt that raised it (``clear_refs``), so the next attempt's
+    growth shows too. Otherwise (the mark did not move, or other threads share the process)
+    the larger of the resident sizes at start and end is given: a lower bound.
+    """
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
-        if threads == 1:  # the job is alone in its process: its peak can be reset for it.
-            procinfo.reset_peak()
-        self.start_rss = procinfo.rss_bytes()
         self.start_peak = procinfo.peak_rss_bytes()
+        self.start_rss = procinfo.rss_bytes()
         self.start_cpu = thread_cpu()
         self.start_wall = time.monotonic()
+
+    @staticmethod
+    def prepare(threads: int) -> None:
+        """Lower the mark before a process's first attempt (it holds the start-up's peak)."""
+        if threads == 1:
+            procinfo.reset_peak()
 
     def read(self) -> dict[str, Any]:
         """The figures from the start until now."""
         wall = time.monotonic() - self.start_wall
         user, system = (a - b for a, b in zip(thread_cpu(), self.start_cpu, strict=True))
         peak = procinfo.peak_rss_bytes()
-        if self.threads > 1 and peak <= self.start_peak:  # the mark predates the attempt.
+        if peak > self.start_peak:  # the mark rose during the attempt: it is its peak.
+            if self.threads == 1:
+                procinfo.reset_peak()
+        elif wall < SHORT_SECONDS:  # a short job (the batch regime): nothing moved, skip a read.
+            peak = self.start_rss
+        else:
             peak = max(self.start_rss, procinfo.rss_bytes())
         return figures(
             wall=wall,
