@@ -9,6 +9,7 @@ import re
 import signal
 from pathlib import Path
 
+import zerog
 from tests.worker.pool import pool, wait_until
 from tests.worker.resource_jobs import MIB
 from tests.worker.test_usage import IMPORTS, enqueue, finished
@@ -81,3 +82,22 @@ def test_a_queues_memory_limit_from_the_store_config_holds_for_any_job_of_it(
     assert record["state"] == "failed"
     assert "limit 60 MiB" in record["errors"][-1]["msg"]
     assert record["usage"]["scope"] == "process"
+
+
+def test_a_jobs_own_memory_limit_holds_for_it_alone(sqlite: Store, tmp_path: Path) -> None:
+    # Given a pool, a job enqueued with a limit of its own (80 MiB) and one of the same class
+    # without
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    flags = ("--workers", "1", "--threads", "1", "-q", "res")
+    limited = zerog.make_base_job({"megabytes": 200, "hold": 60.0}, "res_alloc").enqueue(
+        store=sqlite, ttr=60.0, memory_limit_mb=80
+    )
+    free = enqueue(sqlite, "res_alloc", megabytes=100, hold=0.2)
+    with pool(url, tmp_path, *flags, imports=IMPORTS):
+        # When both have run
+        over, done = finished(sqlite, limited), finished(sqlite, free)
+    # Then the first failed over its own limit, and the second ran on a thread, unlimited
+    assert over["state"] == "failed"
+    assert "limit 80 MiB" in over["errors"][-1]["msg"]
+    assert done["state"] == "complete"
+    assert done["usage"]["scope"] == "thread"

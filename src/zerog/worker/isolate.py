@@ -1,9 +1,9 @@
 """A job in a process of its own: forked for one attempt, watched, and killed if it outgrows
 its memory limit.
 
-Which jobs: a job class with ``ISOLATE = "process"`` or a ``MEMORY_LIMIT_MB``, or any job of
-a queue whose store config sets ``<queue>-isolate`` to ``"process"`` or
-``<queue>-memory-limit-mb``. A memory limit always means a process of its own: a thread
+Which jobs: one enqueued with ``memory_limit_mb=``, a job class with ``ISOLATE = "process"``
+or a ``MEMORY_LIMIT_MB``, or any job of a queue whose store config sets ``<queue>-isolate`` to
+``"process"`` or ``<queue>-memory-limit-mb``. A memory limit always means a process of its own: a thread
 cannot be stopped from outside, a process can, and the pool's other jobs go on untouched.
 
 The worker thread that reserved the job forks; the child runs ``run()`` and never touches
@@ -51,9 +51,13 @@ class Policy:
     limit_bytes: int | None = None
 
 
-def policy_of(job: BaseJob, queue: str, stored: dict[str, Any]) -> Policy:
-    """The job's policy, from its class, else its queue's store config."""
-    limit_mb = getattr(job, "MEMORY_LIMIT_MB", None)
+def policy_of(job: BaseJob, record: dict[str, Any], stored: dict[str, Any]) -> Policy:
+    """The job's policy: its own limit (``enqueue(memory_limit_mb=)``), else its class's,
+    else its queue's store config."""
+    queue = record["queue"]
+    limit_mb = record.get("memory_limit_mb")
+    if limit_mb is None:
+        limit_mb = getattr(job, "MEMORY_LIMIT_MB", None)
     if limit_mb is None:
         limit_mb = stored.get(f"{queue}-memory-limit-mb")
     mode = getattr(job, "ISOLATE", None) or stored.get(f"{queue}-isolate")

@@ -103,17 +103,19 @@ class Runner:
         self._watch(context)
         run_context.bind(context)
         try:
-            outcome, figures = self._run_measured(context)
+            outcome, figures = self._run_measured(context, record)
         finally:
             run_context.bind(None)
             self._unwatch(context)
         settlement = self._settlement(context, record, outcome)
         return Ended(lease, with_usage(settlement, figures))
 
-    def _run_measured(self, context: RunContext) -> tuple[Returned | Failure, dict[str, Any]]:
-        """Run the job on this thread, or in a process of its own when its class or queue
-        asks (see :mod:`zerog.worker.isolate`); with the attempt's figures."""
-        policy = isolate.policy_of(context.job, context.queue, self.store.config())
+    def _run_measured(
+        self, context: RunContext, record: dict[str, Any]
+    ) -> tuple[Returned | Failure, dict[str, Any]]:
+        """Run the job on this thread, or in a process of its own when it, its class or its
+        queue asks (see :mod:`zerog.worker.isolate`); with the attempt's figures."""
+        policy = isolate.policy_of(context.job, record, self.store.config())
         if policy.isolate:
             return isolate.run_isolated(context, policy.limit_bytes)
         meter = Meter(self.threads)
