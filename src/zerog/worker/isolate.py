@@ -3,8 +3,9 @@ its memory limit.
 
 Which jobs: one enqueued with ``memory_limit_mb=``, a job class with ``ISOLATE = "process"``
 or a ``MEMORY_LIMIT_MB``, or any job of a queue whose store config sets ``<queue>-isolate`` to
-``"process"`` or ``<queue>-memory-limit-mb``. A memory limit always means a process of its own: a thread
-cannot be stopped from outside, a process can, and the pool's other jobs go on untouched.
+``"process"`` or ``<queue>-memory-limit-mb``. A memory limit always means a process of its
+own: a thread cannot be stopped from outside, a process can, and the pool's other jobs go on
+untouched.
 
 The worker thread that reserved the job forks; the child runs ``run()`` and never touches
 the store (its connections are the parent's): its ``job_log`` progress and, at the end, its
