@@ -79,7 +79,8 @@ class ReportingSchema(zerog.BaseJobSchema):
 class IsolatedReportingJob(zerog.BaseJob):
     """In a process of its own: logs a line and checkpoints ``done`` at each of ``steps``
     steps (0.1 s apart), then raises ``fail`` if set ("finish": WFErrorFinish, "value":
-    ValueError). With ``marker``, it tells the test it runs, then logs on until stopped."""
+    ValueError; "result": returns a result that is not JSON). With ``marker``, it tells the
+    test it runs, then logs on until stopped."""
 
     JOB_TYPE = "res_reporting_isolated"
     SCHEMA = ReportingSchema
@@ -111,4 +112,6 @@ class IsolatedReportingJob(zerog.BaseJob):
         if self.fail == "value":
             raise ValueError("bad value in the job's process")
         self.result = {"pid": os.getpid()}
+        if self.fail == "result":
+            self.result["set"] = {1, 2}  # not JSON: cannot be sent back, nor stored.
         return time.time(), False

@@ -16,16 +16,17 @@ FLAGS = ("--workers", "1", "--threads", "2", "-q", "res")
 def test_its_log_progress_checkpoint_and_outcomes_reach_the_record(
     sqlite: Store, tmp_path: Path
 ) -> None:
-    # Given a pool, and three isolated jobs: one that completes, one that finishes with an
-    # error of its own and one whose code raises
+    # Given a pool, and four isolated jobs: one that completes, one that finishes with an
+    # error of its own, one whose code raises and one whose result is not JSON
     url = f"sqlite:///{tmp_path / 'jobs.db'}"
     with pool(url, tmp_path, *FLAGS, imports=IMPORTS) as running:
         workers = running.wait_children(1)
         ok = enqueue(sqlite, "res_reporting_isolated", steps=3)
         finish = enqueue(sqlite, "res_reporting_isolated", steps=1, fail="finish")
         raised = enqueue(sqlite, "res_reporting_isolated", steps=1, fail="value")
+        not_json = enqueue(sqlite, "res_reporting_isolated", steps=1, fail="result")
         # When they have run
-        done, failed, broken = (finished(sqlite, u) for u in (ok, finish, raised))
+        done, failed, broken, unsent = (finished(sqlite, u) for u in (ok, finish, raised, not_json))
     # Then the first logged each step from its own process, and ended complete with its
     # checkpoint and result
     pid = done["result"]["pid"]
@@ -45,6 +46,11 @@ def test_its_log_progress_checkpoint_and_outcomes_reach_the_record(
     assert error["msg"] == "ValueError: bad value in the job's process"
     assert "raise ValueError" in error["traceback"]
     assert error["usage"]["scope"] == "process"
+
+    # And the fourth failed saying why its result could not come back
+    assert unsent["state"] == "failed"
+    assert unsent["errors"][-1]["msg"].startswith("TypeError: "), unsent["errors"]
+    assert "not JSON serializable" in unsent["errors"][-1]["msg"]
 
 
 def test_an_operators_cancel_reaches_it(sqlite: Store, tmp_path: Path) -> None:

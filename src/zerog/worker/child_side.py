@@ -91,7 +91,11 @@ def run(parent: RunContext, writer: int, control: int) -> NoReturn:
             stall_seconds=parent.stall_seconds,
         )
         run_context.bind(context)
-        send(writer, {"end": _end(context)})
+        end = _end(context)
+        try:
+            send(writer, {"end": end})
+        except (TypeError, ValueError) as exc:  # its result or fields are not JSON.
+            send(writer, {"end": {"raised": _raised(exc, traceback.format_exc())}})
     except BaseException:
         traceback.print_exc()
         code = FAILED_EXIT
@@ -182,6 +186,8 @@ def outcome_of(end: dict[str, Any]) -> Returned | Failure:
 def adopt(context: RunContext, end: dict[str, Any]) -> None:
     """Give the parent's job what the child's ended with."""
     job = context.job
+    if "values" not in end:  # the child could not send them: the job keeps its own.
+        return
     values = dict(end.get("values") or {})
     # The fields as the child's run left them: read by the runner through dump_values, which
     # each face implements its own way, so the instance answers with them (no face's setters).

@@ -92,7 +92,7 @@ def run_isolated(
         wall=time.monotonic() - started,
         user=rusage.ru_utime,
         system=rusage.ru_stime,
-        peak=rusage.ru_maxrss * 1024,
+        peak=procinfo.maxrss_bytes(rusage.ru_maxrss),
         start=start_rss,
         scope=usage.PROCESS,
         pid=pid,

@@ -86,8 +86,12 @@ def peak_rss_bytes() -> int:
     :func:`reset_peak` (``getrusage``'s ``ru_maxrss``, a system call: the worker reads it
     around every job). On Linux it is never below what the process's exited threads and the
     image it replaced at ``exec`` had seen; a forked worker child starts with neither."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB else.
+    return maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def maxrss_bytes(ru_maxrss: int) -> int:
+    """A rusage's ``ru_maxrss`` in bytes: it is bytes on macOS, KiB elsewhere."""
+    return ru_maxrss if sys.platform == "darwin" else ru_maxrss * 1024
 
 
 def reset_peak() -> bool:

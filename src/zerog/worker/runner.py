@@ -116,11 +116,13 @@ class Runner:
         """Run the job on this thread, or in a process of its own when it, its class or its
         queue asks (see :mod:`zerog.worker.isolate`); with the attempt's figures."""
         policy = isolate.policy_of(context.job, record, self.store.config())
-        if policy.isolate:
-            return isolate.run_isolated(context, policy.limit_bytes)
         meter = Meter(self.threads)
-        outcome = self._run(context.job)
-        return outcome, meter.read()
+        if not policy.isolate:
+            return self._run(context.job), meter.read()
+        try:
+            return isolate.run_isolated(context, policy.limit_bytes)
+        except OSError as exc:  # no process to be had (fork refused): the attempt fails.
+            return Failure(exc, traceback.format_exc()), meter.read()
 
     def write_alone(self, ended: Ended) -> str:
         """Write one run's settlement by itself; returns the event written. A refused

@@ -41,7 +41,7 @@ from zerog.backends.contract import Capability
 from zerog.errors import BackendError, ConfigurationError
 from zerog.store import Store
 from zerog.urls import mask
-from zerog.worker import oom
+from zerog.worker import oom, procinfo
 from zerog.worker.child import ExitCode, exit_now, install_signals, run_child
 from zerog.worker.config import PoolConfig
 from zerog.worker.reload import Reloader
@@ -353,7 +353,7 @@ class Supervisor:
                 return
             slot = next((s for s in self.slots if s.child and s.child.pid == pid), None)
             if slot is not None:
-                self._bury(slot, status, rusage.ru_maxrss * 1024)  # its peak: KiB on Linux.
+                self._bury(slot, status, procinfo.maxrss_bytes(rusage.ru_maxrss))  # its peak
 
     def _bury(self, slot: Slot, status: int, peak_rss: int) -> None:
         child = slot.child
