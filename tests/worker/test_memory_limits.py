@@ -34,7 +34,7 @@ def test_a_job_over_its_memory_limit_fails_naming_it_and_the_pool_serves_on(
     # Then the first fails, its error naming its peak and its limit
     assert failed["state"] == "failed"
     message = failed["errors"][-1]["msg"]
-    found = re.search(r"memory limit exceeded: peak (\d+) MiB, limit 100 MiB", message)
+    found = re.match(r"memory limit exceeded: peak (\d+) MiB, limit 100 MiB", message)
     assert found is not None, message
     assert int(found.group(1)) > 100
     assert failed["usage"]["scope"] == "process"

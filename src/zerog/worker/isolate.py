@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from zerog.attempt_usage import mib
+from zerog.errors import WFErrorContinue
 from zerog.jobs import BaseJob
 from zerog.model import Control
 from zerog.run_context import RunContext
@@ -191,5 +192,6 @@ def _failed(message: str) -> Failure:
     return Failure(ProcessEnded(message), "")
 
 
-class ProcessEnded(Exception):
-    """The job's own process ended without the job's outcome (killed, or it exited)."""
+class ProcessEnded(WFErrorContinue):
+    """The job's own process ended without the job's outcome (killed, or it exited): the
+    attempt fails with the worker's words alone, and is retried while retries remain."""
