@@ -18,7 +18,9 @@ resident size; past the limit it kills the child with SIGKILL and the attempt fa
 rusage from ``wait4`` (its resident size starts at the worker's, whose pages it shares).
 
 A job in its own process must not use a store opened before the fork (the default store of
-the worker process, say): it opens its own if it enqueues jobs.
+the worker process, say): it opens its own if it enqueues jobs. A qless job always runs on a
+thread (its ``process()`` speaks to the store through the worker's client): neither a queue's
+isolation nor its memory limit applies to it.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class Policy:
 def policy_of(job: BaseJob, record: dict[str, Any], stored: dict[str, Any]) -> Policy:
     """The job's policy: its own limit (``enqueue(memory_limit_mb=)``), else its class's,
     else its queue's store config."""
+    if record.get("kind") == "qless":  # its run() speaks to the store itself: not from a fork.
+        return Policy()
     queue = record["queue"]
     limit_mb = record.get("memory_limit_mb")
     if limit_mb is None:
