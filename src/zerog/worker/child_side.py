@@ -15,7 +15,6 @@ import ctypes
 import dataclasses
 import json
 import os
-import select
 import signal
 import sys
 import time
@@ -68,11 +67,10 @@ class PipeStore:
 
     def heartbeat(self, lease: Lease) -> Control:
         """The operator's request the parent passed down, if any."""
-        if select.select([self.control_fd], [], [], 0)[0]:
-            with contextlib.suppress(BlockingIOError):
-                words = os.read(self.control_fd, 4096).split()
-                if words:
-                    self.control = Control(words[-1].decode())
+        with contextlib.suppress(BlockingIOError):  # non-blocking: nothing came yet.
+            words = os.read(self.control_fd, 4096).split()
+            if words:
+                self.control = Control(words[-1].decode())
         return self.control
 
 

@@ -126,8 +126,10 @@ class _Watch:
 
     def run(self) -> tuple[int, Any]:
         """Until the child has exited: its wait status and rusage."""
+        poller = select.poll()  # not select(): a busy worker's descriptors may pass 1024.
+        poller.register(self.reader, select.POLLIN)
         while True:
-            select.select([self.reader], [], [], SAMPLE_SECONDS)
+            poller.poll(SAMPLE_SECONDS * 1000)
             self._read()
             done, status, rusage = os.wait4(self.pid, os.WNOHANG)
             if done:
