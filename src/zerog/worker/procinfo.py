@@ -49,10 +49,9 @@ def sample(pid: int) -> ProcessSample | None:
 def rss_bytes() -> int:
     """This process's resident memory now; the peak resident size where /proc is missing."""
     try:
-        return int(_read("/proc/self/statm").split()[1]) * PAGE_SIZE
+        return int(os.pread(_own("statm", os.O_RDONLY), 64, 0).split()[1]) * PAGE_SIZE
     except (OSError, ValueError, IndexError):
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB else.
+        return maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def core_count() -> int:
@@ -61,6 +60,22 @@ def core_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+_opened: dict[str, tuple[int, int]] = {}  # /proc/self file -> (pid that opened it, fd).
+
+
+def _own(name: str, flags: int) -> int:
+    """A descriptor on this process's ``/proc/<pid>/<name>``, kept open: the worker reads
+    its resident size around every job, and an open costs more than the read (a fork's
+    child opens its own: the parent's descriptor names the parent)."""
+    pid = os.getpid()
+    known = _opened.get(name)
+    if known is not None and known[0] == pid:
+        return known[1]
+    fd = os.open(f"/proc/{pid}/{name}", flags | os.O_CLOEXEC)
+    _opened[name] = (pid, fd)
+    return fd
 
 
 def _read(path: str) -> bytes:
@@ -98,13 +113,7 @@ def reset_peak() -> bool:
     """Lower this process's VmHWM to its resident size now (Linux 4.0+, ``clear_refs`` 5),
     so the next :func:`peak_rss_bytes` is the peak since now; False where it cannot."""
     try:
-        fd = os.open("/proc/self/clear_refs", os.O_WRONLY)
+        os.write(_own("clear_refs", os.O_WRONLY), b"5")
     except OSError:
         return False
-    try:
-        os.write(fd, b"5")
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
     return True

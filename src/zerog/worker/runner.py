@@ -67,6 +67,7 @@ class Runner:
         self.store = store
         self.threads = threads  # job threads of the process: what a run's memory figures mean.
         Meter.prepare(threads)
+        self._config_read: tuple[float, dict[str, Any]] = (float("-inf"), {})
         self._watch = watch
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.
@@ -115,7 +116,7 @@ class Runner:
     ) -> tuple[Returned | Failure, dict[str, Any]]:
         """Run the job on this thread, or in a process of its own when it, its class or its
         queue asks (see :mod:`zerog.worker.isolate`); with the attempt's figures."""
-        policy = isolate.policy_of(context.job, record, self.store.config())
+        policy = isolate.policy_of(context.job, record, self._config())
         meter = Meter(self.threads)
         if not policy.isolate:
             return self._run(context.job), meter.read()
@@ -123,6 +124,16 @@ class Runner:
             return isolate.run_isolated(context, policy.limit_bytes)
         except OSError as exc:  # no process to be had (fork refused): the attempt fails.
             return Failure(exc, traceback.format_exc()), meter.read()
+
+    def _config(self) -> dict[str, Any]:
+        """The store's config as a run's policy reads it: copied from the store's cache at
+        most once a second, not at every job (a queue's isolation changes that fast)."""
+        read_at, config = self._config_read
+        now = time.monotonic()
+        if now - read_at >= 1.0:
+            config = self.store.config()
+            self._config_read = (now, config)
+        return config
 
     def write_alone(self, ended: Ended) -> str:
         """Write one run's settlement by itself; returns the event written. A refused
