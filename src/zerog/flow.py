@@ -16,6 +16,19 @@ from zerog.model import Record, State
 HOLDS_KEY = frozenset({State.WAITING, State.SCHEDULED, State.DEPENDS, State.RUNNING, State.PAUSED})
 """States in which a job holds its unique key (and a dependency is unfinished)."""
 
+
+def holds_key(record: Record, now: float) -> bool:
+    """Whether a job holds its unique key at ``now``: while it is not finished, and for its
+    ``unique_window_seconds`` after it finished (an idempotency window: a put of the same key
+    in that time is merged into it, or refused, as while it ran)."""
+    if record.get("state") in HOLDS_KEY:
+        return True
+    window, finished = record.get("unique_window_seconds"), record.get("finished_at")
+    if not window or finished is None:
+        return False
+    return now < float(finished) + float(window)
+
+
 QUEUE_LIMIT = "queue:"
 """A queue's own limit is named ``queue:<queue>`` (see Backend.set_limit)."""
 

@@ -119,13 +119,18 @@ class BaseJob:
         unique: bool | str | None = None,
         on_duplicate: str = "merge",
         stall_seconds: float | None = None,
+        unique_window: float | None = None,
+        memory_limit_mb: float | None = None,
     ) -> str:
         """Store the job and queue it; returns its uuid.
 
         ``depends``: uuids of jobs that must complete first. ``throttles``: named limits it
         counts against while it runs (see Store.set_limit). ``unique``: True (one such job at a
         time per type and values) or a key of your own; a duplicate put while one is waiting
-        or running returns that job's uuid (``on_duplicate="refuse"``: raises DuplicateJob)."""
+        or running returns that job's uuid (``on_duplicate="refuse"``: raises DuplicateJob);
+        ``unique_window``: the key also holds that many seconds after the job finished (an
+        idempotency window). ``memory_limit_mb``: run it in a process of its own, killed
+        past that resident size (see zerog.worker.isolate)."""
         spec = JobSpec(
             uuid=self.uuid,
             type=self.JOB_TYPE,
@@ -142,6 +147,8 @@ class BaseJob:
             throttles=tuple(throttles),
             unique=unique,
             on_duplicate=on_duplicate,
+            unique_window_seconds=unique_window,
+            memory_limit_mb=memory_limit_mb,
         )
         return (store or default_store()).enqueue(spec)
 

@@ -118,6 +118,8 @@ def apply_settlement(record: Record, settlement: Settlement, now: float) -> str:
         record["result_code"] = settlement.result_code
     if settlement.error is not None:
         record["errors"] = [*record["errors"], settlement.error][-100:]
+    if settlement.usage is not None:  # the figures of the attempt that ends (the latest).
+        record["usage"] = settlement.usage
     if state in FINAL_STATES:
         record["finished_at"] = now
     record["attempts"] = _attempts_after(record["attempts"], settlement.attempts)

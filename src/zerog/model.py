@@ -140,6 +140,7 @@ class Settlement:
     error: dict[str, Any] | None = None
     queue: str | None = None  # a pipeline: complete here and go on in this queue (event advanced)
     depends: Sequence[str] = ()  # with ``queue``: wait in it for these jobs to complete.
+    usage: dict[str, Any] | None = None  # the run's figures (zerog.worker.usage): record.usage
 
     # The named endings of a run, one constructor each: what the Store's verbs and the
     # worker's runner write.

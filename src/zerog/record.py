@@ -62,7 +62,9 @@ class JobSpec:
     throttles: Sequence[str] = ()  # named limits this job counts against while it runs.
     unique: bool | str | None = None  # True: one at a time per type + values; str: own key.
     on_duplicate: str = "merge"  # merge: return the waiting job's id; refuse: DuplicateJob.
+    unique_window_seconds: float | None = None  # the key also holds this long after it ends.
     debounce: Debounce | None = None
+    memory_limit_mb: float | None = None  # run in a process of its own, killed past this.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,6 +85,10 @@ def new_record(spec: JobSpec, now: float) -> Record:
     record = _fresh(spec, now, delay)
     if record["unique_key"] is not None:
         record["_on_duplicate"] = spec.on_duplicate
+        if spec.unique_window_seconds:  # stored only when set: most records never have one.
+            record["unique_window_seconds"] = float(spec.unique_window_seconds)
+    if spec.memory_limit_mb is not None:  # stored only when set (zerog.worker.isolate).
+        record["memory_limit_mb"] = float(spec.memory_limit_mb)
     if spec.debounce is not None:
         record["_debounce"] = {
             "key": spec.debounce.key,

@@ -10,6 +10,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from zerog.attempt_usage import describe as describe_usage
 from zerog.cli.output import duration, percent, short, state_text, when
 
 EVENTS_SHOWN = 20  # the last log lines printed; --json has them all.
@@ -34,6 +35,8 @@ def _summary(record: dict[str, Any]) -> Table:
     if record.get("quiet_seconds") is not None:
         grid.add_row("last report", _last_report(record))
     grid.add_row("attempts", f"{record['attempts']} (retries allowed: {record['max_retries']})")
+    if record.get("usage"):
+        grid.add_row("last attempt", Text(describe_usage(record["usage"])))
     if record.get("worker"):
         grid.add_row("worker", Text(str(record["worker"])))
     grid.add_row("created", when(record.get("created_at")))
@@ -97,6 +100,8 @@ def _errors(out: Console, errors: list[dict[str, Any]]) -> None:
             str(error.get("errorCode") or "-"),
             Text(str(error.get("msg", ""))),
         )
+        if error.get("usage"):
+            table.add_row("", "", Text(describe_usage(error["usage"]), style="dim"))
     out.print(table)
     trace = errors[-1].get("traceback")
     if trace:

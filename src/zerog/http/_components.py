@@ -35,8 +35,27 @@ NUMBER = {"type": "number"}
 INTEGER = {"type": "integer"}
 STRING = {"type": "string"}
 ENTRY = obj({"timeStamp": NUMBER, "msg": STRING})
+USAGE = obj(
+    {
+        "wall_seconds": NUMBER,
+        "cpu_user_seconds": NUMBER,
+        "cpu_system_seconds": NUMBER,
+        "peak_rss_bytes": INTEGER,
+        "start_rss_bytes": INTEGER,
+        "scope": {"enum": ["thread", "process"]},
+        "threads": INTEGER,
+        "pid": INTEGER,
+    },
+    required=["wall_seconds", "cpu_user_seconds", "cpu_system_seconds", "peak_rss_bytes"],
+)
+"""An attempt's figures (zerog.worker.usage says what each measures)."""
 ERROR_ENTRY = obj(
-    {"timeStamp": NUMBER, "errorCode": nullable("integer"), "msg": STRING},
+    {
+        "timeStamp": NUMBER,
+        "errorCode": nullable("integer"),
+        "msg": STRING,
+        "usage": {"anyOf": [USAGE, {"type": "null"}]},
+    },
     required=["timeStamp", "msg"],
 )
 HISTORY_ENTRY = obj(
@@ -69,6 +88,7 @@ _COMMON_JOB = {
     "started_at": nullable("number"),
     "finished_at": nullable("number"),
     "worker": nullable("string"),
+    "usage": {"anyOf": [USAGE, {"type": "null"}]},  # the latest attempt's figures.
 }
 _JOB_REQUIRED = ["uuid", "type", "queue", "state", "priority", "completeness", "eta"]
 

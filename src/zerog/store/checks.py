@@ -41,6 +41,8 @@ def _shape_problems(spec: JobSpec) -> list[str]:
             f"ttl ({spec.ttl_seconds!r} s) must be longer than the delay "
             f"({spec.delay_seconds!r} s), or the job could never run"
         )
+    if spec.memory_limit_mb is not None and not spec.memory_limit_mb > 0:
+        problems.append(f"memory_limit_mb must be > 0, not {spec.memory_limit_mb!r}")
     if not isinstance(spec.values, dict):
         problems.append(f"values must be a JSON object, not {type(spec.values).__name__}")
     return problems
@@ -52,6 +54,9 @@ def _flow_problems(spec: JobSpec) -> list[str]:
         problems.append(f"depends must be a list of job ids, not {spec.depends!r}")
     if spec.on_duplicate not in ("merge", "refuse"):
         problems.append(f"on_duplicate must be 'merge' or 'refuse', not {spec.on_duplicate!r}")
+    window = spec.unique_window_seconds
+    if window is not None and (spec.unique in (None, False) or not window > 0):
+        problems.append(f"unique_window_seconds must be > 0 with a unique key, not {window!r}")
     if spec.debounce is not None:
         if spec.debounce.seconds <= 0:
             problems.append(f"debounce must be > 0 seconds, not {spec.debounce.seconds!r}")

@@ -113,7 +113,9 @@ class Worker:
         reloader = (self.options.reloader or Reloader()) if self.options.reload else None
         if reloader is not None:
             reloader.snapshot()
-        self.runner = Runner(store, self.heartbeat.watch, self.heartbeat.unwatch, reloader)
+        self.runner = Runner(
+            store, self.heartbeat.watch, self.heartbeat.unwatch, reloader, threads=self.threads
+        )
         self.processed = 0
         self.reserved = 0
         self.recycle_reason: str | None = None  # why the worker retired on its own, if it did.

@@ -16,7 +16,7 @@ import random
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from zerog import deferrable as _deferrable  # noqa: F401 - every face's kind of job runs in
@@ -38,8 +38,10 @@ from zerog.model import Lease, Progress, Reservation, Settlement
 from zerog.record import error_entry
 from zerog.run_context import RunContext
 from zerog.store import Store
-from zerog.worker import lifelog
+from zerog.worker import isolate, lifelog
+from zerog.worker.outcome import Failure, Returned, parse_return
 from zerog.worker.reload import Reloader
+from zerog.worker.usage import Meter, with_usage
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +62,12 @@ class Runner:
         watch: Callable[[RunContext], None],
         unwatch: Callable[[RunContext], None],
         reloader: Reloader | None = None,
+        threads: int = 1,
     ) -> None:
         self.store = store
+        self.threads = threads  # job threads of the process: what a run's memory figures mean.
+        Meter.prepare(threads)
+        self._config_read: tuple[float, dict[str, Any]] = (float("-inf"), {})
         self._watch = watch
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.
@@ -98,11 +104,36 @@ class Runner:
         self._watch(context)
         run_context.bind(context)
         try:
-            outcome = self._run(job)
+            outcome, figures = self._run_measured(context, record)
         finally:
             run_context.bind(None)
             self._unwatch(context)
-        return Ended(lease, self._settlement(context, record, outcome))
+        settlement = self._settlement(context, record, outcome)
+        return Ended(lease, with_usage(settlement, figures))
+
+    def _run_measured(
+        self, context: RunContext, record: dict[str, Any]
+    ) -> tuple[Returned | Failure, dict[str, Any]]:
+        """Run the job on this thread, or in a process of its own when it, its class or its
+        queue asks (see :mod:`zerog.worker.isolate`); with the attempt's figures."""
+        policy = isolate.policy_of(context.job, record, self._config())
+        meter = Meter(self.threads)
+        if not policy.isolate:
+            return self._run(context.job), meter.read()
+        try:
+            return isolate.run_isolated(context, policy.limit_bytes)
+        except OSError as exc:  # no process to be had (fork refused): the attempt fails.
+            return Failure(exc, traceback.format_exc()), meter.read()
+
+    def _config(self) -> dict[str, Any]:
+        """The store's config as a run's policy reads it: copied from the store's cache at
+        most once a second, not at every job (a queue's isolation changes that fast)."""
+        read_at, config = self._config_read
+        now = time.monotonic()
+        if now - read_at >= 1.0:
+            config = self.store.config()
+            self._config_read = (now, config)
+        return config
 
     def write_alone(self, ended: Ended) -> str:
         """Write one run's settlement by itself; returns the event written. A refused
@@ -130,7 +161,7 @@ class Runner:
     @staticmethod
     def _run(job: BaseJob) -> Returned | Failure:
         try:
-            return _parse_return(job.run())
+            return parse_return(job.run())
         except (JobOutcome, Exception) as exc:  # the job's failure is data for _settlement.
             return Failure(exc, traceback.format_exc())
 
@@ -204,35 +235,6 @@ class Ended(NamedTuple):
     def event(self) -> str:
         """The history event the settlement writes, or ``lease-lost``."""
         return "lease-lost" if self.settlement is None else self.settlement.event
-
-
-@dataclass(frozen=True)
-class Returned:
-    """run() returned: resume at this epoch time if ``requeue``, else the job is done."""
-
-    resume_at: float
-    requeue: bool
-
-
-@dataclass(frozen=True)
-class Failure:
-    """run() raised: the exception and its formatted traceback."""
-
-    exc: BaseException
-    traceback: str
-
-
-def _parse_return(outcome: Any) -> Returned:
-    """run() returns ``(resume_at, requeue)``; None means done."""
-    if outcome is None:
-        return Returned(time.time(), False)
-    try:
-        resume_at, requeue = outcome
-        return Returned(float(resume_at), bool(requeue))
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"run() must return (resume_at_epoch_seconds, requeue), not {outcome!r}"
-        ) from None
 
 
 def _with_values(progress: Progress | None, values: dict[str, Any]) -> Progress:

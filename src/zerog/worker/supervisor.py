@@ -41,12 +41,13 @@ from zerog.backends.contract import Capability
 from zerog.errors import BackendError, ConfigurationError
 from zerog.store import Store
 from zerog.urls import mask
+from zerog.worker import oom, procinfo
 from zerog.worker.child import ExitCode, exit_now, install_signals, run_child
 from zerog.worker.config import PoolConfig
 from zerog.worker.reload import Reloader
 from zerog.worker.reports import Reporter, ReportReader
 from zerog.worker.signals import StopFlags
-from zerog.worker.tracking import Child, Keeper, describe_status
+from zerog.worker.tracking import Child, Keeper
 
 log = logging.getLogger(__name__)
 
@@ -345,21 +346,22 @@ class Supervisor:
     def _reap(self) -> None:
         while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, status, rusage = os.wait4(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
             slot = next((s for s in self.slots if s.child and s.child.pid == pid), None)
             if slot is not None:
-                self._bury(slot, status)
+                self._bury(slot, status, procinfo.maxrss_bytes(rusage.ru_maxrss))  # its peak
 
-    def _bury(self, slot: Slot, status: int) -> None:
+    def _bury(self, slot: Slot, status: int, peak_rss: int) -> None:
         child = slot.child
         assert child is not None
         child.take_reports()  # what it said before dying: runs it ended are not orphans.
         child.reader.close()
-        how = describe_status(status)
+        limit = self.config.max_memory_bytes
+        how = oom.describe_death(status, peak_rss, limit, child.oom_kills, "--max-memory")
         self.keeper.settle_orphans(child, how)
         self.keeper.forget(child)
         slot.child = None

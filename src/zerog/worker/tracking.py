@@ -32,7 +32,7 @@ from zerog.errors import BackendError, ReservationLost
 from zerog.model import Control, Lease, Settlement, State
 from zerog.record import error_entry
 from zerog.store import MAX_PAGE, Store
-from zerog.worker import procinfo, reports
+from zerog.worker import oom, procinfo, reports
 from zerog.worker.reports import ReportReader
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,7 @@ class Child:
     cpu_at: float = 0.0
     busy: bool = False  # its CPU time grew over the last sample.
     stopped: bool = False  # stopped by a signal at the last sample.
+    oom_kills: int | None = field(default_factory=oom.kills)  # its cgroup's, as it began.
 
     def take_reports(self) -> None:
         """Apply every report the child sent since the last call."""

@@ -199,3 +199,52 @@ def test_only_waiting_or_scheduled_jobs_can_be_rescheduled(backend: Backend) -> 
     lease = take(backend, "a").lease
     with pytest.raises(InvalidTransition):
         backend.alter(lease.uuid, Change(delay_seconds=5.0))
+
+
+# --- idempotency windows: a unique key held on after its job finished ----------------------------
+
+
+@pytest.mark.parametrize("ending", ["complete", "failed", "cancelled"])
+def test_a_unique_key_holds_for_its_window_after_the_job_finished(
+    backend: Backend, store: Store, clock: FakeClock, ending: str
+) -> None:
+    # Given a unique job whose key holds 60 s after it finished, finished (each way)
+    first = store.enqueue(_spec(unique="pay-42", unique_window_seconds=60.0))
+    if ending == "cancelled":
+        backend.act(first, "cancel")
+    else:
+        lease = take(backend).lease
+        if ending == "complete":
+            store.complete(lease)
+        else:
+            store.fail(lease, {"timeStamp": clock.now, "errorCode": None, "msg": "no"})
+    assert backend.get(first)["state"] == ending
+    # When the same key is put 59 s later, Then it is merged into the finished job (or
+    # refused, when asked), and nothing new is stored
+    clock.advance(59.0)
+    again = store.place(_spec(unique="pay-42", unique_window_seconds=60.0))
+    assert (again.uuid, again.outcome) == (first, "merged")
+    with pytest.raises(DuplicateJob) as raised:
+        store.enqueue(_spec(unique="pay-42", on_duplicate="refuse"))
+    assert raised.value.existing == first
+    assert sum(store.counts()["q"].values()) == 1
+    # And once the window has passed, the key is free: a new job is stored
+    clock.advance(2.0)
+    later = store.place(_spec(unique="pay-42", unique_window_seconds=60.0))
+    assert later.outcome == "put"
+    assert later.uuid != first
+    # And the first job, retried by an operator, is refused now that the new one holds the key
+    if ending != "complete":
+        with pytest.raises(DuplicateJob):
+            backend.act(first, "retry")
+
+
+def test_without_a_window_the_key_is_free_once_finished_and_a_window_needs_a_key(
+    backend: Backend, store: Store
+) -> None:
+    first = store.enqueue(_spec(unique="k"))
+    store.complete(take(backend).lease)
+    assert store.place(_spec(unique="k")).outcome == "put"
+    with pytest.raises(ValueError, match="unique_window_seconds"):
+        store.enqueue(_spec(unique_window_seconds=30.0))
+    assert first

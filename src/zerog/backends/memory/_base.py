@@ -138,7 +138,7 @@ class MemoryState(FullBackend):
         if not key:
             return None
         uuid = self._uniques.get(key)
-        if uuid is not None and self._jobs.get(uuid, {}).get("state") in flow.HOLDS_KEY:
+        if uuid is not None and flow.holds_key(self._jobs.get(uuid, {}), self.clock()):
             return uuid
         return None
 
@@ -164,8 +164,10 @@ class MemoryState(FullBackend):
             self._running.add(uuid)
         elif before == State.RUNNING.value:
             self._running.discard(uuid)
-        if after in FINAL and self._uniques.get(record.get("unique_key") or "") == uuid:
-            del self._uniques[record["unique_key"]]
+        key = record.get("unique_key") or ""
+        windowed = bool(record.get("unique_window_seconds"))  # _holder weighs the window.
+        if after in FINAL and self._uniques.get(key) == uuid and not windowed:
+            del self._uniques[key]
         if before in FINAL and after not in FINAL and record.get("unique_key"):
             self._uniques[record["unique_key"]] = uuid
         if after == State.COMPLETE.value:

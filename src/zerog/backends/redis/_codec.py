@@ -147,6 +147,8 @@ def settlement_arg(lease: Lease, settlement: Settlement) -> str:
         doc["rc"] = int(settlement.result_code)
     if settlement.error is not None:
         doc["err"] = _encode(settlement.error)
+    if settlement.usage is not None:
+        doc["use"] = _encode(settlement.usage)
     detail = settlement.error.get("msg") if settlement.error else settlement.queue
     if detail is not None:
         doc["det"] = str(detail)

@@ -57,3 +57,19 @@ export function shortId(uuid) {
 export function json(value) {
   return JSON.stringify(value, null, 2);
 }
+
+/** An attempt's figures (a record's or an error's `usage`), as `zerog job` writes them:
+ * wall time, CPU of the job's thread or process, peak resident memory and whose it is. */
+export function usage(u) {
+  if (!u) return "—";
+  const mib = (b) => `${Math.round((Number(b) || 0) / 1048576)} MiB`;
+  const own = u.scope === "process";
+  const threads = Number(u.threads) || 1;
+  const memory = own ? "its own process"
+    : threads === 1 ? "the worker process, one job at a time"
+      : `the worker process, shared by ${threads} job threads`;
+  const s = (x) => (Number(x) || 0).toFixed(2);
+  return `wall ${s(u.wall_seconds)} s · CPU ${s(u.cpu_user_seconds)} s user + `
+    + `${s(u.cpu_system_seconds)} s system (${own ? "its process" : "its thread"}) · `
+    + `peak RSS ${mib(u.peak_rss_bytes)} (${memory}, ${mib(u.start_rss_bytes)} at start)`;
+}

@@ -11,7 +11,7 @@
 --   u uuid, t lease token, w worker, s target state, e history event, d delay (seconds),
 --   a attempts policy (keep, reset, refund), r result (JSON text, complete only), rc result
 --   code, err error (JSON text), det history detail, q next queue (a pipeline step), dep its
---   dependencies, p progress (see lib/progress.lua)
+--   dependencies, p progress (see lib/progress.lua), use the run's figures (JSON text)
 --
 -- Returns {'ok', lost uuids, claimed records (JSON texts)}, or {'error', 'unknown', ids...}
 -- when a pipeline step names unknown dependencies (then nothing is written).
@@ -87,6 +87,9 @@ local function settle(s, deps)
   end
   if s.err then
     append_kept(erkey(s.u), { s.err }, 100)
+  end
+  if s.use then
+    put('usage', s.use)
   end
   if FINAL[state] then
     put('finished_at', NOWT)

@@ -9,7 +9,7 @@ here: it is the ``running`` rows themselves.
 from __future__ import annotations
 
 from zerog import flow
-from zerog.backends.sql.rows import loads_dict, loads_list
+from zerog.backends.sql.rows import loads_dict, loads_list, record_of
 from zerog.backends.sql.txn import Txn, write
 from zerog.model import FINAL_STATES, Record, State
 
@@ -34,7 +34,7 @@ def changed_state(
     if before == after:
         return
     if after in FINAL:
-        if holds_key is not False:
+        if holds_key is not False and not _windowed(txn, seq):
             txn.conn.execute(txn.q.free_unique, (seq,))
     elif before in FINAL:
         txn.conn.execute(txn.q.hold_unique_again, (seq,))
@@ -44,6 +44,16 @@ def changed_state(
         release_dependents(txn, seq, uuid)
     elif after in FINAL or before in FINAL:
         block_dependents(txn, seq, uuid, after if after in FINAL else None)
+
+
+def _windowed(txn: Txn, seq: int) -> bool:
+    """Whether job ``seq`` keeps its unique key for a while after it ends (flow.holds_key);
+    read only for a job that may hold one."""
+    (key,) = txn.conn.execute(txn.q.unique_key_of, (seq,)).fetchone()
+    if not key:
+        return False
+    row = txn.conn.execute(txn.q.job_by_seq, (seq,)).fetchone()
+    return bool(row is not None and record_of(row).get("unique_window_seconds"))
 
 
 def release_dependents(txn: Txn, seq: int, uuid: str | None) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 from zerog import flow
-from zerog.backends.sql.rows import dumps
+from zerog.backends.sql.rows import dumps, record_of
 from zerog.backends.sql.statements import COLUMN_SET, Conn
 from zerog.backends.sql.steps.dependencies import NONE, Dependencies, dependencies, link
 from zerog.backends.sql.txn import Txn, log_entry
@@ -28,7 +28,7 @@ def put_row(txn: Txn, record: Record) -> tuple[Placed, int | None]:
     if txn.conn.execute(txn.q.job_state, (uuid,)).fetchone() is not None:
         raise ValueError(f"a job with id {uuid!r} exists")
     deps = dependencies(txn.conn, record.get("depends") or ())
-    held = holder(txn.conn, record.get("unique_key"))
+    held = holder(txn.conn, record.get("unique_key"), txn.now)
     if held is not None:
         if record.get("_on_duplicate") == "refuse":
             raise DuplicateJob(record["unique_key"], held)
@@ -41,14 +41,21 @@ def put_row(txn: Txn, record: Record) -> tuple[Placed, int | None]:
     return Placed(uuid, outcome), store_new(txn, record, deps)
 
 
-def holder(conn: Conn, key: str | None) -> str | None:
-    """The job holding a unique key now, if any. The key's lock is taken first and held to
-    the end of the transaction, which may then take the key (see ``lock_key``)."""
+def holder(conn: Conn, key: str | None, now: float) -> str | None:
+    """The job holding a unique key at ``now``, if any: one not finished, or finished within
+    its idempotency window (its row is kept then, see effects.changed_state). The key's lock
+    is taken first and held to the end of the transaction, which may then take the key (see
+    ``lock_key``)."""
     if not key:
         return None
     conn.execute(conn.q.lock_key, (f"unique:{key}",))
     row = conn.execute(conn.q.unique_holder, (key,)).fetchone()
-    return str(row[0]) if row is not None and row[1] in HOLDS_KEY else None
+    if row is None:
+        return None
+    if row[1] in HOLDS_KEY:
+        return str(row[0])
+    found = conn.execute(conn.q.job, (row[0],)).fetchone()
+    return str(row[0]) if found is not None and flow.holds_key(record_of(found), now) else None
 
 
 def _debounced(txn: Txn, record: Record) -> tuple[str, Record]:

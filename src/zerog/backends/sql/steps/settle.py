@@ -181,7 +181,7 @@ def move_step(txn: Txn, seq: int, uuid: str, state: str, action: str, worker: st
         txn.log(seq, move.event, state, worker)
         return State.RUNNING
     if state in FINAL:
-        _refuse_duplicate(txn.conn, seq, uuid)
+        _refuse_duplicate(txn.conn, seq, uuid, txn.now)
     record: Record = {}
     lifecycle.operator_move(record, move, txn.now)
     write(txn.conn, seq, {}, record)
@@ -190,8 +190,8 @@ def move_step(txn: Txn, seq: int, uuid: str, state: str, action: str, worker: st
     return move.to
 
 
-def _refuse_duplicate(conn: Conn, seq: int, uuid: str) -> None:
+def _refuse_duplicate(conn: Conn, seq: int, uuid: str, now: float) -> None:
     (key,) = conn.execute(conn.q.unique_key_of, (seq,)).fetchone()
-    held_by = holder(conn, key)
+    held_by = holder(conn, key, now)
     if held_by is not None and held_by != uuid:
         raise DuplicateJob(key, held_by)

@@ -3,7 +3,7 @@
 // failed jobs themselves with their last error, all refreshed live.
 
 import { ApiFailure, enc, get, post } from "../api.js";
-import { when } from "../format.js";
+import { usage, when } from "../format.js";
 import { button, confirmAction, fill, h, link, message, section } from "../dom.js";
 import { jobList } from "./joblist.js";
 
@@ -95,6 +95,7 @@ export function errorBlock(error, open) {
     { class: "error-entry" },
     h("div", { class: "error-head" }, h("span", { class: "muted" }, `${code}${when(error.timeStamp)}`)),
     h("div", { class: "error-msg" }, error.msg),
+    error.usage ? h("div", { class: "muted error-usage" }, usage(error.usage)) : null,
     traceback,
   );
 }

@@ -2,7 +2,7 @@
 // checkpoint (its saved values), result, and the operator actions its state allows.
 
 import { ApiFailure, del, enc, follow, get, post } from "../api.js";
-import { duration, json, percent, shortId, until, when } from "../format.js";
+import { duration, json, percent, shortId, until, usage, when } from "../format.js";
 import {
   confirmAction, fill, h, link, message, progressBar, route, section, stalledFlag, stateBadge, tagLink,
 } from "../dom.js";
@@ -186,6 +186,7 @@ function facts(job) {
     ["queue", h("a", { href: `${route("jobs")}?queue=${enc(job.queue)}` }, job.queue)],
     ["priority", job.priority],
     ["attempts", `${job.attempts ?? 0} of ${(job.max_retries ?? 0) + 1}`],
+    ["last attempt", usage(job.usage)],
     ["tags", (job.tags || []).map(tagLink)],
     ["runs at", job.state === "scheduled" ? `${when(job.ready_at)} (${until(job.ready_at)})` : "—"],
     ["waits for", (job.depends || []).length ? job.depends.map((u) => [link(shortId(u), "job", u), " "]) : "—"],

@@ -145,7 +145,9 @@ local function changed(j, before, after)
   end
   if j.unique_key then
     if FINAL[after] and rcall('HGET', K_UNIQ, j.unique_key) == j.uuid then
-      rcall('HDEL', K_UNIQ, j.unique_key)
+      if not rcall('HGET', jkey(j.uuid), 'unique_window_seconds') then -- else holder weighs it.
+        rcall('HDEL', K_UNIQ, j.unique_key)
+      end
     elseif FINAL[before] and not FINAL[after] then
       rcall('HSET', K_UNIQ, j.unique_key, j.uuid)
     end

@@ -1,7 +1,8 @@
 -- lib/put.lua: storing a new job with everything that follows in the same step (its
 -- dependencies, unique key, debounce, indexes, history). Needs lib/core.lua, lib/jobs.lua.
 
--- The job holding a unique key now (flow.HOLDS_KEY), if any.
+-- The job holding a unique key now (flow.holds_key), if any: one not finished, or finished
+-- within its idempotency window (its K_UNIQ entry is kept then, see changed in lib/jobs.lua).
 local function holder(key)
   if not key then
     return nil
@@ -10,8 +11,12 @@ local function holder(key)
   if not uuid then
     return nil
   end
-  local state = rcall('HGET', jkey(uuid), 'state')
-  if state and HOLDS_KEY[state_of(state)] then
+  local v = rcall('HMGET', jkey(uuid), 'state', 'finished_at', 'unique_window_seconds')
+  if v[1] and HOLDS_KEY[state_of(v[1])] then
+    return uuid
+  end
+  local finished, window = v[2] and tonumber(v[2]), v[3] and tonumber(v[3])
+  if finished and window and NOW < finished + window then
     return uuid
   end
   return nil

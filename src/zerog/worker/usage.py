@@ -1,0 +1,122 @@
+"""What one attempt used: wall time, CPU time (user and system) and peak resident memory,
+with what exactly each figure measures; the worker stores them as the record's ``usage``.
+
+A job run on a thread of a worker process shares the process with its other job threads and
+the heartbeat. Its **CPU time** is its own thread's (``getrusage(RUSAGE_THREAD)``, Linux),
+exact. Its **memory** cannot be told apart from the process's, so the figures are the
+process's: its resident size when the attempt began (``start_rss_bytes``) and its peak during
+the attempt (``peak_rss_bytes``); what the job itself held at most is about their difference.
+The peak is the process's high-water mark if it rose during the attempt (with one job thread
+per process the mark is lowered after each attempt that raised it, so each attempt's growth
+shows), else the larger of the resident sizes at start and end: with several job threads,
+another job's memory may count, and a spike below the mark is missed (see :class:`Meter`).
+
+A job run in a process of its own (``isolate = "process"``, see :mod:`zerog.worker.isolate`)
+has exact figures: its process's own rusage, as ``wait4`` returns it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import replace
+from typing import Any
+
+from zerog.model import Settlement
+from zerog.worker import procinfo
+
+THREAD = "thread"  # the job ran on a thread of the worker process.
+PROCESS = "process"  # the job ran in a process of its own.
+SHORT_SECONDS = 0.01  # a run this short that left the mark alone is given its start's size.
+
+
+def figures(
+    *,
+    wall: float,
+    user: float,
+    system: float,
+    peak: int,
+    start: int,
+    scope: str,
+    pid: int,
+    threads: int = 1,
+) -> dict[str, Any]:
+    """The figures of one attempt as stored (JSON: seconds and bytes)."""
+    return {
+        "wall_seconds": round(wall, 6),
+        "cpu_user_seconds": round(user, 6),
+        "cpu_system_seconds": round(system, 6),
+        "peak_rss_bytes": int(peak),
+        "start_rss_bytes": int(start),
+        "scope": scope,  # thread: CPU of the job's thread, memory of the shared process.
+        "threads": int(threads),  # job threads sharing the process (1: the job's alone).
+        "pid": int(pid),
+    }
+
+
+class Meter:
+    """Measures one attempt run on the calling thread, from its creation to :meth:`read`.
+
+    Cheap, as it runs around every job (a few system calls and one /proc read): the peak is
+    ``ru_maxrss``, the process's high-water mark. If it rose during the attempt, it is the
+    process's peak during the attempt. With one job thread, the mark is lowered to the
+    resident size after each attempt that raised it (``clear_refs``), so the next attempt's
+    growth shows too. Otherwise (the mark did not move, or other threads share the process)
+    the larger of the resident sizes at start and end is given: a lower bound.
+    """
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.start_peak = procinfo.peak_rss_bytes()
+        self.start_rss = procinfo.rss_bytes()
+        self.start_cpu = thread_cpu()
+        self.start_wall = time.monotonic()
+
+    @staticmethod
+    def prepare(threads: int) -> None:
+        """Lower the mark before a process's first attempt (it holds the start-up's peak)."""
+        if threads == 1:
+            procinfo.reset_peak()
+
+    def read(self) -> dict[str, Any]:
+        """The figures from the start until now."""
+        wall = time.monotonic() - self.start_wall
+        user, system = (a - b for a, b in zip(thread_cpu(), self.start_cpu, strict=True))
+        peak = procinfo.peak_rss_bytes()
+        if peak > self.start_peak:  # the mark rose during the attempt: it is its peak.
+            if self.threads == 1:
+                procinfo.reset_peak()
+        elif wall < SHORT_SECONDS:  # a short job (the batch regime): nothing moved, skip a read.
+            peak = self.start_rss
+        else:
+            peak = max(self.start_rss, procinfo.rss_bytes())
+        return figures(
+            wall=wall,
+            user=user,
+            system=system,
+            peak=peak,
+            start=self.start_rss,
+            scope=THREAD,
+            pid=os.getpid(),
+            threads=self.threads,
+        )
+
+
+def thread_cpu() -> tuple[float, float]:
+    """The calling thread's CPU time so far, (user, system) in seconds; where threads have
+    no rusage of their own (not Linux), ``thread_time`` counted as user time."""
+    who = getattr(resource, "RUSAGE_THREAD", None)
+    if who is None:
+        return time.thread_time(), 0.0
+    usage = resource.getrusage(who)
+    return usage.ru_utime, usage.ru_stime
+
+
+def with_usage(settlement: Settlement | None, usage: dict[str, Any]) -> Settlement | None:
+    """The settlement carrying the attempt's figures, and its error too (so each failed
+    attempt keeps its own in the record's errors; ``usage`` holds the latest)."""
+    if settlement is None:
+        return None
+    error = None if settlement.error is None else {**settlement.error, "usage": usage}
+    return replace(settlement, usage=usage, error=error)
