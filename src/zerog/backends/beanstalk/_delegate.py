@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from zerog.backends.contract import FullBackend
-from zerog.model import ListQuery, Page, Record
+from zerog.model import Lease, ListQuery, Page, Record, State
 
 
 class StoreOwn:
@@ -39,6 +39,21 @@ class StoreOwn:
 
     def paused_queues(self) -> frozenset[str]:
         return self.store.paused_queues()
+
+    # --- messages (no tube entry moves: the job stays where it is) -------------------------
+
+    def post_message(
+        self,
+        uuid: str,
+        message: dict[str, Any],
+        queue_if_idle: bool,
+        limit: int,
+        worker: str | None = None,
+    ) -> State:
+        return self.store.post_message(uuid, message, queue_if_idle, limit, worker)
+
+    def take_messages(self, lease: Lease) -> list[dict[str, Any]]:
+        return self.store.take_messages(lease)
 
     # --- config and statistics ---------------------------------------------------------------
 

@@ -17,7 +17,8 @@ The roles, each a class of its own on one screen:
 - :class:`~.queues.Queues`: pausing queues, the worker registry;
 - :class:`~.schedules.Schedules`: recurring jobs;
 - :class:`~.limits.Limits`: concurrency limits across workers;
-- :class:`~.upkeep.Upkeep`: config, statistics, retention.
+- :class:`~.upkeep.Upkeep`: config, statistics, retention;
+- :class:`~.messages.Messages`: messages to running jobs.
 
 A backend offers a role whole or not at all: it says which by the classes it derives from,
 and :attr:`Backend.roles` is that, as data. The conformance suite marks each test with the
@@ -31,6 +32,7 @@ from typing import TypeVar
 
 from zerog.backends.contract.jobs import Backend, Capability, Role
 from zerog.backends.contract.limits import Limits
+from zerog.backends.contract.messages import Messages
 from zerog.backends.contract.queues import STALE_WORKER_SECONDS, Queues
 from zerog.backends.contract.schedules import Schedules
 from zerog.backends.contract.upkeep import Upkeep
@@ -42,13 +44,14 @@ ROLES: dict[Role, type] = {
     Role.SCHEDULES: Schedules,
     Role.LIMITS: Limits,
     Role.UPKEEP: Upkeep,
+    Role.MESSAGES: Messages,
 }
 """The optional roles and the class a backend derives from to offer each."""
 
 R = TypeVar("R")
 
 
-class FullBackend(Backend, Queues, Schedules, Limits, Upkeep):
+class FullBackend(Backend, Queues, Schedules, Limits, Upkeep, Messages):
     """A backend with every role: what zerog's own backends are."""
 
 
@@ -74,6 +77,7 @@ __all__ = [
     "FullBackend",
     "Limits",
     "LocalWaiter",
+    "Messages",
     "Queues",
     "Role",
     "Schedules",

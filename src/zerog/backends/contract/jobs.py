@@ -42,6 +42,7 @@ class Role(StrEnum):
     SCHEDULES = "schedules"
     LIMITS = "limits"
     UPKEEP = "upkeep"
+    MESSAGES = "messages"
 
 
 class Capability(StrEnum):
