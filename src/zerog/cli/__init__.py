@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zerog import __version__
-from zerog.cli import enqueue, flow, inspect, queue, serve, worker, workers
+from zerog.cli import enqueue, flow, inspect, message, queue, serve, worker, workers
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_url
 from zerog.cli._flags import add_flag, apply_env, factor
 from zerog.demo_dashboard import DEFAULT_PORT as DEMO_PORT
@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     workers.add_parser(commands)
     enqueue.add_parser(commands)
     inspect.add_parsers(commands)
+    message.add_parser(commands)
     queue.add_parser(commands)
     flow.add_parsers(commands)
     serve.add_parser(commands)

@@ -56,6 +56,7 @@ def error_for(exc: Exception) -> ApiError | None:
         (errors.NotSerializable, 400),
         (errors.InvalidOptions, 400),
         (errors.NotSupported, 501),
+        (errors.InboxFull, 429),
     ]
     for kind, status in simple:
         if isinstance(exc, kind):

@@ -31,6 +31,7 @@ from zerog.http.jobs import (
     JobListHandler,
     StalledJobsHandler,
 )
+from zerog.http.messages import JobMessageHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
 from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
@@ -59,6 +60,7 @@ def api_routes(api: ApiContext) -> list[Route]:
     table: list[tuple[str, type[tornado.web.RequestHandler]]] = [
         (r"/api/jobs", JobListHandler),
         (rf"/api/jobs/{SEGMENT}/stream", JobStreamHandler),
+        (rf"/api/jobs/{SEGMENT}/messages", JobMessageHandler),
         (rf"/api/jobs/{SEGMENT}/({jobs})", JobActionHandler),
         (rf"/api/jobs/{SEGMENT}", JobHandler),
         (r"/api/queues", QueueListHandler),

@@ -1,0 +1,77 @@
+"""``zerog message UUID JSON``: tell a running job something (see :mod:`zerog.inbox`)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import socket
+from contextlib import closing
+from typing import Any
+
+from rich.text import Text
+
+from zerog.cli._common import (
+    EXIT_OK,
+    Commands,
+    add_json,
+    add_url,
+    needs_existing_store,
+    open_store,
+)
+from zerog.cli._flags import add_flag
+from zerog.cli.output import console, print_json, state_text
+from zerog.errors import ConfigurationError
+from zerog.model import State
+
+HELP = "send a message (a JSON value) to a running job, which reads it with job_log.messages()"
+
+
+def add_parser(commands: Commands) -> None:
+    """Register ``message``."""
+    parser = commands.add_parser("message", help=HELP, description=HELP[0].upper() + HELP[1:])
+    parser.add_argument("uuid", metavar="UUID", help="the job's id (or its last digits)")
+    parser.add_argument("body", metavar="JSON", help="the message, as JSON: '{\"rate\": 5}'")
+    add_flag(
+        parser,
+        "--queue-if-idle",
+        switch=True,
+        help="a job that is not running gets the message at its next run (else it is refused)",
+    )
+    add_url(parser)
+    add_json(parser)
+    needs_existing_store(parser)
+    parser.set_defaults(handler=send)
+
+
+def sender() -> str:
+    """Who sends from this command line: ``user@host``, as the job's history shows it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container).
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def parse_body(text: str) -> Any:
+    """The message's JSON value; a usage error names what is wrong."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ConfigurationError(f"the message is not JSON ({exc}): {text[:80]!r}") from None
+
+
+def send(args: argparse.Namespace) -> int:
+    """Send the message; a refusal (not running, inbox full, too large) is an error."""
+    body = parse_body(args.body)
+    who = sender()
+    with closing(open_store(args)) as store:
+        state = store.message(args.uuid, body, bool(args.queue_if_idle), sender=who)
+    if args.json:
+        print_json({"uuid": args.uuid, "state": state, "sender": who})
+    elif state == State.RUNNING:
+        console().print(Text(f"message sent to job {args.uuid}: it reads it within seconds"))
+    else:
+        line = Text(f"message kept for job {args.uuid}'s next run; it is ")
+        console().print(line.append(state_text(state)))
+    return EXIT_OK
