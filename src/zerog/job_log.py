@@ -14,11 +14,28 @@ from typing import TYPE_CHECKING, Any
 
 from zerog import run_context
 from zerog.errors import WFErrorContinue, WFErrorFinish, ZerogError
+from zerog.iteration import iterate
 
 if TYPE_CHECKING:
     from zerog.jobs import BaseJob
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "checkpoint",
+    "error_continue",
+    "error_finish",
+    "error_log_only",
+    "heartbeat",
+    "increment_completeness",
+    "info",
+    "iterate",
+    "messages",
+    "on_message",
+    "set_completeness",
+    "track_completeness",
+    "warning",
+]
 
 
 def _context() -> run_context.RunContext | None:

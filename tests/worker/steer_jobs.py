@@ -61,3 +61,39 @@ class ListenJob(zerog.BaseJob):
             time.sleep(0.02)
         self.result = {"heard": heard}
         return time.time(), False
+
+
+class IterateSchema(zerog.BaseJobSchema):
+    marker = fields.String(load_default="")
+    count = fields.Integer(load_default=60)
+    every = fields.Integer(load_default=5)
+    item_seconds = fields.Float(load_default=0.05)
+
+
+class IterateJob(zerog.BaseJob):
+    """Goes over ``count`` items with ``job_log.iterate``, checkpointing every ``every``;
+    each item done is appended to ``<marker>.done`` as ``<pid> <item>``, and ``<marker>``
+    holds the pid of the run (written whole)."""
+
+    JOB_TYPE = "steer_iterate"
+    QUEUE_NAME = QUEUE
+    SCHEMA = IterateSchema
+    MAX_RETRIES = 3
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.marker = kwargs.get("marker", "")
+        self.count = kwargs.get("count", 60)
+        self.every = kwargs.get("every", 5)
+        self.item_seconds = kwargs.get("item_seconds", 0.05)
+
+    def run(self) -> tuple[float, bool]:
+        aside = Path(f"{self.marker}.{os.getpid()}.tmp")
+        aside.write_text(str(os.getpid()))
+        os.replace(aside, self.marker)
+        for item in job_log.iterate(range(self.count), checkpoint_every=self.every):
+            time.sleep(self.item_seconds)
+            with open(f"{self.marker}.done", "a") as out:
+                out.write(f"{os.getpid()} {item}\n")
+        self.result = {"cursor": self.iteration_cursor}
+        return time.time(), False
