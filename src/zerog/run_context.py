@@ -168,6 +168,8 @@ class RunContext:
             self.last_write = time.monotonic()
             if self.control == Control.MESSAGE or self._messages_waiting:
                 self._take_messages()
+                if self.control == Control.MESSAGE:  # taken: the store asks nothing now.
+                    self.control = Control.NONE
         except ReservationLost:
             self.lost = True
             log.warning(

@@ -12,7 +12,9 @@ from marshmallow import fields
 
 import zerog
 from zerog import job_log
-from zerog.jobs import CURSOR_KEY, make_base_job
+from zerog.jobs import CURSOR_KEY, job_from_record, make_base_job
+from zerog.model import Control
+from zerog.run_context import RunContext
 from zerog.testing import drain, make_store
 
 
@@ -88,3 +90,19 @@ def test_a_message_sent_to_wait_reaches_the_run() -> None:
     record = store.get(uuid)
     assert record["result"] == [{"rate": 2}, "go"]
     assert not record["inbox"]
+
+
+def test_a_heartbeat_takes_the_messages_and_asks_nothing_after() -> None:
+    # Given a running job with a run context, as a worker holds it
+    store = make_store()
+    uuid = make_base_job({}, "unit_listener").enqueue(store=store)
+    reservation = store.reserve(["unit_iterate"], "w")
+    assert reservation is not None
+    context = RunContext(store, reservation.lease, job_from_record(reservation.record), 60.0)
+    # When a message is sent and the heartbeat runs
+    store.message(uuid, {"n": 1})
+    context.touch()
+    # Then the run holds the message, and no request is left (not a stop, for any face)
+    assert context.control == Control.NONE
+    assert [m["body"] for m in context.messages()] == [{"n": 1}]
+    assert store.heartbeat(reservation.lease) == Control.NONE
