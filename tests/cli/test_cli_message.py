@@ -62,3 +62,12 @@ def test_a_message_that_is_not_json_is_a_usage_error(zerog: Zerog, db_url: str) 
     done = zerog("message", running, "{rate: 5}", "--url", db_url)
     assert done.returncode == EXIT_USAGE
     assert "not JSON" in one_line_error(done.stderr)
+
+
+def test_the_job_view_counts_the_messages_waiting(zerog: Zerog, db_url: str) -> None:
+    _, waiting = _running_and_waiting(db_url)
+    assert zerog("message", waiting, "1", "--queue-if-idle", "--url", db_url).returncode == 0
+    done = zerog("job", waiting, "--url", db_url)
+    assert done.returncode == EXIT_OK, done.stderr
+    assert "1 waiting for the job" in done.stdout
+    assert "message-queued" in done.stdout
