@@ -71,3 +71,10 @@ def test_the_job_view_counts_the_messages_waiting(zerog: Zerog, db_url: str) -> 
     assert done.returncode == EXIT_OK, done.stderr
     assert "1 waiting for the job" in done.stdout
     assert "message-queued" in done.stdout
+
+
+def test_a_message_can_come_from_stdin(zerog: Zerog, db_url: str) -> None:
+    running, _ = _running_and_waiting(db_url)
+    done = zerog("message", running, "-", "--url", db_url, stdin='{"big": [1, 2, 3]}')
+    assert done.returncode == EXIT_OK, done.stderr
+    assert [m["body"] for m in _record(db_url, running)["inbox"]] == [{"big": [1, 2, 3]}]

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import socket
+import sys
 from contextlib import closing
 from typing import Any
 
@@ -31,7 +32,9 @@ def add_parser(commands: Commands) -> None:
     """Register ``message``."""
     parser = commands.add_parser("message", help=HELP, description=HELP[0].upper() + HELP[1:])
     parser.add_argument("uuid", metavar="UUID", help="the job's id (or its last digits)")
-    parser.add_argument("body", metavar="JSON", help="the message, as JSON: '{\"rate\": 5}'")
+    parser.add_argument(
+        "body", metavar="JSON", help="the message, as JSON: '{\"rate\": 5}' (-: read stdin)"
+    )
     add_flag(
         parser,
         "--queue-if-idle",
@@ -63,7 +66,7 @@ def parse_body(text: str) -> Any:
 
 def send(args: argparse.Namespace) -> int:
     """Send the message; a refusal (not running, inbox full, too large) is an error."""
-    body = parse_body(args.body)
+    body = parse_body(sys.stdin.read() if args.body == "-" else args.body)
     who = sender()
     with closing(open_store(args)) as store:
         state = store.message(args.uuid, body, bool(args.queue_if_idle), sender=who)
