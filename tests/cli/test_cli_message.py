@@ -35,7 +35,7 @@ def test_a_message_to_a_running_job_names_its_sender(zerog: Zerog, db_url: str) 
     done = zerog("message", running[-8:], '{"rate": 5}', "--url", db_url, "--json")
     # Then it is sent, and the job's inbox and history say who sent it
     assert done.returncode == EXIT_OK, done.stderr
-    sender = f"{getpass.getuser()}@{socket.gethostname()}"
+    sender = f"{getpass.getuser()}@{socket.gethostname()} (cli)"
     assert json.loads(done.stdout) == {"uuid": running, "state": "running", "sender": sender}
     record = _record(db_url, running)
     assert [(m["body"], m["sender"]) for m in record["inbox"]] == [({"rate": 5}, sender)]

@@ -20,11 +20,11 @@ def test_a_message_to_a_running_job_waits_for_its_worker(api: Client, store: Sto
     assert reply.json() == {"uuid": uuid, "state": "running", "queued": False}
     record = store.get(uuid, history=True)
     assert [m["body"] for m in record["inbox"]] == [{"rate": 5}]
-    assert record["inbox"][0]["sender"] == "http:127.0.0.1"
+    assert record["inbox"][0]["sender"] == "127.0.0.1 (http 127.0.0.1)"
     last = record["history"][-1]
     assert (last["event"], last["worker"], last["detail"]) == (
         "message",
-        "http:127.0.0.1",
+        "127.0.0.1 (http 127.0.0.1)",
         '{"rate":5}',
     )
 

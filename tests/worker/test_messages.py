@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tests.worker import steer_jobs  # noqa: F401 - registers the job classes here too.
 from tests.worker.pool import enqueue, pool, wait_until
+from zerog.audit import local_user
 from zerog.store import Store
 
 IMPORTS = ("tests.worker.steer_jobs",)
@@ -50,7 +51,7 @@ def test_a_message_reaches_a_running_job_within_two_seconds(sqlite: Store, tmp_p
         ("message", "alice@ops", '{"n":0}'),
         ("message", "alice@ops", '{"n":1}'),
         ("message", "alice@ops", '{"n":2}'),
-        ("message", None, '"stop"'),
+        ("message", f"{local_user()} (api)", '"stop"'),
     ]
     assert record["result"] == {"heard": [{"n": 0}, {"n": 1}, {"n": 2}, "stop"]}
     assert not record.get("inbox")

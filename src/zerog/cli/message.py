@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
-import socket
 import sys
 from contextlib import closing
 from typing import Any
 
 from rich.text import Text
 
+from zerog.audit import current_actor
 from zerog.cli._common import (
     EXIT_OK,
     Commands,
@@ -47,15 +46,6 @@ def add_parser(commands: Commands) -> None:
     parser.set_defaults(handler=send)
 
 
-def sender() -> str:
-    """Who sends from this command line: ``user@host``, as the job's history shows it."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container).
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
-
-
 def parse_body(text: str) -> Any:
     """The message's JSON value; a usage error names what is wrong."""
     try:
@@ -67,9 +57,9 @@ def parse_body(text: str) -> Any:
 def send(args: argparse.Namespace) -> int:
     """Send the message; a refusal (not running, inbox full, too large) is an error."""
     body = parse_body(sys.stdin.read() if args.body == "-" else args.body)
-    who = sender()
+    who = current_actor().label  # user@host (cli): set by the CLI for every command.
     with closing(open_store(args)) as store:
-        state = store.message(args.uuid, body, bool(args.queue_if_idle), sender=who)
+        state = store.message(args.uuid, body, bool(args.queue_if_idle))
     if args.json:
         print_json({"uuid": args.uuid, "state": state, "sender": who})
     elif state == State.RUNNING:

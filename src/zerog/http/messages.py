@@ -19,14 +19,13 @@ class JobMessageHandler(ApiHandler):
     (``queued`` when it is not running and gets the message at its next run); 409 when it is
     not running and ``queue_if_idle`` is not set, or it is finished; 429 when too many
     messages wait for it; 413 when the message is too large. The sender in the job's history
-    is the client's address."""
+    is the request's actor (the token's name, else the client's address)."""
 
     async def post(self, uuid: str) -> None:
         text = self.param(uuid, "the job id")
         body, idle = self._message_body()
-        sender = f"http:{self.request.remote_ip}"
         uuid = await self.call(lambda store: store.resolve_id(text))
-        state = await self.call(lambda store: store.message(uuid, body, idle, sender=sender))
+        state = await self.call(lambda store: store.message(uuid, body, idle))
         self.send_json({"uuid": uuid, "state": str(state), "queued": state != State.RUNNING})
 
     def _message_body(self) -> tuple[Any, bool]:

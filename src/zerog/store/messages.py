@@ -24,10 +24,13 @@ class Messages(Facade):
         job ``uuid``; returns its state. A running job reads it within a few seconds
         (``job_log.messages()``); one that is not running gets it at its next run when
         ``queue_if_idle``, else the message is refused (NotRunning). Raises JobNotFound,
-        InboxFull, NotSerializable, PayloadTooLarge; nothing is stored then."""
+        InboxFull, NotSerializable, PayloadTooLarge; nothing is stored then. The sender is
+        the current actor (:mod:`zerog.audit`) unless given."""
+        sender = sender or self._actor_label()
         entry = inbox.new_message(body, sender, self.clock())
         role = self._role(MessagesRole)
         state = role.post_message(uuid, entry, queue_if_idle, inbox.MAX_PENDING_MESSAGES, sender)
+        self._audited("message", uuid, inbox.detail(entry))
         log.info(
             "job %s: message %s (%s)",
             uuid,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from zerog.audit import AuditQuery
 from zerog.backends.contract import FullBackend
 from zerog.model import Lease, ListQuery, Page, Record, State
 
@@ -54,6 +55,14 @@ class StoreOwn:
 
     def take_messages(self, lease: Lease) -> list[dict[str, Any]]:
         return self.store.take_messages(lease)
+
+    # --- the audit trail ----------------------------------------------------------------------
+
+    def append_audit(self, entry: dict[str, Any]) -> int:
+        return self.store.append_audit(entry)
+
+    def audit_log(self, query: AuditQuery) -> list[dict[str, Any]]:
+        return self.store.audit_log(query)
 
     # --- config and statistics ---------------------------------------------------------------
 

@@ -18,7 +18,8 @@ The roles, each a class of its own on one screen:
 - :class:`~.schedules.Schedules`: recurring jobs;
 - :class:`~.limits.Limits`: concurrency limits across workers;
 - :class:`~.upkeep.Upkeep`: config, statistics, retention;
-- :class:`~.messages.Messages`: messages to running jobs.
+- :class:`~.messages.Messages`: messages to running jobs;
+- :class:`~.audit.Audit`: the append-only log of operator actions.
 
 A backend offers a role whole or not at all: it says which by the classes it derives from,
 and :attr:`Backend.roles` is that, as data. The conformance suite marks each test with the
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from zerog.backends.contract.audit import Audit
 from zerog.backends.contract.jobs import Backend, Capability, Role
 from zerog.backends.contract.limits import Limits
 from zerog.backends.contract.messages import Messages
@@ -45,13 +47,14 @@ ROLES: dict[Role, type] = {
     Role.LIMITS: Limits,
     Role.UPKEEP: Upkeep,
     Role.MESSAGES: Messages,
+    Role.AUDIT: Audit,
 }
 """The optional roles and the class a backend derives from to offer each."""
 
 R = TypeVar("R")
 
 
-class FullBackend(Backend, Queues, Schedules, Limits, Upkeep, Messages):
+class FullBackend(Backend, Queues, Schedules, Limits, Upkeep, Messages, Audit):
     """A backend with every role: what zerog's own backends are."""
 
 
@@ -72,6 +75,7 @@ def need(backend: Backend, role: type[R]) -> R:
 __all__ = [
     "ROLES",
     "STALE_WORKER_SECONDS",
+    "Audit",
     "Backend",
     "Capability",
     "FullBackend",

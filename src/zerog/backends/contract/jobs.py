@@ -43,6 +43,7 @@ class Role(StrEnum):
     LIMITS = "limits"
     UPKEEP = "upkeep"
     MESSAGES = "messages"
+    AUDIT = "audit"
 
 
 class Capability(StrEnum):
