@@ -118,6 +118,29 @@ class InvalidTransition(BackendError):
         super().__init__(f"cannot {action} job {uuid}: it is {state}")
 
 
+class NotRunning(InvalidTransition):
+    """The job is not running, so a message to it was refused."""
+
+    def __init__(self, uuid: str, state: str) -> None:
+        super().__init__(uuid, state, "message")
+        self.args = (
+            f"cannot message job {uuid}: it is {state}, not running"
+            + (
+                ""
+                if state in ("complete", "failed", "cancelled", "expired")
+                else " (send it with queue_if_idle to deliver it at the job's next run)"
+            ),
+        )
+
+
+class InboxFull(ZerogError):
+    """Too many messages wait for the job already; it must read them first."""
+
+    def __init__(self, uuid: str, limit: int) -> None:
+        self.uuid, self.limit = uuid, limit
+        super().__init__(f"job {uuid} has {limit} messages waiting already, the most it may")
+
+
 class ReservationLost(BackendError):
     """This worker no longer holds the job's lease; another worker may own it now."""
 

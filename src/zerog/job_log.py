@@ -9,21 +9,40 @@ a clean point.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from zerog import run_context
 from zerog.errors import WFErrorContinue, WFErrorFinish, ZerogError
+from zerog.iteration import iterate
 
 if TYPE_CHECKING:
     from zerog.jobs import BaseJob
 
 log = logging.getLogger(__name__)
 
+__all__ = [
+    "checkpoint",
+    "error_continue",
+    "error_finish",
+    "error_log_only",
+    "heartbeat",
+    "increment_completeness",
+    "info",
+    "iterate",
+    "messages",
+    "on_message",
+    "set_completeness",
+    "track_completeness",
+    "warning",
+]
+
 
 def _context() -> run_context.RunContext | None:
     context = run_context.current()
     if context is not None:
         context.check()
+        context.deliver()
     return context
 
 
@@ -101,3 +120,22 @@ def checkpoint(job: BaseJob) -> None:
             "save() stores a checkpoint while the job runs; use enqueue() to store a new job"
         )
     context.checkpoint()
+
+
+def messages() -> list[dict[str, Any]]:
+    """The messages operators sent the job since the last call, oldest first: each a dict
+    with its ``body`` (the JSON value sent), ``sender``, ``at`` (time sent) and ``id``. A
+    message sent while the job runs arrives within about two seconds (the heartbeat's
+    answer carries it); one sent to wait arrives at the start of the next run. With an
+    ``on_message`` callback set, the callback gets them instead. Outside a job: none."""
+    context = _context()
+    return [] if context is None else context.messages()
+
+
+def on_message(callback: Callable[[dict[str, Any]], None]) -> None:
+    """Call ``callback`` with each message as it arrives (see :func:`messages`). It runs in
+    the job's own thread, at the job's next ``job_log`` call (progress, a log line,
+    ``messages()``, a step of ``iterate``), so it never runs beside the job's code."""
+    context = run_context.current()
+    if context is not None:
+        context.on_message.append(callback)

@@ -20,6 +20,9 @@ from zerog.model import Record
 from zerog.record import JobSpec, new_uuid
 from zerog.store import Store, default_store
 
+CURSOR_KEY = "_zerog_cursor"
+"""Where the values keep ``job_log.iterate``'s cursor (items done) beside the schema's fields."""
+
 
 class BaseJobSchema(marshmallow.Schema):
     """Base of every job's schema; unknown input fields are refused, each named."""
@@ -45,6 +48,7 @@ class BaseJob:
     STALL_SECONDS: ClassVar[float | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
     _schema_instance: ClassVar[marshmallow.Schema | None] = None
+    iteration_cursor: int | None = None  # items job_log.iterate() has done (zerog.iteration).
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -96,6 +100,8 @@ class BaseJob:
             key = field.data_key or name
             if dumped.get(key, 0) is None and not field.allow_none:
                 del dumped[key]  # unset optional field: leave it out, as the caller did.
+        if self.iteration_cursor is not None:
+            dumped[CURSOR_KEY] = self.iteration_cursor  # saved with the fields, in one write.
         return dumped
 
     def save(self) -> None:
@@ -204,11 +210,14 @@ def job_from_record(record: Record) -> BaseJob:
 def _class_job(record: Record) -> BaseJob:
     """A job class's job: its registered class, its values loaded by its schema."""
     cls = registry.job_class(record["type"])
+    values = dict(record["values"])
+    cursor = values.pop(CURSOR_KEY, None)  # not a field: the schema would refuse it.
     try:
-        loaded = cls.schema().load(record["values"], partial=True)
+        loaded = cls.schema().load(values, partial=True)
     except marshmallow.ValidationError as exc:
         raise JobValidationError(_as_dict(exc.messages), record["type"]) from exc
     job = cls(**loaded)
+    job.iteration_cursor = cursor if isinstance(cursor, int) else None
     job._load_status(record)
     return job
 

@@ -47,6 +47,12 @@ class Control(StrEnum):
     NONE = ""
     CANCEL = "cancel"
     PAUSE = "pause"
+    MESSAGE = "message"  # messages wait for the job (zerog.inbox): not a request to stop.
+
+    @property
+    def stops(self) -> bool:
+        """Whether the job is asked to stop (cancel, pause), which the supervisor enforces."""
+        return self in (Control.CANCEL, Control.PAUSE)
 
 
 class Attempts(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from zerog import settings
@@ -37,6 +38,7 @@ class RunContext:
         *,
         queue: str = "",
         stall_seconds: float | None = None,
+        messages_waiting: bool = False,
     ) -> None:
         self.store = store
         self.lease = lease
@@ -57,6 +59,9 @@ class RunContext:
         self._values: dict[str, Any] | None = None
         self._last_completeness_write = float("-inf")
         self._track = (0.0, 1.0, 1, 0)  # start, end, intervals, current interval.
+        self._messages_waiting = messages_waiting  # sent before this run: take them first.
+        self._inbox: list[dict[str, Any]] = []  # messages taken, not yet read by the job.
+        self.on_message: list[Callable[[dict[str, Any]], None]] = []
 
     # --- what job_log records ----------------------------------------------------------------
 
@@ -161,6 +166,10 @@ class RunContext:
         try:
             self.control = call()
             self.last_write = time.monotonic()
+            if self.control == Control.MESSAGE or self._messages_waiting:
+                self._take_messages()
+                if self.control == Control.MESSAGE:  # taken: the store asks nothing now.
+                    self.control = Control.NONE
         except ReservationLost:
             self.lost = True
             log.warning(
@@ -168,6 +177,36 @@ class RunContext:
                 self.lease.uuid,
                 extra={"event": "job.lease_lost", "job_id": self.lease.uuid},
             )
+
+    # --- messages (zerog.inbox) ----------------------------------------------------------------
+
+    def _take_messages(self) -> None:
+        """Take the job's inbox from the store into this run's (the heartbeat said some wait)."""
+        taken = self.store.take_messages(self.lease)
+        self._messages_waiting = False
+        if taken:
+            with self._lock:
+                self._inbox.extend(taken)
+
+    def messages(self) -> list[dict[str, Any]]:
+        """The messages taken since the last call, oldest first (emptied). Those sent before
+        the run began are taken now, rather than at the first heartbeat."""
+        if self._messages_waiting and not self.lost:
+            try:
+                self._take_messages()
+            except ReservationLost:
+                self.lost = True
+        with self._lock:
+            taken, self._inbox = self._inbox, []
+        return taken
+
+    def deliver(self) -> None:
+        """Hand the messages taken to the ``on_message`` callbacks, in the job's thread (the
+        caller's): a callback never runs beside the job's own code."""
+        if self.on_message:
+            for message in self.messages():
+                for callback in list(self.on_message):
+                    callback(message)
 
     def check(self) -> None:
         """Raise the outcome an operator asked for (or lease loss) in the job's thread."""

@@ -29,7 +29,9 @@ MAX_ERRORS = 100  # errors kept per job; the oldest go first.
 PROGRESS_FLUSH_SECONDS = 0.5  # progress writes are coalesced to at most two a second.
 MIN_PROGRESS_INTERVAL_SECONDS = 2.0  # the seed's enforceMinInterval spacing.
 POLL_INTERVAL_SECONDS = 1.0  # the longest an idle worker sleeps between polls.
-CONTROL_POLL_SECONDS = 2.0  # a running job learns of a cancel or pause within about this long.
+# A running job learns of a cancel, a pause or a message within about this long (plus a
+# heartbeat tick): messages are promised within 2 s (zerog.inbox).
+CONTROL_POLL_SECONDS = 1.0
 RESCUE_INTERVAL_SECONDS = 5.0  # how often each worker looks for expired leases.
 GRACE_SECONDS = 30.0  # SIGTERM waits this long for running jobs before releasing them.
 

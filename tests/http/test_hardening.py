@@ -27,6 +27,7 @@ EVERY_ROUTE = [
     ("GET", "/api/jobs/some-id"),
     ("POST", f"/api/jobs/{RICH_TYPE}"),
     ("POST", "/api/jobs/some-id/cancel"),
+    ("POST", "/api/jobs/some-id/messages"),
     ("GET", "/api/jobs/some-id/stream"),
     ("GET", "/api/queues"),
     ("GET", f"/api/queues/{QUEUE}"),

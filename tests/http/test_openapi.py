@@ -28,6 +28,7 @@ def test_document_has_every_route_and_a_path_per_job_type(serve: Serve) -> None:
         "/api/jobs/{uuid}/retry",
         "/api/jobs/{uuid}/pause",
         "/api/jobs/{uuid}/resume",
+        "/api/jobs/{uuid}/messages",
         "/api/queues",
         "/api/queues/{name}",
         "/api/queues/{name}/pause",

@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from zerog import __version__
-from zerog.cli import enqueue, flow, inspect, migrate, queue, serve, worker, workers
+from zerog.audit import Actor, acting, local_user
+from zerog.cli import audit, enqueue, flow, inspect, message, migrate, queue, serve, worker, workers
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_url
 from zerog.cli._flags import add_flag, apply_env, factor
 from zerog.demo_dashboard import DEFAULT_PORT as DEMO_PORT
@@ -43,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     workers.add_parser(commands)
     enqueue.add_parser(commands)
     inspect.add_parsers(commands)
+    message.add_parser(commands)
+    audit.add_parser(commands)
     queue.add_parser(commands)
     flow.add_parsers(commands)
     serve.add_parser(commands)
@@ -117,7 +120,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     try:
         apply_env(args, args.environ)
         _configure_logging(args)
-        return int(args.handler(args))
+        with acting(Actor(local_user(), "cli")):  # what the command changes is audited as so.
+            return int(args.handler(args))
     except ConfigurationError as exc:
         return _fail(args, str(exc), EXIT_USAGE)
     except JobValidationError as exc:

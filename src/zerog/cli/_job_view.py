@@ -39,6 +39,8 @@ def _summary(record: dict[str, Any]) -> Table:
         grid.add_row("last attempt", Text(describe_usage(record["usage"])))
     if record.get("worker"):
         grid.add_row("worker", Text(str(record["worker"])))
+    if record.get("inbox"):  # sent, not yet taken by the job (zerog message).
+        grid.add_row("messages", Text(f"{len(record['inbox'])} waiting for the job"))
     grid.add_row("created", when(record.get("created_at")))
     grid.add_row("started", when(record.get("started_at")))
     grid.add_row("finished", when(record.get("finished_at")))

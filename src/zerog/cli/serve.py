@@ -66,8 +66,10 @@ def add_parser(commands: Commands) -> None:
         parser,
         "--token",
         metavar="T",
-        help="require 'Authorization: Bearer T' on every route but /healthz (prefer the "
-        "environment variable: a command line is visible to other users)",
+        many=True,
+        help="require 'Authorization: Bearer T' on every route but /healthz; repeat for several, "
+        "NAME=SECRET names its holder in the audit trail (prefer the environment variable: a "
+        "command line is visible to other users)",
     )
     add_flag(
         parser,

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import tornado.web
 
 from zerog import errors
+from zerog.audit import Actor, acting
 from zerog.http._context import ApiContext, default_context
 from zerog.http._json import BadJson, parse
 from zerog.store import Store
@@ -56,6 +57,7 @@ def error_for(exc: Exception) -> ApiError | None:
         (errors.NotSerializable, 400),
         (errors.InvalidOptions, 400),
         (errors.NotSupported, 501),
+        (errors.InboxFull, 429),
     ]
     for kind, status in simple:
         if isinstance(exc, kind):
@@ -83,6 +85,8 @@ class ApiHandler(tornado.web.RequestHandler):
 
     def initialize(self, api: ApiContext | None = None, route: str | None = None) -> None:
         self.api = api or default_context()
+        self._token_name: str | None = None
+        self.actor = Actor("unknown", "http")  # set by prepare().
         self.route_template = route  # the metrics' route label (see zerog.http.app.template).
         self._body = bytearray()
         self._body_too_large = False
@@ -103,6 +107,8 @@ class ApiHandler(tornado.web.RequestHandler):
             raise ApiError(403, "this server does not answer to that Host name")
         if self.auth_required and not self._authorized():
             raise ApiError(401, "a valid 'Authorization: Bearer <token>' header is required")
+        address = self.request.remote_ip or "unknown"
+        self.actor = Actor(self._token_name or address, f"http {address}")
         if self.request.method not in SAFE_METHODS and self._cross_site():
             raise ApiError(403, "cross-site requests may not change anything here")
         if _declared_length(self.request.headers.get("Content-Length")) > (
@@ -111,10 +117,16 @@ class ApiHandler(tornado.web.RequestHandler):
             raise self._too_large()
 
     def _authorized(self) -> bool:
+        """Whether the request carries a token (any, when there is none); the token's name
+        (``_token_name``) is then the actor of the request (zerog.audit)."""
+        self._token_name = None
         if self.api.token is None:
             return True
         scheme, _, presented = self.request.headers.get("Authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self.api.token_matches(presented.strip())
+        if scheme.lower() != "bearer":
+            return False
+        self._token_name = self.api.token_name(presented.strip())
+        return self._token_name is not None
 
     def _cross_site(self) -> bool:
         """A browser marks where a request comes from; anything but this site is refused.
@@ -185,8 +197,15 @@ class ApiHandler(tornado.web.RequestHandler):
     # --- calling the store, answering --------------------------------------------------------
 
     async def call(self, fn: Callable[[Store], T]) -> T:
-        """Run ``fn(store)`` off the event loop; store errors become their HTTP answers."""
-        return await self.answer(self.api.run(fn))
+        """Run ``fn(store)`` off the event loop, as the request's actor (what it changes is
+        audited as theirs); store errors become their HTTP answers."""
+        actor = self.actor
+
+        def as_actor(store: Store) -> T:
+            with acting(actor):
+                return fn(store)
+
+        return await self.answer(self.api.run(as_actor))
 
     async def answer(self, pending: Awaitable[T]) -> T:
         """Await a store operation; its errors become their HTTP answers."""

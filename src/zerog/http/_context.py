@@ -8,6 +8,7 @@ pool. One slow call then holds one thread, never the loop, and the other request
 from __future__ import annotations
 
 import hmac
+import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -56,7 +57,7 @@ class ApiContext:
     def __init__(
         self,
         store: Store | None = None,
-        token: str | None = None,
+        token: str | Iterable[str] | None = None,
         limits: Limits | None = None,
         executor: ThreadPoolExecutor | None = None,
         allowed_hosts: Iterable[str] | None = None,
@@ -64,7 +65,10 @@ class ApiContext:
     ) -> None:
         self._store = store
         self.prefix = prefix.rstrip("/")  # where the routes are mounted: "" or "/zerog".
-        self.token = token or None  # an empty token means none: never "everyone knows it".
+        # (name, secret) of each token; a name (NAME=SECRET) is the actor of what its holder
+        # does (zerog.audit). An empty token means none: never "everyone knows it".
+        self.tokens = parse_tokens(token)
+        self.token = self.tokens[0][1] if self.tokens else None
         self.limits = limits or Limits()
         self._owns_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(
@@ -90,10 +94,18 @@ class ApiContext:
         return call(self.store)
 
     def token_matches(self, presented: str) -> bool:
-        """Constant-time comparison, so response times tell nothing about the token."""
-        if self.token is None:
-            return True
-        return hmac.compare_digest(presented.encode(), self.token.encode())
+        """Whether ``presented`` is one of the tokens (any, when there is none)."""
+        return not self.tokens or self.token_name(presented) is not None
+
+    def token_name(self, presented: str) -> str | None:
+        """The name of the token presented ("" for an unnamed one), None when it is none of
+        them. Every token is compared, each in constant time, so response times tell nothing
+        about any of them."""
+        found = None
+        for name, secret in self.tokens:
+            if hmac.compare_digest(presented.encode(), secret.encode()) and found is None:
+                found = name
+        return found
 
     def host_allowed(self, host_header: str) -> bool:
         """Whether a ``Host`` header names this server (guards against DNS rebinding, where a
@@ -106,6 +118,21 @@ class ApiContext:
         """Stop the executor if this context made it (waits for calls under way)."""
         if self._owns_executor:
             self.executor.shutdown(wait=True)
+
+
+TOKEN_NAME = re.compile(r"^([A-Za-z0-9_.@-]{1,64})=(.+)$")
+
+
+def parse_tokens(tokens: str | Iterable[str] | None) -> list[tuple[str, str]]:
+    """(name, secret) of each token: ``NAME=SECRET`` is named, anything else unnamed ("")."""
+    given = [tokens] if isinstance(tokens, str) else list(tokens or ())
+    out = []
+    for text in given:
+        if not text:
+            continue
+        named = TOKEN_NAME.match(text)
+        out.append((named.group(1), named.group(2)) if named else ("", text))
+    return out
 
 
 def _host_name(host_header: str) -> str:

@@ -22,6 +22,7 @@ import tornado.web
 from tornado.routing import Rule
 
 from zerog.http._context import ApiContext, Limits
+from zerog.http.audit import AuditHandler
 from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
 from zerog.http.failed import GROUP_ACTIONS, FailedGroupActionHandler, FailedGroupsHandler
 from zerog.http.jobs import (
@@ -31,6 +32,7 @@ from zerog.http.jobs import (
     JobListHandler,
     StalledJobsHandler,
 )
+from zerog.http.messages import JobMessageHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
 from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
@@ -59,6 +61,7 @@ def api_routes(api: ApiContext) -> list[Route]:
     table: list[tuple[str, type[tornado.web.RequestHandler]]] = [
         (r"/api/jobs", JobListHandler),
         (rf"/api/jobs/{SEGMENT}/stream", JobStreamHandler),
+        (rf"/api/jobs/{SEGMENT}/messages", JobMessageHandler),
         (rf"/api/jobs/{SEGMENT}/({jobs})", JobActionHandler),
         (rf"/api/jobs/{SEGMENT}", JobHandler),
         (r"/api/queues", QueueListHandler),
@@ -68,6 +71,7 @@ def api_routes(api: ApiContext) -> list[Route]:
         (r"/api/recurring", RecurringListHandler),
         (rf"/api/recurring/{SEGMENT}", RecurringHandler),
         (r"/api/stalled", StalledJobsHandler),
+        (r"/api/audit", AuditHandler),
         (r"/api/failed", FailedGroupsHandler),
         (rf"/api/failed/{SEGMENT}/({'|'.join(GROUP_ACTIONS)})", FailedGroupActionHandler),
         (r"/api/limits", LimitsHandler),
@@ -118,7 +122,7 @@ class ApiApplication(tornado.web.Application):
 
 def make_app(
     store: Store | None = None,
-    token: str | None = None,
+    token: str | Iterable[str] | None = None,
     prefix: str = "",
     *,
     handlers: Sequence[Route] = (),
@@ -132,7 +136,9 @@ def make_app(
     Args:
         store: the store to serve; None means the process's default store.
         token: when set, every route but ``/healthz`` and ``/readyz`` needs
-            ``Authorization: Bearer <token>``.
+            ``Authorization: Bearer <token>``. Several may be given; one written
+            ``NAME=SECRET`` is named, and its name is the actor of what its holder does
+            (the audit trail, the jobs' history); else the client's address is.
         prefix: mount the routes under this path (``"/zerog"``); ``handlers`` are not prefixed.
         handlers: more routes (seed-style handlers), matched before the API's.
         limits: body, parameter and page bounds, executor size, stream timings.

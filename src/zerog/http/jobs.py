@@ -23,7 +23,9 @@ from zerog.store import Store
 
 JOB_ACTIONS = ("cancel", "retry", "pause", "resume", "timeout")
 STATE_NAMES = frozenset(state.value for state in ALL_STATES)
-SUMMARY_LEFT_OUT = frozenset({"values", "events", "errors", "result", "samples", "history"})
+SUMMARY_LEFT_OUT = frozenset(
+    {"values", "events", "errors", "result", "samples", "history", "inbox"}
+)
 """Keys a list leaves out: each may be up to a megabyte, and a page holds 500 jobs."""
 NOT_AN_OBJECT = {"_schema": ["the job's values must be a JSON object"]}
 PRIORITY_BOUND = 2**31  # priorities are stored as 64-bit integers; this leaves room.

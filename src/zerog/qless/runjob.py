@@ -82,7 +82,7 @@ class WorkerHold:
         self.context.checkpoint()  # writes the data and renews the lease.
         if self.context.lost:
             raise LostLockError(job.jid, "the worker's lease is gone", self.context.lease.token)
-        if self.context.control != Control.NONE:
+        if self.context.control.stops:
             raise LostLockError(job.jid, f"an operator asked to {self.context.control.value} it")
         return float(self.context.store.clock()) + self.context.ttr_seconds
 

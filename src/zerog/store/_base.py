@@ -10,7 +10,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from zerog import config as configuration
+from zerog.audit import audit_entry, current_actor
 from zerog.backends.contract import (
+    Audit,
     Backend,
     LocalWaiter,
     Role,
@@ -49,6 +51,18 @@ class Facade:
     def clock(self) -> Callable[[], float]:
         """The backend's clock: the only time leases and schedules are measured in."""
         return self.backend.clock
+
+    def _audited(self, action: str, target: str, detail: str | None = None) -> None:
+        """Record an operator action, done, in the audit trail as the current actor's
+        (:mod:`zerog.audit`); a backend without the audit role records nothing."""
+        if Role.AUDIT in self.roles:
+            entry = audit_entry(self.clock(), current_actor(), action, target, detail)
+            self._role(Audit).append_audit(entry)
+
+    @staticmethod
+    def _actor_label() -> str:
+        """Who acts, as a job's history names them."""
+        return current_actor().label
 
     def _role(self, role: type[R]) -> R:
         """The backend in one of its optional roles; NotSupported when it lacks it."""

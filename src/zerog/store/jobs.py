@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from zerog import config as configuration
+from zerog.audit import audit_of_change
 from zerog.errors import InvalidOptions, ReservationLost
 from zerog.model import (
     Change,
@@ -236,7 +237,9 @@ class Jobs(Facade):
 
     def act(self, uuid: str, action: str, worker: str | None = None) -> State:
         """cancel, retry, pause or resume a job; InvalidTransition when its state forbids it."""
+        worker = worker or self._actor_label()
         state = self.backend.act(uuid, action, worker)
+        self._audited(action, uuid, f"now {state}")
         self._changed(action, uuid, state, worker=worker)
         if state == State.WAITING:
             self.wake()
@@ -246,6 +249,7 @@ class Jobs(Facade):
         """Delete a finished job and its history (see Backend.delete); False when there was
         none. NotSupported on a backend that cannot delete yet."""
         deleted = self.backend.delete(uuid, worker)
+        self._audited("delete", uuid, None if deleted else "there was none")
         if deleted:
             self._changed("deleted", uuid, "deleted", worker=worker)
         return deleted
@@ -253,6 +257,7 @@ class Jobs(Facade):
     def kick(self, queue: str, limit: int = 1) -> int:
         """Retry up to ``limit`` failed jobs of a queue."""
         count = self.backend.kick(queue, limit)
+        self._audited("kick", queue, f"{count} retried (at most {limit})")
         if count:
             self.counters["kicked"] += count
             self.wake()
@@ -262,7 +267,9 @@ class Jobs(Facade):
         """Change a job's priority, queue, due time, tags, tracking or dependencies in one
         step (see :class:`~zerog.model.Change`); returns the record after it."""
         checks.check_change(change)
+        worker = worker or self._actor_label()
         record = self.backend.alter(uuid, change, worker)
+        self._audited(*audit_of_change(uuid, change))
         self._changed("altered", uuid, record["state"], worker=worker)
         if record["state"] == State.WAITING:
             self.wake()

@@ -16,11 +16,13 @@ class Queues(Facade):
     def pause_queue(self, queue: str) -> None:
         """Workers stop reserving from ``queue``; its jobs stay, running ones go on."""
         self._role(QueuesRole).pause_queue(queue, True)
+        self._audited("pause-queue", queue)
         self._changed("queue-paused", queue, "paused")
 
     def resume_queue(self, queue: str) -> None:
         """Workers reserve from ``queue`` again."""
         self._role(QueuesRole).pause_queue(queue, False)
+        self._audited("resume-queue", queue)
         self._changed("queue-resumed", queue, "waiting")
         self.wake()
 

@@ -24,12 +24,15 @@ class Schedules(Facade):
         checks.check_queue(spec.queue)
         doc = new_recurrence(spec, self.clock())
         self._role(SchedulesRole).recur(doc)
+        self._audited("recur", str(doc["id"]), f"{spec.type} on {spec.queue}")
         self._changed("recur", doc["id"], "recurring", queue=spec.queue)
         return str(doc["id"])
 
     def unrecur(self, recurrence_id: str) -> bool:
         """Stop a recurrence (the jobs it spawned stay); False if there was none."""
-        return self._role(SchedulesRole).unrecur(recurrence_id)
+        done = self._role(SchedulesRole).unrecur(recurrence_id)
+        self._audited("unrecur", recurrence_id, None if done else "there was none")
+        return done
 
     def recurrences(self, queue: str | None = None) -> list[dict[str, Any]]:
         """The recurrences (of one queue, or all)."""
@@ -46,7 +49,9 @@ class Schedules(Facade):
         """Change a recurrence's values, priority, tags, retries, schedule, ... in one step."""
         if "values" in changes:
             to_json(changes["values"], "values of a recurring job", self.settings.max_values_bytes)
-        return self._role(SchedulesRole).update_recurrence(recurrence_id, changes)
+        doc = self._role(SchedulesRole).update_recurrence(recurrence_id, changes)
+        self._audited("update-recurrence", recurrence_id, ", ".join(sorted(changes)))
+        return doc
 
 
 class Limits(Facade):
@@ -57,6 +62,7 @@ class Limits(Facade):
         limit)."""
         checks.check_limit(name, maximum)
         self._role(LimitsRole).set_limit(name, maximum)
+        self._audited("limit", name, "unset" if maximum is None else str(maximum))
         self.wake()
 
     def set_queue_limit(self, queue: str, maximum: int | None) -> None:

@@ -26,6 +26,7 @@ class Upkeep(Facade):
         configuration.check(key, value)
         to_json(value, f"config {key!r}", MAX_CONFIG_BYTES)
         self._role(UpkeepRole).set_config(key, value)
+        self._audited("config", key, "unset" if value is None else to_json(value, key))
         self.config(fresh=True)
 
     def queue_stats(self, queue: str, day: float | None = None) -> dict[str, Any]:

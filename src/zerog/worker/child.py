@@ -21,7 +21,7 @@ from typing import NoReturn
 
 from zerog.backends import open_backend
 from zerog.errors import ZerogError
-from zerog.model import Control, Lease, Reservation
+from zerog.model import Lease, Reservation
 from zerog.run_context import RunContext
 from zerog.store import Store
 from zerog.worker import reports
@@ -81,7 +81,7 @@ class ChildHooks(WorkerHooks):
         self.reporter.send(reports.BEAT, jobs=len(running))  # with what was held back.
         for context in running:
             key = (context.lease.uuid, context.lease.token)
-            if context.control != Control.NONE and key not in self._told:
+            if context.control.stops and key not in self._told:
                 self._told.add(key)
                 self.reporter.send(
                     reports.CONTROL, uuid=key[0], token=key[1], control=context.control.value

@@ -100,6 +100,7 @@ class Runner:
             float(record["ttr_seconds"]),
             queue=record["queue"],
             stall_seconds=record.get("stall_seconds"),
+            messages_waiting=bool(record.get("inbox")),
         )
         self._watch(context)
         run_context.bind(context)

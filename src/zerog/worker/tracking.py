@@ -112,7 +112,7 @@ class Child:
 
     @staticmethod
     def _learn(run: Run, control: Control, now: float) -> None:
-        if control != Control.NONE and run.control_seen is None:
+        if control.stops and run.control_seen is None:  # a message is no request to stop.
             run.control, run.control_seen = control, now
 
     def sample_cpu(self, now: float) -> None:

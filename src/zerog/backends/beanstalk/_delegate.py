@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from zerog.audit import AuditQuery
 from zerog.backends.contract import FullBackend
-from zerog.model import ListQuery, Page, Record
+from zerog.model import Lease, ListQuery, Page, Record, State
 
 
 class StoreOwn:
@@ -39,6 +40,29 @@ class StoreOwn:
 
     def paused_queues(self) -> frozenset[str]:
         return self.store.paused_queues()
+
+    # --- messages (no tube entry moves: the job stays where it is) -------------------------
+
+    def post_message(
+        self,
+        uuid: str,
+        message: dict[str, Any],
+        queue_if_idle: bool,
+        limit: int,
+        worker: str | None = None,
+    ) -> State:
+        return self.store.post_message(uuid, message, queue_if_idle, limit, worker)
+
+    def take_messages(self, lease: Lease) -> list[dict[str, Any]]:
+        return self.store.take_messages(lease)
+
+    # --- the audit trail ----------------------------------------------------------------------
+
+    def append_audit(self, entry: dict[str, Any]) -> int:
+        return self.store.append_audit(entry)
+
+    def audit_log(self, query: AuditQuery) -> list[dict[str, Any]]:
+        return self.store.audit_log(query)
 
     # --- config and statistics ---------------------------------------------------------------
 

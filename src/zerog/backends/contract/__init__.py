@@ -17,7 +17,9 @@ The roles, each a class of its own on one screen:
 - :class:`~.queues.Queues`: pausing queues, the worker registry;
 - :class:`~.schedules.Schedules`: recurring jobs;
 - :class:`~.limits.Limits`: concurrency limits across workers;
-- :class:`~.upkeep.Upkeep`: config, statistics, retention.
+- :class:`~.upkeep.Upkeep`: config, statistics, retention;
+- :class:`~.messages.Messages`: messages to running jobs;
+- :class:`~.audit.Audit`: the append-only log of operator actions.
 
 A backend offers a role whole or not at all: it says which by the classes it derives from,
 and :attr:`Backend.roles` is that, as data. The conformance suite marks each test with the
@@ -29,8 +31,10 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from zerog.backends.contract.audit import Audit
 from zerog.backends.contract.jobs import Backend, Capability, Role
 from zerog.backends.contract.limits import Limits
+from zerog.backends.contract.messages import Messages
 from zerog.backends.contract.queues import STALE_WORKER_SECONDS, Queues
 from zerog.backends.contract.schedules import Schedules
 from zerog.backends.contract.upkeep import Upkeep
@@ -42,13 +46,15 @@ ROLES: dict[Role, type] = {
     Role.SCHEDULES: Schedules,
     Role.LIMITS: Limits,
     Role.UPKEEP: Upkeep,
+    Role.MESSAGES: Messages,
+    Role.AUDIT: Audit,
 }
 """The optional roles and the class a backend derives from to offer each."""
 
 R = TypeVar("R")
 
 
-class FullBackend(Backend, Queues, Schedules, Limits, Upkeep):
+class FullBackend(Backend, Queues, Schedules, Limits, Upkeep, Messages, Audit):
     """A backend with every role: what zerog's own backends are."""
 
 
@@ -69,11 +75,13 @@ def need(backend: Backend, role: type[R]) -> R:
 __all__ = [
     "ROLES",
     "STALE_WORKER_SECONDS",
+    "Audit",
     "Backend",
     "Capability",
     "FullBackend",
     "Limits",
     "LocalWaiter",
+    "Messages",
     "Queues",
     "Role",
     "Schedules",

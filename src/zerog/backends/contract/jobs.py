@@ -42,6 +42,8 @@ class Role(StrEnum):
     SCHEDULES = "schedules"
     LIMITS = "limits"
     UPKEEP = "upkeep"
+    MESSAGES = "messages"
+    AUDIT = "audit"
 
 
 class Capability(StrEnum):

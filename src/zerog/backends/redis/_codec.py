@@ -17,9 +17,11 @@ from zerog.errors import (
     BackendError,
     DependencyCycle,
     DuplicateJob,
+    InboxFull,
     InvalidOptions,
     InvalidTransition,
     JobNotFound,
+    NotRunning,
     ReservationLost,
     UnknownDependency,
 )
@@ -264,6 +266,10 @@ def _error(kind: str, args: list[str], uuid: str, token: int) -> Exception:
         return DependencyCycle(args[0], args[1])
     if kind == "lost":
         return ReservationLost(uuid, token)
+    if kind == "notrunning":
+        return NotRunning(uuid, args[0])
+    if kind == "full":
+        return InboxFull(uuid, int(args[0]))
     if kind == "cron":
         return InvalidOptions(f"this cron line cannot be followed on Redis: {args[0]}")
     return BackendError(f"the Redis scripts refused: {kind} {args}")

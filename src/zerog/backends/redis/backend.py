@@ -11,7 +11,9 @@ import redis
 
 from zerog.backends.contract import Capability, FullBackend, Waiter
 from zerog.backends.redis import _codec
+from zerog.backends.redis._audit import AuditPart
 from zerog.backends.redis._connect import DEFAULT_PREFIX, Options, client_url, options_of
+from zerog.backends.redis._messages import MessagesPart
 from zerog.backends.redis._roles import RolesPart
 from zerog.backends.redis._waiter import RedisWaiter
 from zerog.errors import ConfigurationError
@@ -36,7 +38,7 @@ from zerog.urls import BackendURL, parse_url
 RESCUE_CHUNK = 1000  # expired leases one rescue script moves at most.
 
 
-class RedisBackend(RolesPart, FullBackend):
+class RedisBackend(RolesPart, MessagesPart, AuditPart, FullBackend):
     """Jobs in Redis; safe for many threads, processes and hosts at once."""
 
     capabilities = frozenset({Capability.MULTI_PROCESS})

@@ -20,7 +20,9 @@ from typing import Any, TypeVar
 
 from zerog import lifecycle
 from zerog.backends.contract import STALE_WORKER_SECONDS, FullBackend
+from zerog.backends.sql.audit import SqlAudit
 from zerog.backends.sql.dialect import Database
+from zerog.backends.sql.messages import SqlMessages
 from zerog.backends.sql.rows import Encoded, dumps, record_of, with_flow_keys
 from zerog.backends.sql.statements import Conn
 from zerog.backends.sql.steps import recur as recur_steps
@@ -67,7 +69,7 @@ RUNNING = State.RUNNING.value
 PING_KEY = "_ping"  # a config key no reader sees: written and removed by ping(write=True).
 
 
-class SqlBackend(FullBackend):
+class SqlBackend(SqlMessages, SqlAudit, FullBackend):
     """The contract over a dialect's :class:`~.dialect.Database` and its statements."""
 
     database: Database

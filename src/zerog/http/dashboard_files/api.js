@@ -41,10 +41,13 @@ export function url(path, query = {}) {
   return text ? `${path}?${text}` : path;
 }
 
-async function call(method, path, query, signal) {
+async function call(method, path, query, signal, payload = undefined) {
+  const sent = headers();
+  if (payload !== undefined) sent["Content-Type"] = "application/json";
   const response = await fetch(url(path, query), {
     method,
-    headers: headers(),
+    headers: sent,
+    body: payload === undefined ? undefined : JSON.stringify(payload),
     signal,
     cache: "no-store",
     credentials: "same-origin",
@@ -61,6 +64,9 @@ export const get = (path, query = {}, signal = undefined) => call("GET", path, q
 /** An action (a POST with no body). The browser marks it same-origin, so it passes the
  * server's cross-site check as any request from this page does. */
 export const post = (path, query = {}) => call("POST", path, query);
+
+/** A POST with a JSON body (a message to a job). */
+export const postJson = (path, body) => call("POST", path, {}, undefined, body);
 
 /** A delete (of a finished job, of a recurring job). */
 export const del = (path) => call("DELETE", path, {});

@@ -7,6 +7,7 @@ import {
   confirmAction, fill, h, link, message, progressBar, route, section, stalledFlag, stateBadge, tagLink,
 } from "../dom.js";
 import { errorBlock } from "./failed.js";
+import { messageBox } from "./message.js";
 import { ALLOWED, FINAL } from "./states.js";
 
 const MAX_LOG_LINES = 1000; // kept on screen; older lines drop off the top.
@@ -46,6 +47,7 @@ class JobPage {
       h("div", { class: "columns" },
         h("div", {},
           section("Details", p.facts),
+          section("Message the job", messageBox(ctx, () => this.uuid, () => this.refreshDetails())),
           section("Checkpoint values", p.values),
           section("Result", p.result)),
         h("div", {}, section("Log", p.log), section("Errors", p.errors), section("History", p.history))));
@@ -196,6 +198,7 @@ function facts(job) {
     ["started", when(job.started_at)],
     ["finished", when(job.finished_at)],
     ["result code", job.result_code ?? "—"],
+    ["messages waiting", (job.inbox || []).length],
   ];
   const body = rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { "data-fact": k }, v)));
   return h("table", { class: "facts" }, h("tbody", {}, body));
