@@ -28,9 +28,10 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from contextlib import closing
+from contextlib import ExitStack, closing
 from pathlib import Path
 
 from zerog.record import JobSpec
@@ -130,16 +131,22 @@ def drain(url: str, jobs: int, workers: int, threads: int) -> tuple[float, float
         str(threads),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROG_")}
-    start = time.perf_counter()
-    processes = [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        for _ in range(workers)
-    ]
-    for process in processes:
-        _, err = process.communicate(timeout=DRAIN_TIMEOUT_SECONDS)
-        if process.returncode != 0:
-            raise SystemExit(f"a worker failed ({process.returncode}): {err.decode()[-2000:]}")
-    took = time.perf_counter() - start
+    # Each worker's log goes to a file of its own: a pipe read only once the process ends
+    # would fill after some 500 lines (one per job) and stall that worker's writes.
+    with ExitStack() as files:
+        logs = [files.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]
+        start = time.perf_counter()
+        processes = [
+            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+            for log in logs
+        ]
+        for process, log in zip(processes, logs, strict=True):
+            process.wait(timeout=DRAIN_TIMEOUT_SECONDS)
+            if process.returncode != 0:
+                log.seek(0)
+                err = log.read().decode(errors="replace")[-2000:]
+                raise SystemExit(f"a worker failed ({process.returncode}): {err}")
+        took = time.perf_counter() - start
     with closing(Store.from_url(url)) as store:
         done = store.counts().get(BENCH_QUEUE, {}).get("complete", 0)
         first, last = run_window(store)

@@ -18,6 +18,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
@@ -41,7 +42,19 @@ def start_worker(url: str) -> subprocess.Popen[bytes]:
         "-q", BENCH_QUEUE, "--import", "bench_jobs", "--path", str(BENCH_DIR),
     ]  # fmt: skip
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROG_")}
-    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its log (a line per job) goes to a file: a pipe read only at the end would fill and
+    # stall the worker.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - read and dropped with the worker.
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+
+
+def _log_of(worker: subprocess.Popen[bytes]) -> str:
+    """What a worker started by :func:`start_worker` logged."""
+    log = worker.stderr
+    if log is None:
+        return ""
+    log.seek(0)
+    return log.read().decode(errors="replace")
 
 
 def wait_for(condition: object, what: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
@@ -70,9 +83,9 @@ def measure(url: str, jobs: int, gap: float) -> list[float]:
             records = [store.get(uuid, history=False) for uuid in uuids]
     finally:
         worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=60)
+        worker.wait(timeout=60)
     if worker.returncode not in (0, -signal.SIGTERM):
-        raise SystemExit(f"the worker failed ({worker.returncode}): {err.decode()[-2000:]}")
+        raise SystemExit(f"the worker failed ({worker.returncode}): {_log_of(worker)[-2000:]}")
     drain.reset(url)
     return [r["started_at"] - r["created_at"] for r in records]
 
