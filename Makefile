@@ -8,6 +8,9 @@ STAMP := $(VENV)/.installed
 BENCH_URL ?= sqlite:///build/bench/drain.db
 BENCH_JOBS ?= 10000
 BENCH_RUNS ?= 3
+# The suite runs in TEST_WORKERS processes (pytest-xdist), a test module to a process: most
+# tests wait on worker processes and servers, so three share two cores well.
+TEST_WORKERS ?= 3
 
 .DEFAULT_GOAL := help
 .PHONY: help venv deps demo test lint bench bench-peers chaos clean
@@ -52,7 +55,7 @@ demo: $(DEMO_STAMP) ## run the quickstart: example long jobs with live progress 
 	$(DEMO_VENV)/bin/zerog demo
 
 test: venv deps ## run the whole test suite (slow tests included)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: venv ## ruff check, ruff format --check, mypy, lint-imports (the layers)
 	$(BIN)/ruff check src tests bench tools

@@ -16,8 +16,14 @@ Zerog = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process's environment without any ZEROG_* a developer's shell may have set."""
+    """The test process's environment without any ZEROG_* a developer's shell may have set.
+
+    Tables are as wide as ``COLUMNS`` says (200 unless a test asks for another): without it,
+    rich measures the terminal the test runner was started from, or takes 80 columns when
+    there is none (a CI runner, a pytest-xdist process), and cuts the cells tests look for.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZEROG_")}
+    env["COLUMNS"] = "200"
     env.update(extra)
     return env
 
