@@ -28,6 +28,7 @@ from zerog.store import Store
 from zerog.worker import procinfo
 from zerog.worker.batch import DEFAULT_BATCH, RunAhead
 from zerog.worker.heartbeat import Heartbeat
+from zerog.worker.idle import IdleGate
 from zerog.worker.registration import Registration
 from zerog.worker.reload import Reloader
 from zerog.worker.runner import Runner
@@ -125,6 +126,7 @@ class Worker:
         self._consumers: list[threading.Thread] = []
         self._batches: list[RunAhead] = []  # each consumer's run-ahead (see worker.batch).
         self._idle_threads = 0  # consumers waiting for work now.
+        self.idle_gate = IdleGate()  # one idle consumer listens to the store (worker.idle).
 
     def run(self) -> int:
         """Work until drained (or, with ``burst``, until nothing is ready; or until retired);
@@ -160,7 +162,7 @@ class Worker:
                     "draining: waiting up to %.0f s for running jobs",
                     self.store.settings.grace_seconds,
                 )
-                self.store.wake()
+                self._wake_all()
             if self.flags.now.is_set() or (deadline is not None and time.monotonic() > deadline):
                 return
             for thread in self._consumers:
@@ -204,6 +206,7 @@ class Worker:
         with self._count_lock:
             self._batches.append(batch)
         idle = MIN_IDLE_SECONDS
+        woke = False  # this thread comes from an idle wait (see worker.idle).
         try:
             while True:
                 # Draining gives claimed jobs back; retiring (max_jobs) runs them first.
@@ -213,18 +216,31 @@ class Worker:
                     self._execute(thread, reservation, batch)
                     self._finished_job()
                 elif self._refill(batch):
+                    if woke:
+                        self.idle_gate.claimed()  # more may be ready: one more thread looks.
+                    woke = False
                     continue
                 elif self.burst or not self._reserving():
                     return
                 else:
                     self._idle(+1)
                     try:
-                        self.store.wait_for_work(idle, self.queues)
+                        self.idle_gate.wait(self._listen, idle)
                     finally:
                         self._idle(-1)
                     idle = self._next_idle(idle)
+                    woke = True
         finally:
             self._spill(batch)
+
+    def _listen(self, seconds: float) -> None:
+        """The idle gate's listener waits on the store itself."""
+        self.store.wait_for_work(seconds, self.queues)
+
+    def _wake_all(self) -> None:
+        """Wake every idle thread: the listener through the store, the others at the gate."""
+        self.store.wake()
+        self.idle_gate.wake_all()
 
     def _next_idle(self, idle: float) -> float:
         """How long the next idle wait may last: a whole poll interval when the backend wakes
@@ -364,7 +380,7 @@ class Worker:
         if self.recycle_reason is None:
             self.recycle_reason = reason
             log.info("worker %s retires: %s", self.worker_id, reason)
-            self.store.wake()
+            self._wake_all()
 
     # --- hooks -------------------------------------------------------------------------------
 
@@ -386,7 +402,7 @@ class Worker:
         self.flags.request()
         if now:
             self.flags.request()
-        self.store.wake()
+        self._wake_all()
 
 
 def _writing(finished: int, claims: int) -> str:
