@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from zerog.model import FINAL_STATES, Record, State
+from zerog.model import Record, State
 
 HOLDS_KEY = frozenset({State.WAITING, State.SCHEDULED, State.DEPENDS, State.RUNNING, State.PAUSED})
 """States in which a job holds its unique key (and a dependency is unfinished)."""
@@ -137,8 +137,3 @@ def counts_any_end(dependent: Record) -> bool:
     fails again finds itself gone already)."""
     return bool(dependent.get(BATCH_MEMBERS))
 
-
-def pending_members(members: list[str], states: dict[str, str]) -> list[str]:
-    """The members of a batch being put that have not ended yet (``states``: uuid -> state)."""
-    final = {s.value for s in FINAL_STATES}
-    return [m for m in members if states.get(m) not in final]

@@ -64,7 +64,7 @@ def test_failed_and_cancelled_members_count_as_ended_with_their_outcomes(
 
 
 def test_a_retried_member_is_not_counted_twice(backend: Backend, store: Store) -> None:
-    batch_id, members = _batch(store, 2)
+    batch_id, _members = _batch(store, 2)
     first = take(backend)  # fails with retries left: it has not ended
     backend.settle(first.lease, Settlement.retried(0.0, _error()))
     assert store.batch(batch_id)["ended"] == 0
@@ -92,23 +92,25 @@ def test_two_workers_ending_the_last_two_members_at_once_ready_the_callback_once
     for _round in range(3):
         store = Store(backend_opener())
         batch_id, _members = _batch(store, 2)
-        one, other = backend_opener(), backend_opener()
-        leases = [take(one, worker="a").lease, take(other, worker="b").lease]
-        start = threading.Barrier(2)
-        outcomes = [Settlement.completed(), Settlement.failed(_error())]
-
-        def settle(backend: Backend, i: int) -> None:
-            start.wait(timeout=30)
-            backend.settle(leases[i], outcomes[i])
-
-        threads = [
-            threading.Thread(target=settle, args=(b, i)) for i, b in enumerate((one, other))
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        _settle_at_once(backend_opener(), backend_opener())
         assert store.backend.get(batch_id)["state"] == "waiting"
         assert events(store.backend, batch_id).count("batch-done") == 1
         assert take(store.backend, "cb").lease.uuid == batch_id
         assert store.reserve(["cb"], "w") is None
+
+
+def _settle_at_once(one: Backend, other: Backend) -> None:
+    """Two workers, each on its own opening of the store, end a member each at once."""
+    leases = [take(one, worker="a").lease, take(other, worker="b").lease]
+    outcomes = [Settlement.completed(), Settlement.failed(_error())]
+    start = threading.Barrier(2)
+
+    def settle(backend: Backend, i: int) -> None:
+        start.wait(timeout=30)
+        backend.settle(leases[i], outcomes[i])
+
+    threads = [threading.Thread(target=settle, args=(b, i)) for i, b in enumerate((one, other))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
