@@ -136,4 +136,3 @@ def counts_any_end(dependent: Record) -> bool:
     id from a set is idempotent, so no member is ever counted twice (a retried member that
     fails again finds itself gone already)."""
     return bool(dependent.get(BATCH_MEMBERS))
-
