@@ -114,3 +114,26 @@ def _settle_at_once(one: Backend, other: Backend) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+
+
+def test_an_ended_member_may_be_deleted_and_shows_as_deleted(
+    backend: Backend, store: Store
+) -> None:
+    batch_id, _members = _batch(store, 2)
+    ended = take(backend)
+    backend.settle(ended.lease, Settlement.failed(_error()))
+    assert store.delete(ended.lease.uuid)
+    progress = store.batch(batch_id)
+    assert (progress["ended"], progress["members"][ended.lease.uuid]) == (1, "deleted")
+    backend.settle(take(backend).lease, Settlement.completed())
+    assert take(backend, "cb").lease.uuid == batch_id
+
+
+def test_a_cancelled_callback_stays_cancelled_when_the_members_end(
+    backend: Backend, store: Store
+) -> None:
+    batch_id, _members = _batch(store, 1)
+    store.act(batch_id, "cancel")
+    backend.settle(take(backend).lease, Settlement.completed())
+    assert backend.get(batch_id)["state"] == "cancelled"
+    assert store.reserve(["cb"], "w") is None
