@@ -11,6 +11,7 @@ from zerog.backends.contract import Backend
 from zerog.model import Settlement
 from zerog.record import JobSpec, error_entry
 from zerog.store import Store
+from zerog.testing import FakeClock
 
 
 def _spec(queue: str = "q", **options: object) -> JobSpec:
@@ -137,3 +138,13 @@ def test_a_cancelled_callback_stays_cancelled_when_the_members_end(
     backend.settle(take(backend).lease, Settlement.completed())
     assert backend.get(batch_id)["state"] == "cancelled"
     assert store.reserve(["cb"], "w") is None
+
+
+def test_a_member_that_expires_before_it_runs_ends_the_batch(
+    backend: Backend, store: Store, clock: FakeClock
+) -> None:
+    batch_id, _members = _batch(store, 1, ttl_seconds=10.0)
+    clock.advance(11.0)
+    backend.rescue_expired()
+    assert store.batch(batch_id)["counts"] == {"expired": 1}
+    assert take(backend, "cb").lease.uuid == batch_id
