@@ -22,7 +22,10 @@ from zerog.record import JobSpec
 from zerog.store.jobs import Jobs
 
 FINAL = frozenset(s.value for s in FINAL_STATES)
-MAX_MEMBERS = 10_000  # a callback's record lists every member.
+MAX_MEMBERS = 1_000
+"""The callback's record lists the members it still waits for, rewritten as each one ends: a
+member's end costs in proportion to the batch's size (measured on SQLite: 1.5 ms at 100
+members, 4 ms at 1,000, against under 1 ms for a plain job), so batches stay this small."""
 
 
 class Batches(Jobs):

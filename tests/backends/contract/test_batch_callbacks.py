@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tests.backends.conftest import Opener
 from tests.backends.support.helpers import events, take
 from zerog.backends.contract import Backend
+from zerog.errors import InvalidOptions
 from zerog.model import Settlement
 from zerog.record import JobSpec, error_entry
 from zerog.store import Store
@@ -148,3 +151,13 @@ def test_a_member_that_expires_before_it_runs_ends_the_batch(
     backend.rescue_expired()
     assert store.batch(batch_id)["counts"] == {"expired": 1}
     assert take(backend, "cb").lease.uuid == batch_id
+
+
+def test_batches_that_cannot_be_kept_exactly_are_refused_before_anything_is_stored(
+    backend: Backend, store: Store
+) -> None:
+    with pytest.raises(InvalidOptions, match="1 to 1000 members"):
+        store.put_batch([], _spec("cb"))
+    with pytest.raises(InvalidOptions, match="neither unique nor debounced"):
+        store.put_batch([_spec(unique=True)], _spec("cb"))
+    assert backend.counts() == {}
