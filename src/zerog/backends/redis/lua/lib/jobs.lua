@@ -165,7 +165,7 @@ local function changed(j, before, after)
     for _, d in ipairs(j.dependents) do
       local dj = load(d)
       if dj and dj.state == 'depends' and is_callback(d) then
-        if blocked then -- a batch's callback: a member's end is not a block (lib/batch.lua).
+        if blocked then -- a batch's callback: a member's end is not a block.
           released(j, d)
         end
       elseif dj and dj.state == 'depends' then
