@@ -1,7 +1,9 @@
 """A batch of 100 jobs on real worker processes whose children are SIGKILLed while the
 members run: its callback runs exactly once, after every member ended, and sees how each
 ended. The callback counts its runs in a file of its own (:mod:`.batch_jobs`), not in the
-store under test."""
+store under test. It runs on SQLite and Redis (the settle in a transaction, and in a Lua
+script); PostgreSQL and beanstalk run the SQL engine's same steps, whose races the
+conformance suite covers on every backend."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ FINAL = frozenset(str(state) for state in FINAL_STATES)
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("sqlite", ["sqlite", "redis"], indirect=True)  # others: conformance.
 def test_a_batch_of_100_runs_its_callback_exactly_once_with_workers_killed_between(
     sqlite: Store, tmp_path: Path
 ) -> None:
