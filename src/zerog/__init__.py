@@ -17,7 +17,15 @@ from zerog.errors import (
     WFErrorFinish,
     ZerogError,
 )
-from zerog.jobs import BaseJob, BaseJobSchema, get_base_job, make_base_job, wait_for
+from zerog.jobs import (
+    BaseJob,
+    BaseJobSchema,
+    batch,
+    get_base_job,
+    get_batch,
+    make_base_job,
+    wait_for,
+)
 from zerog.model import State
 from zerog.settings import Settings
 from zerog.store import Store, default_store, use
@@ -53,10 +61,12 @@ __all__ = [
     "WFErrorFinish",
     "ZerogError",
     "__version__",
+    "batch",
     "client",
     "default_store",
     "errors",
     "get_base_job",
+    "get_batch",
     "get_job",
     "job_log",
     "jobs",

@@ -121,3 +121,18 @@ def would_cycle(uuid: str, on: str, depends_of: Callable[[str], list[str]]) -> b
         seen.add(current)
         todo.extend(depends_of(current))
     return False
+
+
+BATCH_MEMBERS = "batch_members"
+"""A batch's callback job lists its members under this key (its uuid is the batch's id)."""
+BATCH_ID = "batch_id"
+"""Each member of a batch names its callback job (the batch's id) under this key."""
+
+
+def counts_any_end(dependent: Record) -> bool:
+    """Whether ``dependent`` is a batch's callback: it waits for its members to *end* in any
+    final state (complete, failed, cancelled, expired), not to complete. A member's first
+    final state drops it from the callback's ``depends`` like a completion would; dropping an
+    id from a set is idempotent, so no member is ever counted twice (a retried member that
+    fails again finds itself gone already)."""
+    return bool(dependent.get(BATCH_MEMBERS))

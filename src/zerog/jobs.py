@@ -137,7 +137,44 @@ class BaseJob:
         ``unique_window``: the key also holds that many seconds after the job finished (an
         idempotency window). ``memory_limit_mb``: run it in a process of its own, killed
         past that resident size (see zerog.worker.isolate)."""
-        spec = JobSpec(
+        spec = self.spec(
+            priority=priority,
+            delay=delay,
+            ttr=ttr,
+            tags=tags,
+            ttl=ttl,
+            max_retries=max_retries,
+            queue=queue,
+            depends=depends,
+            throttles=throttles,
+            unique=unique,
+            on_duplicate=on_duplicate,
+            stall_seconds=stall_seconds,
+            unique_window=unique_window,
+            memory_limit_mb=memory_limit_mb,
+        )
+        return (store or default_store()).enqueue(spec)
+
+    def spec(
+        self,
+        priority: int | None = None,
+        delay: float = 0,
+        ttr: float | None = None,
+        tags: Sequence[str] = (),
+        ttl: float | None = None,
+        max_retries: int | None = None,
+        queue: str | None = None,
+        depends: Sequence[str] = (),
+        throttles: Sequence[str] = (),
+        unique: bool | str | None = None,
+        on_duplicate: str = "merge",
+        stall_seconds: float | None = None,
+        unique_window: float | None = None,
+        memory_limit_mb: float | None = None,
+    ) -> JobSpec:
+        """What :meth:`enqueue` stores, not stored: for :func:`batch` and
+        ``Store.enqueue_many`` (the options are enqueue's)."""
+        return JobSpec(
             uuid=self.uuid,
             type=self.JOB_TYPE,
             queue=queue or self.QUEUE_NAME,
@@ -156,7 +193,6 @@ class BaseJob:
             unique_window_seconds=unique_window,
             memory_limit_mb=memory_limit_mb,
         )
-        return (store or default_store()).enqueue(spec)
 
     # --- reading back ------------------------------------------------------------------------
 
@@ -242,6 +278,24 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise ZerogError(f"job {uuid} is still {record['state']} after {timeout} s")
         time.sleep(poll_seconds)
+
+
+def batch(
+    members: Sequence[BaseJob | JobSpec], callback: BaseJob | JobSpec, store: Store | None = None
+) -> str:
+    """Store a batch: ``members`` and a ``callback`` job that runs once, after every member
+    ended (complete, failed for good, cancelled or expired), in one step. Returns the batch's
+    id, which is the callback's uuid: in its ``run()``, ``get_batch(self.uuid)`` tells how
+    each member ended. A job given as a :class:`JobSpec` (``job.spec(priority=...)``) keeps
+    its options; a job as itself, its class's."""
+    specs = [m if isinstance(m, JobSpec) else m.spec() for m in members]
+    last = callback if isinstance(callback, JobSpec) else callback.spec()
+    return (store or default_store()).put_batch(specs, last)
+
+
+def get_batch(batch_id: str, store: Store | None = None) -> dict[str, Any]:
+    """A batch's progress and its members' outcomes (see ``Store.batch``)."""
+    return (store or default_store()).batch(batch_id)
 
 
 def _as_dict(messages: Any) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from tornado.routing import Rule
 
 from zerog.http._context import ApiContext, Limits
 from zerog.http.audit import AuditHandler
+from zerog.http.batches import BatchHandler
 from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
 from zerog.http.failed import GROUP_ACTIONS, FailedGroupActionHandler, FailedGroupsHandler
 from zerog.http.jobs import (
@@ -72,6 +73,7 @@ def api_routes(api: ApiContext) -> list[Route]:
         (rf"/api/recurring/{SEGMENT}", RecurringHandler),
         (r"/api/stalled", StalledJobsHandler),
         (r"/api/audit", AuditHandler),
+        (rf"/api/batches/{SEGMENT}", BatchHandler),
         (r"/api/failed", FailedGroupsHandler),
         (rf"/api/failed/{SEGMENT}/({'|'.join(GROUP_ACTIONS)})", FailedGroupActionHandler),
         (r"/api/limits", LimitsHandler),

@@ -18,6 +18,7 @@ import threading
 from zerog.backends import open_backend
 from zerog.settings import Settings
 from zerog.store.audit import AuditTrail
+from zerog.store.batches import Batches
 from zerog.store.jobs import Jobs
 from zerog.store.messages import Messages
 from zerog.store.queues import Queues
@@ -26,7 +27,7 @@ from zerog.store.schedules import Limits, Schedules
 from zerog.store.upkeep import Upkeep
 
 
-class Store(Jobs, Reads, Queues, Schedules, Limits, Upkeep, Messages, AuditTrail):
+class Store(Batches, Jobs, Reads, Queues, Schedules, Limits, Upkeep, Messages, AuditTrail):
     """A backend plus the checks, names, logs and counters every caller shares."""
 
     @classmethod

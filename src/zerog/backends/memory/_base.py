@@ -85,6 +85,8 @@ class MemoryState(FullBackend):
         if uuid in self._jobs:
             raise ValueError(f"a job with id {uuid!r} exists")
         pending, blocked = self._dependencies(list(record.get("depends") or ()))
+        if flow.counts_any_end(record):  # a batch's callback: ended members are done.
+            pending, blocked = [d for d in pending if d not in blocked], {}
         held = self._holder(record.get("unique_key"))
         if held is not None:
             if record.get("_on_duplicate") == "refuse":
@@ -179,13 +181,19 @@ class MemoryState(FullBackend):
         for uuid in record.get("dependents") or ():
             dependent = self._jobs.get(uuid)
             if dependent is not None and flow.dependency_done(dependent, record["uuid"], now):
-                self._log(uuid, now, "dependencies-met", dependent["state"], None, record["uuid"])
+                event = "batch-done" if flow.counts_any_end(dependent) else "dependencies-met"
+                self._log(uuid, now, event, dependent["state"], None, record["uuid"])
                 self._enqueue(dependent)
 
     def _block_dependents(self, record: Record, state: str | None, now: float) -> None:
         for uuid in record.get("dependents") or ():
             dependent = self._jobs.get(uuid)
             if dependent is None or dependent["state"] != State.DEPENDS.value:
+                continue
+            if flow.counts_any_end(dependent):  # a batch's callback: an end is an end.
+                if state is not None and flow.dependency_done(dependent, record["uuid"], now):
+                    self._log(uuid, now, "batch-done", dependent["state"], None, record["uuid"])
+                    self._enqueue(dependent)
                 continue
             flow.dependency_blocked(dependent, record["uuid"], state, now)
             event = f"dependency-{state}" if state else "dependency-retried"

@@ -81,7 +81,7 @@ for _, job in ipairs(jobs) do
   for i, d in ipairs(job.depends) do
     depends[i] = alias[d] or d
   end
-  local pending, blocked = dependencies(depends)
+  local pending, blocked = dependencies(depends, job.f.batch_members ~= nil)
   if not pending then -- a dependency merged away (an edge of batches): nothing to wait for.
     pending, blocked = {}, {}
   end

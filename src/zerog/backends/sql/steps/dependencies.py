@@ -33,9 +33,10 @@ NONE = Dependencies([], {}, {})
 """No dependency (the hot path's: a settlement or put without any builds nothing)."""
 
 
-def dependencies(conn: Conn, depends: Sequence[str]) -> Dependencies:
+def dependencies(conn: Conn, depends: Sequence[str], any_end: bool = False) -> Dependencies:
     """The unfinished ones of ``depends`` and those that block; UnknownDependency (before
-    anything is written) when some do not exist."""
+    anything is written) when some do not exist. With ``any_end`` (a batch's callback, see
+    flow.counts_any_end) every final state is done, and nothing blocks."""
     if not depends:
         return NONE
     found = {
@@ -46,6 +47,8 @@ def dependencies(conn: Conn, depends: Sequence[str]) -> Dependencies:
     if missing:
         raise UnknownDependency(missing)
     pending = [d for d in depends if found[d][1] != COMPLETE]
+    if any_end:
+        pending = [d for d in pending if found[d][1] not in FINAL]
     return Dependencies(
         pending,
         {d: found[d][1] for d in pending if found[d][1] in FINAL},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from zerog import flow
 from zerog.backends.sql.rows import loads_dict, loads_list, record_of
+from zerog.backends.sql.steps.batch_callbacks import EVENT, callback_of, member_ended
 from zerog.backends.sql.txn import Txn, write
 from zerog.model import FINAL_STATES, Record, State
 
@@ -74,7 +75,8 @@ def release_dependents(txn: Txn, seq: int, uuid: str | None) -> None:
         met = flow.dependency_done(record, done, txn.now)
         write(txn.conn, dependent, before, record)
         if met:
-            txn.log(dependent, "dependencies-met", record["state"], None, done)
+            event = EVENT if callback_of(txn, dependent) else "dependencies-met"
+            txn.log(dependent, event, record["state"], None, done)
             txn.readied.append((dependent, dependent_uuid))
     # A complete job never changes state again: its links are spent (its record keeps them).
     txn.conn.execute(txn.q.drop_dependents, (seq,))
@@ -89,6 +91,11 @@ def block_dependents(txn: Txn, seq: int, uuid: str | None, state: str | None) ->
     blocker = uuid or _uuid_of(txn, seq)
     event = f"dependency-{state}" if state else "dependency-retried"
     for dependent, dependent_state, blocked_by in rows:
+        callback = callback_of(txn, dependent)
+        if callback is not None:  # a batch's callback: a member's end is not a block.
+            if state is not None:
+                member_ended(txn, seq, blocker, dependent, callback)
+            continue
         before: Record = {"blocked_by": loads_dict(blocked_by)}
         record = dict(before)
         flow.dependency_blocked(record, blocker, state, txn.now)

@@ -27,7 +27,7 @@ def put_row(txn: Txn, record: Record) -> tuple[Placed, int | None]:
     uuid = record["uuid"]
     if txn.conn.execute(txn.q.job_state, (uuid,)).fetchone() is not None:
         raise ValueError(f"a job with id {uuid!r} exists")
-    deps = dependencies(txn.conn, record.get("depends") or ())
+    deps = dependencies(txn.conn, record.get("depends") or (), flow.counts_any_end(record))
     held = holder(txn.conn, record.get("unique_key"), txn.now)
     if held is not None:
         if record.get("_on_duplicate") == "refuse":

@@ -191,7 +191,8 @@ function facts(job) {
     ["last attempt", usage(job.usage)],
     ["tags", (job.tags || []).map(tagLink)],
     ["runs at", job.state === "scheduled" ? `${when(job.ready_at)} (${until(job.ready_at)})` : "—"],
-    ["waits for", (job.depends || []).length ? job.depends.map((u) => [link(shortId(u), "job", u), " "]) : "—"],
+    ["waits for", waitsFor(job)],
+    ["batch", batchFact(job)],
     ["blocked by", Object.entries(job.blocked_by || {}).map(([u, s]) => [link(shortId(u), "job", u), ` ${s} `])],
     ["worker", job.worker ?? "—"],
     ["created", when(job.created_at)],
@@ -202,6 +203,26 @@ function facts(job) {
   ];
   const body = rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { "data-fact": k }, v)));
   return h("table", { class: "facts" }, h("tbody", {}, body));
+}
+
+/** What a job waits for: its dependencies, or (a batch's callback) how many members. */
+function waitsFor(job) {
+  const pending = job.depends || [];
+  if (!pending.length) return "—";
+  if (job.batch_members) return `${pending.length} of its batch's members to end`;
+  return pending.map((u) => [link(shortId(u), "job", u), " "]);
+}
+
+/** A member links its batch's callback; a callback shows its batch's progress, read from
+ * ``/api/batches/{id}`` (the batch's id is the callback's uuid). */
+function batchFact(job) {
+  if (job.batch_id) return [link(shortId(job.batch_id), "job", job.batch_id), " (the batch's callback)"];
+  if (!job.batch_members) return "—";
+  const cell = h("span", { class: "batch-progress" }, `${job.batch_members.length} members`);
+  get(`api/batches/${enc(job.uuid)}`).then((b) => fill(cell,
+    `${b.ended} of ${b.total} members ended · ${b.complete} complete · ${b.failed} failed · ` +
+    `${b.running} running · ${percent(b.completeness)} done`)).catch(() => {});
+  return cell;
 }
 
 function historyEntry(entry) {

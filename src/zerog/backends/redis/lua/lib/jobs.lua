@@ -135,6 +135,12 @@ local function index(j, state)
   count(j, state, 1)
 end
 
+-- Whether job ``uuid`` is a batch's callback (flow.counts_any_end): it waits for its
+-- members to end in any final state, not to complete.
+local function is_callback(uuid)
+  return rcall('HEXISTS', jkey(uuid), 'batch_members') == 1
+end
+
 local released -- forward: release_dependents and changed call each other through a chain.
 
 -- What follows a state change in the same step (memory.py's _changed_state): the unique key,
@@ -158,7 +164,11 @@ local function changed(j, before, after)
     local blocked = FINAL[after] and after or nil
     for _, d in ipairs(j.dependents) do
       local dj = load(d)
-      if dj and dj.state == 'depends' then
+      if dj and dj.state == 'depends' and is_callback(d) then
+        if blocked then -- a batch's callback: a member's end is not a block.
+          released(j, d)
+        end
+      elseif dj and dj.state == 'depends' then
         dj.blocked_by[j.uuid] = blocked
         rcall('HSET', jkey(d), 'blocked_by', strmap(dj.blocked_by), 'updated_at', NOWT)
         log(d, blocked and ('dependency-' .. blocked) or 'dependency-retried', 'depends', nil,
@@ -188,9 +198,10 @@ local function wait_for(dj, pending)
   return state
 end
 
--- ``j`` completed: each dependent drops it from what it waits for (flow.dependency_done).
-released = function(j)
-  for _, d in ipairs(j.dependents) do
+-- ``j`` completed: each dependent drops it from what it waits for (flow.dependency_done);
+-- with ``only``, that one dependent (a batch's callback, when its member ``j`` ended).
+released = function(j, only)
+  for _, d in ipairs(only and { only } or j.dependents) do
     local dj = load(d)
     if dj then
       dj.blocked_by[j.uuid] = nil
@@ -203,7 +214,7 @@ released = function(j)
         changed(dj, was, after)
       end
       if was == 'depends' and after == 'waiting' then
-        log(d, 'dependencies-met', after, nil, j.uuid)
+        log(d, is_callback(d) and 'batch-done' or 'dependencies-met', after, nil, j.uuid)
       end
     end
   end

@@ -23,8 +23,9 @@ local function holder(key)
 end
 
 -- The unfinished ones of ``depends`` and those that block (failed, cancelled, expired); nil
--- and the missing ids when some do not exist.
-local function dependencies(depends)
+-- and the missing ids when some do not exist. With ``any_end`` (a batch's callback), every
+-- final state is done.
+local function dependencies(depends, any_end)
   local pending, blocked, missing = {}, {}, {}
   for _, d in ipairs(depends) do
     local state = rcall('HGET', jkey(d), 'state')
@@ -32,6 +33,9 @@ local function dependencies(depends)
       missing[#missing + 1] = d
     else
       state = state_of(state)
+      if any_end and FINAL[state] then -- a batch's callback: an ended member is done.
+        state = 'complete'
+      end
       if state ~= 'complete' then
         pending[#pending + 1] = d
         if FINAL[state] then
