@@ -16,7 +16,19 @@ from typing import Any
 
 from zerog import __version__
 from zerog.audit import Actor, acting, local_user
-from zerog.cli import audit, enqueue, flow, inspect, message, migrate, queue, serve, worker, workers
+from zerog.cli import (
+    audit,
+    enqueue,
+    flow,
+    inspect,
+    message,
+    migrate,
+    queue,
+    rates,
+    serve,
+    worker,
+    workers,
+)
 from zerog.cli._common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, Commands, add_url
 from zerog.cli._flags import add_flag, apply_env, factor
 from zerog.demo_dashboard import DEFAULT_PORT as DEMO_PORT
@@ -48,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(commands)
     queue.add_parser(commands)
     flow.add_parsers(commands)
+    rates.add_parser(commands)
     serve.add_parser(commands)
     migrate.add_parser(commands)
     _add_demo(commands)

@@ -36,6 +36,7 @@ from zerog.http.messages import JobMessageHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
 from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
+from zerog.http.rates import RateLimitHandler, RateLimitsHandler
 from zerog.http.queues import (
     QUEUE_ACTIONS,
     QueueActionHandler,
@@ -75,6 +76,8 @@ def api_routes(api: ApiContext) -> list[Route]:
         (r"/api/failed", FailedGroupsHandler),
         (rf"/api/failed/{SEGMENT}/({'|'.join(GROUP_ACTIONS)})", FailedGroupActionHandler),
         (r"/api/limits", LimitsHandler),
+        (r"/api/rate-limits", RateLimitsHandler),
+        (rf"/api/rate-limits/{SEGMENT}", RateLimitHandler),
         (r"/api/stats/daily", DailyStatsHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),

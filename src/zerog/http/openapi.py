@@ -31,6 +31,7 @@ from zerog.http._openapi_parts import path_text as _path_text
 from zerog.http._openapi_parts import query_text as _query_text
 from zerog.http._schema import schema_of
 from zerog.http.audit import audit_paths
+from zerog.http.rates import rate_limit_paths
 from zerog.http.jobs import JOB_ACTIONS
 from zerog.http.messages import message_paths
 
@@ -62,6 +63,7 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths.update(_operations_paths(prefix))
     paths.update(message_paths(prefix))
     paths.update(audit_paths(prefix))
+    paths.update(rate_limit_paths(prefix))
     paths.update(_system_paths(prefix))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
