@@ -36,7 +36,6 @@ from zerog.http.messages import JobMessageHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
 from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
-from zerog.http.rates import RateLimitHandler, RateLimitsHandler
 from zerog.http.queues import (
     QUEUE_ACTIONS,
     QueueActionHandler,
@@ -45,6 +44,7 @@ from zerog.http.queues import (
     RecurringListHandler,
     WorkerListHandler,
 )
+from zerog.http.rates import RateLimitHandler, RateLimitsHandler
 from zerog.http.stream import JobStreamHandler
 from zerog.http.system import HealthHandler, NotFoundHandler, ReadyHandler
 from zerog.store import Store

@@ -31,9 +31,9 @@ from zerog.http._openapi_parts import path_text as _path_text
 from zerog.http._openapi_parts import query_text as _query_text
 from zerog.http._schema import schema_of
 from zerog.http.audit import audit_paths
-from zerog.http.rates import rate_limit_paths
 from zerog.http.jobs import JOB_ACTIONS
 from zerog.http.messages import message_paths
+from zerog.http.rates import rate_limit_paths
 
 
 def build(prefix: str = "", token: bool = False) -> dict[str, Any]:

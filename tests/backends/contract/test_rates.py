@@ -67,7 +67,8 @@ def test_a_rate_limit_is_beside_the_concurrency_limit_of_the_same_name(
     assert reserve(backend) is None  # the concurrency limit holds it.
     backend.settle(first.lease, completed())
     take(backend)
-    assert backend.limits() == {"t": 1} and backend.rate_limits() == {"t": (5, 60.0)}
+    assert backend.limits() == {"t": 1}
+    assert backend.rate_limits() == {"t": (5, 60.0)}
 
 
 def test_bad_rate_limits_are_refused(store: Store) -> None:

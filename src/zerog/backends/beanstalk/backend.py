@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from zerog import flow
 from zerog.backends.beanstalk import _reconcile
 from zerog.backends.beanstalk._base import DEFAULT_HOST, DEFAULT_PORT, OPTIONS, READY, best_effort
 from zerog.backends.beanstalk._records import (
@@ -21,7 +22,6 @@ from zerog.backends.beanstalk._records import (
 from zerog.backends.beanstalk._settling import Settling
 from zerog.backends.beanstalk._waiter import BeanstalkWaiter
 from zerog.backends.contract import Waiter
-from zerog import flow
 from zerog.errors import (
     BackendError,
     BackendUnavailable,
