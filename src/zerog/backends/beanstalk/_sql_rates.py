@@ -23,6 +23,7 @@ from zerog.backends.sql.txn import Txn
 def rate_wait(txn: Txn, seq: int, bid: int, queue: str, throttles: Sequence[str]) -> Claim | None:
     """The claim of a job whose rate limits are full (its entry delayed until the last of
     them frees), or None: it may start, and its start is logged."""
+    txn.conn.execute(txn.conn.q.lock_key, ("limits",))  # one claim at a time reads the log.
     rates = Rates(txn.conn, txn.now)
     if not rates.limits:
         return None
