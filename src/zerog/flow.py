@@ -132,11 +132,11 @@ def rate_room(starts: list[float], maximum: int, per: float, now: float) -> bool
     return sum(1 for at in starts if at > now - per) < maximum
 
 
-def rate_free_at(starts: list[float], maximum: int, per: float) -> float:
+def rate_free_at(starts: list[float], maximum: int, per: float) -> float | None:
     """When a full rate window lets the next job start: the ``maximum``-th latest start
-    plus ``per``."""
+    plus ``per``; None when time alone never frees it (a maximum of 0)."""
     ordered = sorted(starts, reverse=True)
-    return ordered[maximum - 1] + per if maximum and len(ordered) >= maximum else 0.0
+    return ordered[maximum - 1] + per if maximum and len(ordered) >= maximum else None
 
 
 FAIR_KEY = "fair_key"

@@ -13,7 +13,7 @@ def test_rate_limits_are_set_listed_and_removed(api: Client, store: Store) -> No
     # When an operator sets a rate limit over HTTP,
     body = json.dumps({"maximum": 100, "per": 60})
     headers = {"Content-Type": "application/json"}
-    reply = api.request("PUT", "/api/rate-limits/api.example.com", body=body, headers=headers)
+    reply = api.request("POST", "/api/rate-limits/api.example.com", body=body, headers=headers)
     assert reply.status == 200, reply.body
     listed = {"name": "api.example.com", "maximum": 100, "per": 60.0}
     assert reply.json() == {"rate_limits": [listed]}
@@ -28,6 +28,6 @@ def test_rate_limits_are_set_listed_and_removed(api: Client, store: Store) -> No
     )
     # A bad one is refused and changes nothing; a DELETE removes it.
     bad = json.dumps({"maximum": -1})
-    assert api.request("PUT", "/api/rate-limits/x", body=bad, headers=headers).status == 400
+    assert api.request("POST", "/api/rate-limits/x", body=bad, headers=headers).status == 400
     assert api.request("DELETE", "/api/rate-limits/api.example.com").json() == {"rate_limits": []}
     assert store.rate_limits() == {}

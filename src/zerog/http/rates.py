@@ -28,16 +28,17 @@ class RateLimitsHandler(ApiHandler):
         self.send_json(await self.call(rate_limits_view))
 
 
+MAX_STARTS = 10**9  # a larger maximum is no limit at all; the stores keep 64-bit integers.
+MAX_PER = 366 * 86400.0
+
+
 class RateLimitHandler(ApiHandler):
-    """``PUT /api/rate-limits/{name}`` with ``{"maximum": N, "per": seconds}`` sets one (per
+    """``POST /api/rate-limits/{name}`` with ``{"maximum": N, "per": seconds}`` sets one (per
     defaults to 1 s); ``DELETE`` removes it. Both are in the audit trail."""
 
-    async def put(self, name: str) -> None:
+    async def post(self, name: str) -> None:
         key = self.param(name, "the rate limit's name")
-        body = self.json_body({})
-        if not isinstance(body, dict) or "maximum" not in body:
-            raise ApiError(400, 'the body is {"maximum": N, "per": seconds}')
-        maximum, per = body["maximum"], body.get("per", 1.0)
+        maximum, per = _rate_of(self.json_body({}))
         await self.call(lambda store: store.set_rate_limit(key, maximum, per=per))
         self.send_json(await self.call(rate_limits_view))
 
@@ -47,13 +48,32 @@ class RateLimitHandler(ApiHandler):
         self.send_json(await self.call(rate_limits_view))
 
 
+def _rate_of(body: Any) -> tuple[int, float]:
+    """The maximum and period a request body asks for; 400 unless they are numbers in range
+    (a JSON number with no fraction counts as a whole number)."""
+    usage = 'the body is {"maximum": N (0 to 10^9), "per": seconds (> 0, at most a year)}'
+    if not isinstance(body, dict):
+        raise ApiError(400, usage)
+    maximum, per = body.get("maximum"), body.get("per", 1.0)
+    if isinstance(maximum, float) and maximum.is_integer():
+        maximum = int(maximum)
+    numbers = not isinstance(maximum, bool) and not isinstance(per, bool)
+    if not (numbers and isinstance(maximum, int) and isinstance(per, int | float)):
+        raise ApiError(400, usage)
+    if not (0 <= maximum <= MAX_STARTS and 0 < per <= MAX_PER):
+        raise ApiError(400, usage)
+    return maximum, float(per)
+
+
 def rate_limit_paths(prefix: str) -> dict[str, Any]:
     """The routes' paths in the OpenAPI document."""
     one = c.obj({"name": c.STRING, "maximum": {"type": "integer"}, "per": c.NUMBER})
     listing = c.obj({"rate_limits": {"type": "array", "items": one}})
     ok = {"200": {"description": "the rate limits now", "content": {JSON: {"schema": listing}}}}
     name = path_text("name", "queue:<queue>, or a throttle jobs carry")
-    body = c.obj({"maximum": {"type": "integer", "minimum": 0}, "per": c.NUMBER}, ["maximum"])
+    per = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_PER}
+    starts = {"type": "integer", "minimum": 0, "maximum": MAX_STARTS}
+    body = c.obj({"maximum": starts, "per": per}, ["maximum"])
     return {
         f"{prefix}/api/rate-limits": {
             "get": {
@@ -63,7 +83,7 @@ def rate_limit_paths(prefix: str) -> dict[str, Any]:
             }
         },
         f"{prefix}/api/rate-limits/{{name}}": {
-            "put": {
+            "post": {
                 "operationId": "setRateLimit",
                 "summary": "Set a rate limit (at most maximum starts in any window of per s)",
                 "parameters": [name],

@@ -29,6 +29,8 @@ def test_a_queue_rate_limit_lets_n_start_per_window(
     clock.advance(4)
     take(backend)
     assert reserve(backend) is None  # 2 starts in the last 10 s, though none is running.
+    # an idle worker sleeps until the window frees (the first start + 10 s), not less
+    assert backend.next_due(["q"]) == pytest.approx(clock() - 4 + 10)
     backend.settle(first.lease, completed())
     assert reserve(backend) is None
     clock.advance(6.5)  # the first start left the window, the second has not.
@@ -112,3 +114,16 @@ def test_fair_share_respects_limits(store: Store, backend: Backend) -> None:
     assert reserve(backend) is None
     store.set_limit("t", None)
     assert take(backend).lease.uuid == blocked
+
+
+def test_a_rate_limit_of_zero_holds_jobs_without_waking_workers(
+    store: Store, backend: Backend, clock: FakeClock
+) -> None:
+    store.set_rate_limit("queue:q", 0, per=1)
+    put_job(backend)
+    assert reserve(backend) is None
+    due = backend.next_due(["q"])
+    assert due is None or due >= clock() + 1  # no wake-up at once, again and again.
+    store.set_rate_limit("queue:q", None)
+    clock.advance(10)
+    take(backend)

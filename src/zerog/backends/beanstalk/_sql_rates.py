@@ -19,6 +19,8 @@ from zerog.backends.beanstalk._sql_entries import set_entry
 from zerog.backends.sql.share import Rates
 from zerog.backends.sql.txn import Txn
 
+RECHECK_SECONDS = 5.0  # a job under a rate limit of 0 is looked at again this often.
+
 
 def rate_wait(txn: Txn, seq: int, bid: int, queue: str, throttles: Sequence[str]) -> Claim | None:
     """The claim of a job whose rate limits are full (its entry delayed until the last of
@@ -32,7 +34,8 @@ def rate_wait(txn: Txn, seq: int, bid: int, queue: str, throttles: Sequence[str]
     if not full:
         rates.started(names)
         return None
-    free = max(flow.rate_free_at(rates.starts(n), *rates.limits[n]) for n in full)
-    delay = max(free - txn.now, 0.001)
+    frees = [flow.rate_free_at(rates.starts(n), *rates.limits[n]) for n in full]
+    free = None if None in frees else max(at for at in frees if at is not None)
+    delay = max(free - txn.now, 0.001) if free is not None else RECHECK_SECONDS
     set_entry(txn.conn, seq, bid, txn.now + delay, delay)
     return Claim(Verdict.NOT_DUE, delay_seconds=delay)

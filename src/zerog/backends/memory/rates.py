@@ -60,7 +60,8 @@ class MemoryRates(MemoryState):
             for name, (maximum, per) in self._rates.items()
             if not flow.rate_room(self._starts.get(name, []), maximum, per, now)
         ]
-        return min(frees) if frees else None
+        found = [at for at in frees if at is not None]
+        return min(found) if found else None
 
     def _fair_pick(
         self, queue: str, now: float, may_run: Callable[[Record], bool]

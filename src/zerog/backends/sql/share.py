@@ -105,4 +105,5 @@ class Rates:
             for name, (maximum, per) in self.limits.items()
             if self.full(name)
         ]
-        return min(frees) if frees else None
+        found = [at for at in frees if at is not None]
+        return min(found) if found else None
