@@ -47,7 +47,7 @@ DELETE FROM fair_keys WHERE queue = ? AND key = ?;
 -- name: first_of_key
 -- A key's first ready job at a priority (the jobs_fair index).
 SELECT * FROM jobs
-WHERE queue = :queue AND json_extract(doc, '$.fair_key') = :key
+WHERE queue = :queue AND json_valid(doc) AND json_extract(doc, '$.fair_key') = :key
 AND json_extract(doc, '$.fair_key') IS NOT NULL
 AND state IN ('waiting', 'scheduled') AND priority = :priority AND ready_at <= :now
 ORDER BY seq
@@ -57,7 +57,8 @@ LIMIT 1;
 -- The first ready job without a key at a priority.
 SELECT * FROM jobs
 WHERE queue = :queue AND state IN ('waiting', 'scheduled') AND ready_at <= :now
-AND priority = :priority AND json_extract(doc, '$.fair_key') IS NULL
+AND priority = :priority
+AND CASE WHEN json_valid(doc) THEN json_extract(doc, '$.fair_key') IS NULL ELSE 1 END
 ORDER BY seq
 LIMIT 1;
 
@@ -65,6 +66,6 @@ LIMIT 1;
 -- Whether a key has a job ready or scheduled in the queue (else the key is forgotten).
 SELECT EXISTS (
     SELECT 1 FROM jobs
-    WHERE queue = :queue AND json_extract(doc, '$.fair_key') = :key
+    WHERE queue = :queue AND json_valid(doc) AND json_extract(doc, '$.fair_key') = :key
     AND json_extract(doc, '$.fair_key') IS NOT NULL AND state IN ('waiting', 'scheduled')
 );

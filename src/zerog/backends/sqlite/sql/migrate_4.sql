@@ -22,9 +22,11 @@ CREATE TABLE IF NOT EXISTS fair_keys (
     PRIMARY KEY (queue, key)
 ) WITHOUT ROWID;
 
--- A key's next ready job; only jobs that have a key are in it.
+-- A key's next ready job; only jobs that have a key are in it. json_valid comes first: a
+-- damaged document is left out of the index (json_extract would refuse the row's every write).
 CREATE INDEX IF NOT EXISTS jobs_fair
     ON jobs (queue, json_extract(doc, '$.fair_key'), priority, seq)
-    WHERE state IN ('waiting', 'scheduled') AND json_extract(doc, '$.fair_key') IS NOT NULL;
+    WHERE state IN ('waiting', 'scheduled') AND json_valid(doc)
+    AND json_extract(doc, '$.fair_key') IS NOT NULL;
 
 UPDATE meta SET value = '4' WHERE key = 'schema_version' AND value = '3';
