@@ -254,6 +254,7 @@ def test_a_bad_state_filter_is_a_usage_error(zerog: Zerog, db_url: str) -> None:
     [
         *("worker", "enqueue", "jobs", "job", "queues", "kick", "cancel", "demo", "config"),
         *("priority", "move", "tag", "timeout", "recurring", "unrecur", "limit", "stats"),
+        "rate-limit",
     ],
 )
 def test_help_names_the_environment_variable_of_every_flag(zerog: Zerog, command: str) -> None:

@@ -22,7 +22,9 @@ def add_parser(commands: Commands) -> None:
     parser.set_defaults(handler=_rate_limit)
     parser.add_argument("name", metavar="NAME", nargs="?", help="queue:<queue> or a throttle")
     parser.add_argument("maximum", metavar="N", nargs="?", type=int, help="starts per period")
-    add_flag(parser, "--per", kind=float, default=1.0, help="the period, in seconds (1)")
+    add_flag(
+        parser, "--per", kind=float, default=1.0, env="ZEROG_RATE_PER", help="the period, seconds"
+    )
     add_flag(parser, "--unset", switch=True, help="remove the rate limit NAME")
 
 
