@@ -67,7 +67,7 @@ def test_a_rate_limit_holds_across_four_worker_processes(kind: str, tmp_path: Pa
     ]
     assert not crowded, f"{RATE + 1} starts within {PER} s: {crowded[:3]}"
     # and the limit was used, not starved: the drain took about JOBS / RATE seconds
-    assert starts[-1] - starts[0] < 3 * JOBS / RATE
+    assert starts[-1] - starts[0] < 4 * JOBS / RATE
     store.close()
 
 
@@ -81,7 +81,7 @@ def test_a_small_tenant_is_not_starved_by_a_big_one(kind: str, tmp_path: Path) -
     # When four worker processes work the queue
     flags = ("-q", "shared", "--workers", "4", "--threads", "2")
     with Pool(url, tmp_path / "pool.log", *flags):
-        wait_until(lambda: _complete(store, small), 60, "the small tenant's jobs complete")
+        wait_until(lambda: _complete(store, small), 90, "the small tenant's jobs complete")
     # Then every small job started before the big tenant's 50th
     last_small = _started(store, small)[-1]
     big_before = [at for at in _started(store, big) if at <= last_small]
