@@ -136,3 +136,28 @@ def counts_any_end(dependent: Record) -> bool:
     id from a set is idempotent, so no member is ever counted twice (a retried member that
     fails again finds itself gone already)."""
     return bool(dependent.get(BATCH_MEMBERS))
+
+
+def rate_room(starts: list[float], maximum: int, per: float, now: float) -> bool:
+    """Whether a job counting against a rate limit of ``maximum`` starts per ``per`` seconds
+    may start at ``now``, given the name's logged start times: fewer than ``maximum`` of them
+    after ``now - per``. Later starts count too (a start logged by a transaction that read
+    the clock after this one), so no window of ``per`` seconds ever holds more than
+    ``maximum`` starts whatever order the starts were logged in."""
+    return sum(1 for at in starts if at > now - per) < maximum
+
+
+def rate_free_at(starts: list[float], maximum: int, per: float) -> float | None:
+    """When a full rate window lets the next job start: the ``maximum``-th latest start
+    plus ``per``; None when time alone never frees it (a maximum of 0)."""
+    ordered = sorted(starts, reverse=True)
+    return ordered[maximum - 1] + per if maximum and len(ordered) >= maximum else None
+
+
+FAIR_KEY = "fair_key"
+"""A job's fairness key (a tenant): claims of a queue take its keys in turn."""
+
+
+def fair_key_of(record: Record) -> str:
+    """The fairness key a job is served under; the jobs without one share the key ``""``."""
+    return str(record.get(FAIR_KEY) or "")

@@ -33,7 +33,8 @@ class BaseJob:
 
     Optional class attributes: ``PRIORITY`` (lower runs sooner), ``TTR`` (lease seconds,
     renewed by heartbeats), ``MAX_RETRIES``, ``TTL`` (seconds it may wait before it expires),
-    ``RETRY_BACKOFF_SECONDS`` (first retry delay, doubled each attempt).
+    ``RETRY_BACKOFF_SECONDS`` (first retry delay, doubled each attempt), ``FAIR_KEY`` (the
+    default fairness key: see ``enqueue``).
     """
 
     JOB_TYPE: ClassVar[str] = ""
@@ -47,6 +48,7 @@ class BaseJob:
     # is shown as stalled (None: the store's stall-seconds config, 15 minutes by default).
     STALL_SECONDS: ClassVar[float | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
+    FAIR_KEY: ClassVar[str | None] = None
     _schema_instance: ClassVar[marshmallow.Schema | None] = None
     iteration_cursor: int | None = None  # items job_log.iterate() has done (zerog.iteration).
 
@@ -127,6 +129,7 @@ class BaseJob:
         stall_seconds: float | None = None,
         unique_window: float | None = None,
         memory_limit_mb: float | None = None,
+        fair_key: str | None = None,
     ) -> str:
         """Store the job and queue it; returns its uuid.
 
@@ -136,7 +139,9 @@ class BaseJob:
         or running returns that job's uuid (``on_duplicate="refuse"``: raises DuplicateJob);
         ``unique_window``: the key also holds that many seconds after the job finished (an
         idempotency window). ``memory_limit_mb``: run it in a process of its own, killed
-        past that resident size (see zerog.worker.isolate)."""
+        past that resident size (see zerog.worker.isolate). ``fair_key``: a tenant; claims take
+        a queue's tenants in turn, so one tenant's backlog does not starve another's (see
+        docs/resources.md)."""
         spec = self.spec(
             priority=priority,
             delay=delay,
@@ -152,6 +157,7 @@ class BaseJob:
             stall_seconds=stall_seconds,
             unique_window=unique_window,
             memory_limit_mb=memory_limit_mb,
+            fair_key=fair_key,
         )
         return (store or default_store()).enqueue(spec)
 
@@ -171,6 +177,7 @@ class BaseJob:
         stall_seconds: float | None = None,
         unique_window: float | None = None,
         memory_limit_mb: float | None = None,
+        fair_key: str | None = None,
     ) -> JobSpec:
         """What :meth:`enqueue` stores, not stored: for :func:`batch` and
         ``Store.enqueue_many`` (the options are enqueue's)."""
@@ -192,6 +199,7 @@ class BaseJob:
             on_duplicate=on_duplicate,
             unique_window_seconds=unique_window,
             memory_limit_mb=memory_limit_mb,
+            fair_key=self.FAIR_KEY if fair_key is None else fair_key,
         )
 
     # --- reading back ------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class JobSpec:
     kind: str = "class"  # which face made it: class, function or qless.
     depends: Sequence[str] = ()  # uuids of jobs that must complete before this one runs.
     throttles: Sequence[str] = ()  # named limits this job counts against while it runs.
+    fair_key: str | None = None  # a tenant: claims take a queue's keys in turn (zerog.flow).
     unique: bool | str | None = None  # True: one at a time per type + values; str: own key.
     on_duplicate: str = "merge"  # merge: return the waiting job's id; refuse: DuplicateJob.
     unique_window_seconds: float | None = None  # the key also holds this long after it ends.
@@ -138,6 +139,7 @@ def _fresh(spec: JobSpec, now: float, delay: float) -> Record:
         "dependents": [],
         "blocked_by": {},
         "throttles": list(dict.fromkeys(spec.throttles)),
+        "fair_key": spec.fair_key,
         "unique_key": unique_key_of(spec),
         "tracked": False,
         "recurrence": None,

@@ -53,6 +53,7 @@ def test_every_operator_command_is_audited_as_the_user(zerog: Zerog, db_url: str
         (("queue", "pause", "q"), "pause-queue", "q"),
         (("queue", "resume", "q"), "resume-queue", "q"),
         (("limit", "gpu", "2"), "limit", "gpu"),
+        (("rate-limit", "gpu", "10", "--per", "60"), "rate-limit", "gpu"),
         (("config", "heartbeat", "90"), "config", "heartbeat"),
         (("unrecur", j["rec"]), "unrecur", j["rec"]),
     ]

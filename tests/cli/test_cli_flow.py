@@ -58,3 +58,17 @@ def test_recurring_unrecur_limit_and_stats(zerog: Zerog, db_url: str) -> None:
     }
     stats = _json(zerog, "stats", "nightly", "--url", db_url)
     assert (stats["wait"]["count"], stats["failures"]) == (0, 0)
+
+
+def test_rate_limit_sets_shows_and_removes(zerog: Zerog, db_url: str) -> None:
+    assert _json(zerog, "rate-limit", "queue:crawl", "20", "--per", "2", "--url", db_url) == {
+        "rate_limits": {"queue:crawl": {"maximum": 20, "per": 2.0}}
+    }
+    shown = zerog("rate-limit", "--url", db_url)
+    assert shown.returncode == EXIT_OK
+    assert "queue:crawl: 20 per 2s" in shown.stdout
+    assert _json(zerog, "rate-limit", "queue:crawl", "--unset", "--url", db_url) == {
+        "rate_limits": {"queue:crawl": None}
+    }
+    refused = zerog("rate-limit", "queue:crawl", "5", "--per", "0", "--url", db_url)
+    assert refused.returncode == EXIT_FAILURE

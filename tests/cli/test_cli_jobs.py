@@ -92,6 +92,8 @@ def test_enqueue_options_reach_the_record(zerog: Zerog, db_url: str, read_job: R
         "a",
         "--tag",
         "b",
+        "--fair-key",
+        "tenant-7",
     )
 
     record = read_job(uuid)
@@ -99,6 +101,7 @@ def test_enqueue_options_reach_the_record(zerog: Zerog, db_url: str, read_job: R
     assert record["priority"] == -5
     assert record["ttr_seconds"] == 30
     assert record["tags"] == ["a", "b"]
+    assert record["fair_key"] == "tenant-7"
 
 
 def test_values_from_standard_input_and_flags_from_the_environment(
@@ -254,6 +257,7 @@ def test_a_bad_state_filter_is_a_usage_error(zerog: Zerog, db_url: str) -> None:
     [
         *("worker", "enqueue", "jobs", "job", "queues", "kick", "cancel", "demo", "config"),
         *("priority", "move", "tag", "timeout", "recurring", "unrecur", "limit", "stats"),
+        "rate-limit",
     ],
 )
 def test_help_names_the_environment_variable_of_every_flag(zerog: Zerog, command: str) -> None:

@@ -25,6 +25,7 @@ from zerog.cli import (
     message,
     migrate,
     queue,
+    rates,
     serve,
     worker,
     workers,
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     queue.add_parser(commands)
     flow.add_parsers(commands)
     batches.add_parser(commands)
+    rates.add_parser(commands)
     serve.add_parser(commands)
     migrate.add_parser(commands)
     _add_demo(commands)

@@ -77,6 +77,14 @@ def add_parser(commands: Commands) -> None:
         metavar="NAME",
         help="put it in this queue (default: the class's QUEUE_NAME)",
     )
+    add_flag(
+        parser,
+        "--fair-key",
+        dest="fair_key",
+        env="ZEROG_ENQUEUE_FAIR_KEY",
+        metavar="KEY",
+        help="its tenant: a queue's keys take turns (default: the class's FAIR_KEY)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -112,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
             tags=tuple(args.tags or ()),
             queue=args.queue or None,
             store=store,
+            fair_key=args.fair_key or None,
         )
     sys.stdout.write(uuid + "\n")
     return EXIT_OK

@@ -45,6 +45,7 @@ from zerog.http.queues import (
     RecurringListHandler,
     WorkerListHandler,
 )
+from zerog.http.rates import RateLimitHandler, RateLimitsHandler
 from zerog.http.stream import JobStreamHandler
 from zerog.http.system import HealthHandler, NotFoundHandler, ReadyHandler
 from zerog.store import Store
@@ -77,6 +78,8 @@ def api_routes(api: ApiContext) -> list[Route]:
         (r"/api/failed", FailedGroupsHandler),
         (rf"/api/failed/{SEGMENT}/({'|'.join(GROUP_ACTIONS)})", FailedGroupActionHandler),
         (r"/api/limits", LimitsHandler),
+        (r"/api/rate-limits", RateLimitsHandler),
+        (rf"/api/rate-limits/{SEGMENT}", RateLimitHandler),
         (r"/api/stats/daily", DailyStatsHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),

@@ -34,6 +34,7 @@ from zerog.http.audit import audit_paths
 from zerog.http.batches import batch_paths
 from zerog.http.jobs import JOB_ACTIONS
 from zerog.http.messages import message_paths
+from zerog.http.rates import rate_limit_paths
 
 
 def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
@@ -64,6 +65,7 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths.update(message_paths(prefix))
     paths.update(audit_paths(prefix))
     paths.update(batch_paths(prefix))
+    paths.update(rate_limit_paths(prefix))
     paths.update(_system_paths(prefix))
     document: dict[str, Any] = {
         "openapi": "3.1.0",

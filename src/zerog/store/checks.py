@@ -64,6 +64,8 @@ def _flow_problems(spec: JobSpec) -> list[str]:
             problems.append("a debounced job cannot also have a delay (debounce delays it)")
     if isinstance(spec.throttles, str) or not all(isinstance(t, str) and t for t in spec.throttles):
         problems.append(f"throttles must be a list of names, not {spec.throttles!r}")
+    if spec.fair_key is not None and not (isinstance(spec.fair_key, str) and spec.fair_key):
+        problems.append(f"fair_key must be a non-empty string or None, not {spec.fair_key!r}")
     problems.extend(problem for tag in spec.tags for problem in _tag_problems(tag))
     return problems
 
@@ -94,6 +96,14 @@ def check_limit(name: str, maximum: int | None) -> None:
         raise InvalidOptions(f"a limit's name is a non-empty string, not {name!r}")
     if maximum is not None and (not _is_int(maximum) or maximum < 0):
         raise InvalidOptions(f"a limit is a whole number >= 0 or None, not {maximum!r}")
+
+
+def check_rate_limit(name: str, maximum: int | None, per: float) -> None:
+    """Refuse a rate limit without a name, a maximum that is no whole number >= 0, or a
+    period that is not a number of seconds > 0."""
+    check_limit(name, maximum)
+    if isinstance(per, bool) or not isinstance(per, int | float) or not 0 < per <= 86400 * 366:
+        raise InvalidOptions(f"a rate limit's period is seconds > 0 (a year at most), not {per!r}")
 
 
 def _queue_problems(queue: object) -> list[str]:

@@ -73,3 +73,17 @@ class Limits(Facade):
     def limits(self) -> dict[str, int]:
         """Every limit set, by name (a queue's is ``queue:<name>``)."""
         return self._role(LimitsRole).limits()
+
+    def set_rate_limit(self, name: str, maximum: int | None, per: float = 1.0) -> None:
+        """At most ``maximum`` jobs counting against ``name`` (a throttle they carry, or
+        ``queue:<queue>``) start in any window of ``per`` seconds, across all workers (None:
+        no rate limit). Beside the concurrency limit of the same name, not instead of it."""
+        checks.check_rate_limit(name, maximum, per)
+        self._role(LimitsRole).set_rate_limit(name, maximum, float(per))
+        detail = "unset" if maximum is None else f"{maximum} per {float(per):g}s"
+        self._audited("rate-limit", name, detail)
+        self.wake()
+
+    def rate_limits(self) -> dict[str, tuple[int, float]]:
+        """Every rate limit set, by name: (maximum, per seconds)."""
+        return self._role(LimitsRole).rate_limits()

@@ -183,7 +183,7 @@ def test_a_version_2_file_is_upgraded_and_its_jobs_take_part_in_the_new_steps(
         assert backend.top_tags() == [("kept", 1), ("v2", 1)]
     finally:
         backend.close()
-    assert version_of(path) == SCHEMA_VERSION == "3"
+    assert version_of(path) == SCHEMA_VERSION == "4"
 
 
 def _fresh_schema(tmp_path: Path) -> set[tuple[str, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 from zerog.backends.beanstalk._records import Claim, Verdict
 from zerog.backends.beanstalk._sql_entries import READY, bq, set_entry
 from zerog.backends.beanstalk._sql_limits import refusal
+from zerog.backends.beanstalk._sql_rates import rate_wait
 from zerog.backends.sql.rows import columns_of, with_flow_keys
 from zerog.backends.sql.steps.quarantine import quarantine_step
 from zerog.backends.sql.steps.reserve import start
@@ -84,6 +85,9 @@ def _claim_ready(txn: Txn, row: tuple[Any, ...], columns: Record, bid: int, work
         refused = refusal(txn, seq, columns["queue"], record.get("throttles") or ())
         if refused is not None:
             return Claim(refused, priority=priority)
+        waits = rate_wait(txn, seq, bid, columns["queue"], record.get("throttles") or ())
+        if waits is not None:
+            return Claim(waits.verdict, delay_seconds=waits.delay_seconds, priority=priority)
     start(txn, row[:-EXTRA], columns, worker)  # it changes columns only.
     if known_bid is None or due_at is not None:  # adopt the entry; it is no longer delayed.
         set_entry(txn.conn, seq, bid, None, 0.0)

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from zerog import flow
 from zerog.backends.beanstalk import _reconcile
 from zerog.backends.beanstalk._base import DEFAULT_HOST, DEFAULT_PORT, OPTIONS, READY, best_effort
 from zerog.backends.beanstalk._records import (
@@ -21,7 +22,13 @@ from zerog.backends.beanstalk._records import (
 from zerog.backends.beanstalk._settling import Settling
 from zerog.backends.beanstalk._waiter import BeanstalkWaiter
 from zerog.backends.contract import Waiter
-from zerog.errors import BackendError, BackendUnavailable, ConfigurationError, ReservationLost
+from zerog.errors import (
+    BackendError,
+    BackendUnavailable,
+    ConfigurationError,
+    NotSupported,
+    ReservationLost,
+)
 from zerog.model import (
     Change,
     Control,
@@ -108,6 +115,7 @@ class BeanstalkBackend(Settling):
         batch = list(records)
         if not batch:
             return []
+        refuse_fair_keys(batch)
         inserted = self.records.insert(batch, self._entering("put:entered", self.entries.put))
         if inserted.first_due is not None:
             self._due.lower(inserted.first_due)
@@ -217,6 +225,13 @@ class BeanstalkBackend(Settling):
         self._limits.forget()
         self._after(self.records.unpark())
 
+    def set_rate_limit(self, name: str, maximum: int | None, per: float) -> None:
+        """Kept by the record store, checked at each claim (see ._sql_rates)."""
+        self.store.set_rate_limit(name, maximum, per)
+
+    def rate_limits(self) -> dict[str, tuple[int, float]]:
+        return self.store.rate_limits()
+
     def ping(self, write: bool = False) -> None:
         """The record store's ping, and beanstalkd answering (its stats)."""
         self.store.ping(write)
@@ -239,3 +254,19 @@ class BeanstalkBackend(Settling):
         for bid, uuid in gone:
             best_effort("prune", functools.partial(self.entries.delete_named, bid, uuid))
         return count
+
+
+def refuse_fair_keys(batch: list[Record]) -> None:
+    """beanstalkd cannot take a queue's jobs by fair key: it hands out a tube's ready entries
+    strictly by (priority, entry id), and a reserve cannot ask for any other entry. Serving
+    a small tenant's job behind a big one's backlog would mean reserving and giving back
+    every entry ahead of it (thousands of round trips per claim), or a tube per key, which
+    breaks the one tube per queue that pause, limits, kick and the reconciler rely on. A job
+    with a fair key is refused rather than queued without fair share."""
+    for record in batch:
+        if record.get(flow.FAIR_KEY):
+            raise NotSupported(
+                "the beanstalk backend cannot share a queue fairly between keys (beanstalkd "
+                "hands out a tube's entries by priority and id only); put the job without "
+                f"fair_key, or use another backend (job {record.get('uuid')!r})"
+            )

@@ -51,6 +51,7 @@ class MemoryState(FullBackend):
         self._debounce: dict[str, dict[str, Any]] = {}  # debounce key -> its plan entry.
         self._recurrences: dict[str, dict[str, Any]] = {}
         self._limits: dict[str, int] = {}
+        self._fair_queues: set[str] = set()  # queues some job with a fair_key entered.
         self._running: set[str] = set()
         self._config: dict[str, Any] = {}
         self._stats: dict[tuple[str, float], dict[str, Any]] = {}
@@ -75,6 +76,8 @@ class MemoryState(FullBackend):
             del entries[: len(entries) - self.history_limit]
 
     def _enqueue(self, record: Record) -> None:
+        if record.get(flow.FAIR_KEY):
+            self._fair_queues.add(record["queue"])
         heapq.heappush(
             self._heaps.setdefault(record["queue"], []),
             (record["priority"], record["_seq"], record["uuid"]),

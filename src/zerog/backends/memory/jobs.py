@@ -14,11 +14,11 @@ from zerog.backends.memory._base import (
     FINAL,
     QUEUED,
     READY,
-    MemoryState,
     copy_out,
     detached,
     past_ttl,
 )
+from zerog.backends.memory.rates import MemoryRates
 from zerog.errors import (
     DependencyCycle,
     DuplicateJob,
@@ -44,7 +44,7 @@ from zerog.model import (
 )
 
 
-class MemoryJobs(MemoryState):
+class MemoryJobs(MemoryRates):
     """Jobs put, claimed, settled, rescued, changed and read."""
 
     # --- producers ---------------------------------------------------------------------------
@@ -103,11 +103,14 @@ class MemoryJobs(MemoryState):
             if queue in self._paused:
                 continue
             self._spawn(queue, now)
-            if self._full(flow.QUEUE_LIMIT + queue):
+            if self._full(flow.QUEUE_LIMIT + queue) or self._rate_full(
+                flow.QUEUE_LIMIT + queue, now
+            ):
                 continue
             record = self._take(queue, now)
             if record is not None:
                 lifecycle.start_run(record, request.worker, now)
+                self._started(record, now)
                 self._running.add(record["uuid"])
                 self._log(
                     record["uuid"],
@@ -137,12 +140,15 @@ class MemoryJobs(MemoryState):
         running = sum(1 for uuid in self._running if name in flow.limit_names(self._jobs[uuid]))
         return running >= maximum
 
-    def _may_run(self, record: Record) -> bool:
-        return not any(self._full(name) for name in record.get("throttles") or ())
+    def _may_run(self, record: Record, now: float) -> bool:
+        throttles = record.get("throttles") or ()
+        return not any(self._full(name) for name in throttles) and self._rate_allows(record, now)
 
     def _take(self, queue: str, now: float) -> Record | None:
         """Pop the queue's first due job that its limits let run, expiring the ones past
-        their TTL on the way."""
+        their TTL on the way (in a fair queue: the next key's, see MemoryRates)."""
+        if queue in self._fair_queues:
+            return self._take_fair(queue, now)
         heap = self._heaps.get(queue, [])
         later: list[tuple[int, int, str]] = []
         found = None
@@ -156,7 +162,7 @@ class MemoryJobs(MemoryState):
                 or record["priority"] != entry[0]
             ):
                 continue  # stale entry: the job moved on since it was pushed.
-            if record["ready_at"] > now or not self._may_run(record):
+            if record["ready_at"] > now or not self._may_run(record, now):
                 later.append(entry)
                 continue
             if record["expires_at"] is not None and record["expires_at"] <= now:
@@ -169,6 +175,26 @@ class MemoryJobs(MemoryState):
         for entry in later:
             heapq.heappush(heap, entry)
         return found
+
+    def _take_fair(self, queue: str, now: float) -> Record | None:
+        while True:
+            picked = self._fair_pick(queue, now, lambda record: self._may_run(record, now))
+            if picked is None:
+                return None
+            entry, record = picked
+            heap = self._heaps[queue]
+            heap.remove(entry)
+            heapq.heapify(heap)
+            if not past_ttl(record, now):
+                return record
+            lifecycle.expire(record, now)
+            self._log(record["uuid"], now, "expired", State.EXPIRED.value)
+            self._changed_state(record, State.WAITING.value, now)
+
+    def next_due(self, queues: Sequence[str]) -> float | None:
+        """Only when a full rate window frees (the memory backend's waiter hears its puts)."""
+        with self._atomic() as now:
+            return self._rate_next(now)
 
     def _held(self, lease: Lease) -> Record:
         record = self._jobs.get(lease.uuid)

@@ -39,7 +39,7 @@ DEFAULTS: dict[str, Any] = {
         (
             "ttl_seconds", "stall_seconds", "expires_at", "started_at", "finished_at",
             "progress_message", "result", "result_code", "worker", "lease_expires_at",
-            "control", "unique_key", "recurrence",
+            "control", "unique_key", "recurrence", "fair_key",
         ),
         None,
     ),

@@ -86,6 +86,15 @@ class RolesPart(RedisBase):
         found = self.command(lambda: self.client.hgetall(self.key("limits")))
         return {_codec.s(k): int(v) for k, v in found.items()}
 
+    def set_rate_limit(self, name: str, maximum: int | None, per: float) -> None:
+        rate = "" if maximum is None else f"{int(maximum)} {float(per)!r}"
+        self.script("set_rate_limit", name, rate)
+
+    def rate_limits(self) -> dict[str, tuple[int, float]]:
+        found = self.command(lambda: self.client.hgetall(self.key("rates")))
+        rates = {_codec.s(k): _codec.s(v).split() for k, v in found.items()}
+        return {name: (int(maximum), float(per)) for name, (maximum, per) in rates.items()}
+
     # --- upkeep ------------------------------------------------------------------------------
 
     def config(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from zerog import lifecycle
 from zerog.backends.contract import STALE_WORKER_SECONDS, FullBackend
+from zerog.backends.sql import share
 from zerog.backends.sql.audit import SqlAudit
 from zerog.backends.sql.dialect import Database
 from zerog.backends.sql.messages import SqlMessages
@@ -141,6 +142,8 @@ class SqlBackend(SqlMessages, SqlAudit, FullBackend):
                 for queue in queues
             ]
             found = [float(at) for at in due if at is not None]
+            free = share.Rates(conn, now).free_at()  # a full rate window frees then.
+            found += [] if free is None else [free]
             return min(found) if found else None
 
         return self.database.read(first)
@@ -319,6 +322,12 @@ class SqlBackend(SqlMessages, SqlAudit, FullBackend):
 
     def limits(self) -> dict[str, int]:
         return dict(self.database.read(lambda conn: conn.execute(conn.q.limits).fetchall()))
+
+    def set_rate_limit(self, name: str, maximum: int | None, per: float) -> None:
+        self.database.write(lambda conn: share.set_rate_limit(conn, name, maximum, per))
+
+    def rate_limits(self) -> dict[str, tuple[int, float]]:
+        return self.database.read(share.rate_limits)
 
     def config(self) -> dict[str, Any]:
         rows = self.database.read(lambda conn: conn.execute(conn.q.config).fetchall())

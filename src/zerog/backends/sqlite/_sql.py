@@ -21,11 +21,12 @@ from zerog.backends.sql.statements import (
 )
 
 DIALECT = "sqlite"
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 SCHEMA = read_sql("schema.sql", __package__)
 MIGRATIONS = {
     "1": read_sql("migrate_2.sql", __package__),
     "2": read_sql("migrate_3.sql", __package__),
+    "3": read_sql("migrate_4.sql", __package__),
 }
 """Scripts that turn a file of version <key> into the next version; applied in turn on open."""
 

@@ -44,6 +44,8 @@ WHERE queue = %(queue)s AND state IN ('waiting', 'scheduled') AND ready_at <= %(
 AND NOT EXISTS (SELECT 1 FROM queues WHERE name = %(queue)s AND paused_at IS NOT NULL)
 AND NOT EXISTS (SELECT 1 FROM recurring WHERE queue = %(queue)s AND next_at <= %(now)s)
 AND NOT EXISTS (SELECT 1 FROM limits)
+AND NOT EXISTS (SELECT 1 FROM rate_limits)
+AND NOT EXISTS (SELECT 1 FROM fair_keys WHERE queue = %(queue)s)
 ORDER BY priority, seq
 LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED;
@@ -58,7 +60,8 @@ FOR UPDATE SKIP LOCKED;
 -- name: flow_probe
 SELECT EXISTS (SELECT 1 FROM queues WHERE name = %(queue)s AND paused_at IS NOT NULL),
        EXISTS (SELECT 1 FROM recurring WHERE queue = %(queue)s AND next_at <= %(now)s),
-       EXISTS (SELECT 1 FROM limits);
+       EXISTS (SELECT 1 FROM limits) OR EXISTS (SELECT 1 FROM rate_limits),
+       EXISTS (SELECT 1 FROM fair_keys WHERE queue = %(queue)s);
 
 -- name: ready_scan
 SELECT seq, priority, expires_at, doc->>'throttles' FROM jobs

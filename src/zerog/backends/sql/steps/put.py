@@ -9,6 +9,7 @@ import json
 
 from zerog import flow
 from zerog.backends.sql.rows import dumps, record_of
+from zerog.backends.sql.share import register_fair_key
 from zerog.backends.sql.statements import COLUMN_SET, Conn
 from zerog.backends.sql.steps.dependencies import NONE, Dependencies, dependencies, link
 from zerog.backends.sql.txn import Txn, log_entry
@@ -115,5 +116,6 @@ def insert_row(conn: Conn, record: Record, now: float) -> int:
         raise ValueError(f"the record of job {record['uuid']!r} is invalid: {exc}") from exc
     seq: int = row[0]  # RETURNING seq: a DB-API lastrowid is not on every engine.
     conn.executemany(conn.q.add_tag, [(tag, seq) for tag in record.get("tags") or ()])
+    register_fair_key(conn, record["queue"], record.get(flow.FAIR_KEY))
     log_entry(conn, seq, now, "put", record["state"])
     return seq

@@ -14,7 +14,9 @@ from typing import Any
 
 from zerog import flow, lifecycle
 from zerog.backends.sql.rows import columns_of, loads_list
+from zerog.backends.sql.share import Rates
 from zerog.backends.sql.statements import Conn
+from zerog.backends.sql.steps import fair
 from zerog.backends.sql.steps.recur import spawn_due
 from zerog.backends.sql.steps.settle import expire_step
 from zerog.backends.sql.txn import Txn
@@ -76,19 +78,39 @@ def _first_ready(txn: Txn, queue: str, worker: str, sql: str) -> Taken | None:
 
 
 def _take_closer(txn: Txn, queue: str, worker: str) -> Taken | None:
-    """The slow path: spawn the queue's due recurring jobs, then take a job its limits allow."""
+    """The slow path: spawn the queue's due recurring jobs, then take a job its limits (and
+    rate limits) allow, in a fair queue from the key whose turn it is."""
     params = {"queue": queue, "now": txn.now}
-    paused, due, limited = txn.conn.execute(txn.q.flow_probe, params).fetchone()
-    if paused or not (due or limited):
+    paused, due, limited, is_fair = txn.conn.execute(txn.q.flow_probe, params).fetchone()
+    if paused or not (due or limited or is_fair):
         return None
     if due:
         spawn_due(txn, queue)
-    if not limited:
-        return _first_ready(txn, queue, worker, txn.q.next_ready_plain)
-    limits = Limits(txn.conn)
-    if limits.full(flow.QUEUE_LIMIT + queue):
+    limits = Limits(txn.conn, txn.now) if limited else None
+    if limits is not None and limits.full(flow.QUEUE_LIMIT + queue):
         return None
+    if is_fair:
+        return _take_fair(txn, queue, worker, limits)
+    if limits is None:
+        return _first_ready(txn, queue, worker, txn.q.next_ready_plain)
     return _first_allowed(txn, queue, worker, limits)
+
+
+def _take_fair(txn: Txn, queue: str, worker: str, limits: Limits | None) -> Taken | None:
+    """A fair queue's next job (see :mod:`.fair`); the first job the limits allow when no
+    key's first one may run. The key served has had its turn."""
+    picked = fair.pick(txn, queue, None if limits is None else limits.may_run)
+    if picked is not None:
+        taken: Taken | None = start(txn, *picked, worker)
+        if limits is not None and taken is not None:
+            limits.started(queue, fair.throttles_of(taken[0]))
+    elif limits is None:
+        taken = _first_ready(txn, queue, worker, txn.q.next_ready_plain)
+    else:
+        taken = _first_allowed(txn, queue, worker, limits)
+    if taken is not None:
+        fair.served(txn.conn, queue, taken[0])
+    return taken
 
 
 def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken | None:
@@ -105,6 +127,7 @@ def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken |
                 expire_step(txn, seq)
                 continue
             row = txn.conn.execute(txn.q.job_by_seq, (seq,)).fetchone()
+            limits.started(queue, loads_list(throttles))
             return start(txn, row, columns_of(row), worker)
         if len(rows) < SCAN_BATCH:
             return None
@@ -121,24 +144,34 @@ def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken
 
 
 class Limits:
-    """The limits set, and how many running jobs count against each (read once, lazily)."""
+    """The limits set, and how many running jobs count against each (read once, lazily);
+    with ``now``, the rate limits too (:class:`..share.Rates`)."""
 
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Conn, now: float | None = None) -> None:
         self._conn = conn
         # Claims under limits count the running jobs one at a time (PostgreSQL: a lock of its
         # own, held to COMMIT; SQLite: its writer's lock).
         conn.execute(conn.q.lock_key, ("limits",))
         self.maximums: dict[str, int] = dict(conn.execute(conn.q.limits).fetchall())
         self._running: Counter[str] | None = None
+        self.rates = None if now is None else Rates(conn, now)
 
     def full(self, name: str) -> bool:
-        """Whether limit ``name`` has as many running jobs as it allows."""
+        """Whether limit ``name`` has as many running jobs as it allows, or (rate limit)
+        has had as many starts in its window."""
         maximum = self.maximums.get(name)
-        return maximum is not None and self._counts()[name] >= maximum
+        if maximum is not None and self._counts()[name] >= maximum:
+            return True
+        return self.rates is not None and self.rates.full(name)
 
     def may_run(self, throttles: Sequence[str]) -> bool:
         """Whether a job with these throttles may start now (its queue's limit aside)."""
         return not any(self.full(name) for name in throttles)
+
+    def started(self, queue: str, throttles: Sequence[str]) -> None:
+        """A job of ``queue`` with these throttles starts: log it against its rate limits."""
+        if self.rates is not None:
+            self.rates.started([flow.QUEUE_LIMIT + queue, *throttles])
 
     def _counts(self) -> Counter[str]:
         if self._running is None:

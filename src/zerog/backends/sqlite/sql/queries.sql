@@ -45,6 +45,8 @@ WHERE queue = :queue AND state IN ('waiting', 'scheduled') AND ready_at <= :now
 AND NOT EXISTS (SELECT 1 FROM queues WHERE name = :queue AND paused_at IS NOT NULL)
 AND NOT EXISTS (SELECT 1 FROM recurring WHERE queue = :queue AND next_at <= :now)
 AND NOT EXISTS (SELECT 1 FROM limits)
+AND NOT EXISTS (SELECT 1 FROM rate_limits)
+AND NOT EXISTS (SELECT 1 FROM fair_keys WHERE queue = :queue)
 ORDER BY priority, seq
 LIMIT :limit;
 
@@ -56,10 +58,12 @@ ORDER BY priority, seq
 LIMIT 1;
 
 -- name: flow_probe
--- Why next_ready found nothing: is the queue paused, does it owe a recurring job, is any limit set?
+-- Why next_ready found nothing: is the queue paused, does it owe a recurring job, is any limit
+-- (or rate limit) set, has the queue fair keys?
 SELECT EXISTS (SELECT 1 FROM queues WHERE name = :queue AND paused_at IS NOT NULL),
        EXISTS (SELECT 1 FROM recurring WHERE queue = :queue AND next_at <= :now),
-       EXISTS (SELECT 1 FROM limits);
+       EXISTS (SELECT 1 FROM limits) OR EXISTS (SELECT 1 FROM rate_limits),
+       EXISTS (SELECT 1 FROM fair_keys WHERE queue = :queue);
 
 -- name: ready_scan
 -- The next ready jobs after (priority, seq), with their throttles, when limits are set.

@@ -131,6 +131,35 @@ CREATE TABLE IF NOT EXISTS limits (
     maximum INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- Rate limits: at most `maximum` jobs counting against `name` start per `per` seconds.
+CREATE TABLE IF NOT EXISTS rate_limits (
+    name    TEXT PRIMARY KEY,
+    maximum INTEGER NOT NULL,
+    per     REAL    NOT NULL
+) WITHOUT ROWID;
+
+-- The starts logged against each rate-limited name, pruned once out of its window.
+CREATE TABLE IF NOT EXISTS rate_starts (
+    name TEXT NOT NULL,
+    at   REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_starts_by_name ON rate_starts (name, at);
+
+-- Fair share: the keys of a queue's jobs, and the turn at which each was last served.
+CREATE TABLE IF NOT EXISTS fair_keys (
+    queue  TEXT    NOT NULL,
+    key    TEXT    NOT NULL,
+    served INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (queue, key)
+) WITHOUT ROWID;
+
+-- A key's next ready job; only jobs that have a key are in it. json_valid comes first: a
+-- damaged document is left out of the index (json_extract would refuse the row's every write).
+CREATE INDEX IF NOT EXISTS jobs_fair
+    ON jobs (queue, json_extract(doc, '$.fair_key'), priority, seq)
+    WHERE state IN ('waiting', 'scheduled') AND json_valid(doc)
+    AND json_extract(doc, '$.fair_key') IS NOT NULL;
+
 -- Shared config keys (zerog.config); value is JSON.
 CREATE TABLE IF NOT EXISTS config (
     key   TEXT PRIMARY KEY,
@@ -155,4 +184,4 @@ CREATE TABLE IF NOT EXISTS spawned (
 );
 CREATE INDEX IF NOT EXISTS spawned_by_recurrence ON spawned (recurrence, job);
 
-INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '3');
+INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', '4');

@@ -7,7 +7,7 @@
 -- claim must know besides, one lookup each: is its queue paused, is any limit set, is it parked.
 SELECT jobs.*, e.bid, e.due_at,
        EXISTS (SELECT 1 FROM queues WHERE name = jobs.queue AND paused_at IS NOT NULL),
-       EXISTS (SELECT 1 FROM limits),
+       EXISTS (SELECT 1 FROM limits) OR EXISTS (SELECT 1 FROM rate_limits),
        EXISTS (SELECT 1 FROM beanstalk_parked WHERE job = jobs.seq)
 FROM jobs LEFT JOIN beanstalk_entries AS e ON e.job = jobs.seq
 WHERE jobs.uuid = %s;

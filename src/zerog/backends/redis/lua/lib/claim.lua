@@ -90,9 +90,11 @@ end
 local function promote(q)
   local due = rcall('ZRANGEBYSCORE', schedkey(q), '-inf', NOWT, 'LIMIT', 0, 1000)
   for _, uuid in ipairs(due) do
-    local v = rcall('HMGET', jkey(uuid), 'priority', '_seq')
+    local v = rcall('HMGET', jkey(uuid), 'priority', '_seq', 'fair_key')
     if v[1] then
-      rcall('ZADD', readykey(q), v[1], handle(tonumber(v[2]), uuid))
+      local h = handle(tonumber(v[2]), uuid)
+      rcall('ZADD', readykey(q), v[1], h)
+      fair_ready({ queue = q, fair_key = dec(v[3] or 'null') }, v[1], h)
     end
     rcall('ZREM', schedkey(q), uuid)
   end
@@ -107,13 +109,104 @@ local function full(name, maximum)
   return counter(K_LRUN, name) >= tonumber(maximum)
 end
 
+-- --- rate limits: a log of starts per name (rs:<name>, a zset by start time) -------------------
+-- A job may start while fewer than ``maximum`` starts of each of its names are in the last
+-- ``per`` seconds (zerog.flow.rate_room); K_RATES holds 'maximum per' by name.
+local function rskey(name) return P .. ':rs:' .. name end
+
+local function rate_of(name)
+  local r = rcall('HGET', P .. ':rates', name)
+  if not r then
+    return nil
+  end
+  local maximum, per = string.match(r, '^(%S+) (%S+)$')
+  return tonumber(maximum), tonumber(per)
+end
+
+local function rate_full(name)
+  local maximum, per = rate_of(name)
+  if not maximum then
+    return false
+  end
+  return rcall('ZCOUNT', rskey(name), '(' .. num(NOW - per), '+inf') >= maximum
+end
+
+-- Log the start of job ``j`` against its rate-limited names.
+local function rate_started(j)
+  for _, name in ipairs(limit_names(j)) do
+    local maximum, per = rate_of(name)
+    if maximum then
+      rcall('ZADD', rskey(name), NOWT, j.uuid .. ':' .. int(j.lease_token + 1))
+      rcall('ZREMRANGEBYSCORE', rskey(name), '-inf', '(' .. num(NOW - per - 60))
+    end
+  end
+end
+
 local function may_run(j)
   for _, name in ipairs(j.throttles) do
-    if full(name) then
+    if full(name) or rate_full(name) then
       return false
     end
   end
   return true
+end
+
+-- Key ``key``'s first ready job of priority ``prio`` in fair queue ``q`` and its handle, if it
+-- may run; a key with no ready job left is dropped.
+local function key_first(q, key, prio)
+  local set = frkey(q, key)
+  while true do
+    local hs = rcall('ZRANGEBYSCORE', set, prio, prio, 'LIMIT', 0, 1)
+    if not hs[1] then
+      if rcall('ZCARD', set) == 0 then
+        rcall('ZREM', fkkey(q), key)
+      end
+      return nil
+    end
+    local uuid = string.sub(hs[1], 13)
+    local j = load(uuid, CLAIM_VIEW)
+    if not j or not READY[j.state] or j.queue ~= q or fair_of(j) ~= key then
+      rcall('ZREM', set, hs[1]) -- stale: the job moved on.
+    elseif j.expires_at and j.expires_at <= NOW then
+      expire(load(uuid))
+    elseif may_run(j) then
+      return j, hs[1]
+    else
+      return nil
+    end
+  end
+end
+
+-- A fair queue's next job (zerog.backends.sql.steps.fair says the same in SQL): among the ready
+-- jobs of the queue's first priority, the oldest of the key served least recently whose first
+-- job may run (keys of one turn, as the never served: the oldest first job); nil when none
+-- may (the caller scans as in a queue without keys).
+local function fair_pick(q)
+  local head = rcall('ZRANGE', readykey(q), 0, 0, 'WITHSCORES')
+  if not head[1] then
+    return nil
+  end
+  local keys = rcall('ZRANGE', fkkey(q), 0, -1, 'WITHSCORES')
+  local i = 1
+  while i <= #keys do
+    local turn, best, best_h = keys[i + 1], nil, nil
+    while i <= #keys and keys[i + 1] == turn do
+      local j, h = key_first(q, keys[i], head[2])
+      if j and (not best_h or h < best_h) then
+        best, best_h = j, h
+      end
+      i = i + 2
+    end
+    if best then
+      return best
+    end
+  end
+  return nil
+end
+
+-- The key of job ``j``, claimed from fair queue ``q``, had its turn.
+local function served(q, j)
+  rcall('ZADD', fkkey(q), rcall('HINCRBY', P .. ':fturn', q, 1), fair_of(j))
 end
 
 -- A ready job starts a run under a new lease (lifecycle.start_run).
@@ -129,6 +222,7 @@ local function start_run(j, worker)
     fields[#fields + 1] = 'started_at'
     fields[#fields + 1] = NOWT
   end
+  rate_started(j)
   rcall('HSET', jkey(j.uuid), unpack(fields))
   log(j.uuid, 'reserved', 'running', worker, 'attempt ' .. int(attempts))
   move(j, before, 'running')
@@ -144,8 +238,22 @@ local function claim_from(q, worker, want, out, ids)
   local skipped, scanned = 0, 0
   local key = readykey(q)
   local limit = rcall('HGET', K_LIMITS, 'queue:' .. q) -- read once: nothing here changes it.
+  local is_fair = rcall('SISMEMBER', fqkey(), q) == 1
+  while is_fair and #out < want do
+    if (limit and full('queue:' .. q, limit)) or rate_full('queue:' .. q) then
+      return
+    end
+    local j = fair_pick(q)
+    if not j then
+      break
+    end
+    start_run(j, worker)
+    served(q, j)
+    out[#out + 1] = record_json(j.uuid)
+    ids[#ids + 1] = j.uuid
+  end
   while #out < want and scanned < SCAN do
-    if limit and full('queue:' .. q, limit) then
+    if (limit and full('queue:' .. q, limit)) or rate_full('queue:' .. q) then
       return
     end
     local handles = rcall('ZRANGE', key, skipped, skipped + math.min(want - #out, 50) - 1)
@@ -164,9 +272,12 @@ local function claim_from(q, worker, want, out, ids)
         skipped = skipped + 1
       else
         start_run(j, worker)
+        if is_fair then
+          served(q, j)
+        end
         out[#out + 1] = record_json(uuid)
         ids[#ids + 1] = uuid
-        if #out >= want or (limit and full('queue:' .. q, limit)) then
+        if #out >= want or (limit and full('queue:' .. q, limit)) or rate_full('queue:' .. q) then
           return
         end
       end

@@ -11,7 +11,7 @@ local DONE = { complete = true, cancelled = true, expired = true } -- pruned by 
 local DEFAULT_NAMES = { 'attempts', 'lease_token', 'completeness', 'tags', 'depends',
   'dependents', 'throttles', 'blocked_by', 'tracked', 'ttl_seconds', 'stall_seconds',
   'expires_at', 'started_at', 'finished_at', 'progress_message', 'result', 'result_code',
-  'worker', 'lease_expires_at', 'control', 'unique_key', 'recurrence' }
+  'worker', 'lease_expires_at', 'control', 'unique_key', 'recurrence', 'fair_key' }
 local DEFAULT_TEXT = { attempts = '0', lease_token = '0', completeness = '0.0', tags = '[]',
   depends = '[]', dependents = '[]', throttles = '[]', blocked_by = '{}', tracked = 'false' }
 
@@ -23,17 +23,17 @@ local DECODE = {
   state = state_of, queue = dec, priority = tonum, _seq = tonum, ready_at = tonum,
   expires_at = tonum, lease_expires_at = tonum, finished_at = tonum, unique_key = dec,
   lease_token = tonum, attempts = tonum, max_retries = tonum, ttr_seconds = tonum,
-  started_at = tonum,
+  started_at = tonum, fair_key = dec,
 }
 local LISTED = { throttles = '[]', dependents = '[]', depends = '[]', blocked_by = '{}' }
 local VIEW = { 'state', 'queue', 'priority', '_seq', 'ready_at', 'expires_at', 'lease_expires_at',
   'finished_at', 'throttles', 'unique_key', 'lease_token', 'attempts', 'max_retries',
-  'ttr_seconds', 'started_at', 'dependents', 'depends', 'blocked_by' }
+  'ttr_seconds', 'started_at', 'dependents', 'depends', 'blocked_by', 'fair_key' }
 -- What a claim reads of a ready job, and a settlement of a running one.
 local CLAIM_VIEW = { 'state', 'queue', 'priority', '_seq', 'expires_at', 'throttles',
-  'lease_token', 'attempts', 'ttr_seconds', 'started_at' }
+  'lease_token', 'attempts', 'ttr_seconds', 'started_at', 'fair_key' }
 local SETTLE_VIEW = { 'state', 'queue', 'priority', '_seq', 'expires_at', 'throttles',
-  'unique_key', 'lease_token', 'attempts', 'dependents' }
+  'unique_key', 'lease_token', 'attempts', 'dependents', 'fair_key' }
 
 -- A job's fields (``fields``, default VIEW) decoded: nil when there is no such job. The
 -- lists default to empty, the others to nil.
@@ -75,11 +75,52 @@ local function count(j, state, delta)
   bump(K_COUNTS, j.queue .. '\n' .. state, delta)
 end
 
+-- --- fair share (zerog.flow.fair_key_of) -------------------------------------------------------
+-- A queue turns fair when a job with a fair key enters its ready set: from then on each of its
+-- ready jobs is also in the set of its key (fr:<queue>:<key>, by priority then put order; the
+-- jobs without a key under ''), and fk:<queue> holds the keys by the turn each was last
+-- served at (fturn: the turns given per queue). Queues without keys cost one SISMEMBER.
+local function fqkey() return P .. ':fq' end -- set of fair queues
+local function fkkey(q) return P .. ':fk:' .. q end -- zset: key -> turn last served
+local function frkey(q, key) return P .. ':fr:' .. q .. ':' .. key end -- zset: its ready jobs
+
+local function fair_of(j)
+  return type(j.fair_key) == 'string' and j.fair_key or ''
+end
+
+local function fair_add(q, key, priority, h)
+  rcall('ZADD', frkey(q, key), priority, h)
+  rcall('ZADD', fkkey(q), 'NX', 0, key)
+end
+
+-- Job ``j`` (its queue and fair key) entered its queue's ready set under handle ``h``.
+local function fair_ready(j, priority, h)
+  local key = fair_of(j)
+  if rcall('SISMEMBER', fqkey(), j.queue) == 1 then
+    fair_add(j.queue, key, priority, h)
+  elseif key ~= '' then -- the queue turns fair: its ready jobs join their keys' sets.
+    rcall('SADD', fqkey(), j.queue)
+    local all = rcall('ZRANGE', readykey(j.queue), 0, -1, 'WITHSCORES')
+    for i = 1, #all, 2 do
+      local other = dec(rcall('HGET', jkey(string.sub(all[i], 13)), 'fair_key') or 'null')
+      fair_add(j.queue, type(other) == 'string' and other or '', all[i + 1], all[i])
+    end
+    fair_add(j.queue, key, priority, h)
+  end
+end
+
+local function fair_unready(j, h)
+  if rcall('SISMEMBER', fqkey(), j.queue) == 1 then
+    rcall('ZREM', frkey(j.queue, fair_of(j)), h)
+  end
+end
+
 -- Take a job out of the indexes of ``state`` (its queue, priority and times as in ``j``).
 local function unindex(j, state)
   local h = handle(j.seq, j.uuid)
   if READY[state] then
     rcall('ZREM', readykey(j.queue), h)
+    fair_unready(j, h)
     if state == 'scheduled' then -- in the scheduled set until due, then in the ready set.
       rcall('ZREM', schedkey(j.queue), j.uuid)
     end
@@ -107,9 +148,11 @@ local function index(j, state)
   local h = handle(j.seq, j.uuid)
   if state == 'waiting' then
     rcall('ZADD', readykey(j.queue), int(j.priority), h)
+    fair_ready(j, int(j.priority), h)
   elseif state == 'scheduled' then
     if j.ready_at <= NOW then
       rcall('ZADD', readykey(j.queue), int(j.priority), h)
+      fair_ready(j, int(j.priority), h)
     else
       rcall('ZADD', schedkey(j.queue), num(j.ready_at), j.uuid)
     end

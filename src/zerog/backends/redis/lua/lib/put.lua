@@ -111,7 +111,7 @@ local function store_new(f, lists, pending, blocked)
   local j = {
     uuid = uuid, seq = seq, queue = dec(f.queue), priority = tonumber(f.priority),
     ready_at = tonumber(f.ready_at), expires_at = tonumber(f.expires_at),
-    unique_key = dec(f.unique_key), throttles = {}, dependents = {},
+    unique_key = dec(f.unique_key), throttles = {}, dependents = {}, fair_key = dec(f.fair_key),
   }
   if j.unique_key then
     rcall('HSET', K_UNIQ, j.unique_key, uuid)
