@@ -46,6 +46,9 @@ class BaseJob:
     # Seconds without a progress report, log line or checkpoint after which a running job
     # is shown as stalled (None: the store's stall-seconds config, 15 minutes by default).
     STALL_SECONDS: ClassVar[float | None] = None
+    # What the worker does to it once stalled: alert (only tell), cancel, retry or pause
+    # (None: the store's <queue>-stall-policy or stall-policy config, else alert).
+    STALL_POLICY: ClassVar[str | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
     _schema_instance: ClassVar[marshmallow.Schema | None] = None
     iteration_cursor: int | None = None  # items job_log.iterate() has done (zerog.iteration).
@@ -125,6 +128,7 @@ class BaseJob:
         unique: bool | str | None = None,
         on_duplicate: str = "merge",
         stall_seconds: float | None = None,
+        stall_policy: str | None = None,
         unique_window: float | None = None,
         memory_limit_mb: float | None = None,
     ) -> str:
@@ -136,7 +140,8 @@ class BaseJob:
         or running returns that job's uuid (``on_duplicate="refuse"``: raises DuplicateJob);
         ``unique_window``: the key also holds that many seconds after the job finished (an
         idempotency window). ``memory_limit_mb``: run it in a process of its own, killed
-        past that resident size (see zerog.worker.isolate)."""
+        past that resident size (see zerog.worker.isolate). ``stall_seconds`` and
+        ``stall_policy``: when it counts as stalled and what is then done (zerog.stalls)."""
         spec = JobSpec(
             uuid=self.uuid,
             type=self.JOB_TYPE,
@@ -147,6 +152,7 @@ class BaseJob:
             ttr_seconds=self.TTR if ttr is None else ttr,
             ttl_seconds=self.TTL if ttl is None else ttl,
             stall_seconds=self.STALL_SECONDS if stall_seconds is None else stall_seconds,
+            stall_policy=self.STALL_POLICY if stall_policy is None else stall_policy,
             max_retries=self.MAX_RETRIES if max_retries is None else max_retries,
             tags=tuple(tags),
             depends=tuple(depends),
