@@ -36,6 +36,7 @@ ATTEMPTS = 4  # tries per event.
 BACKOFF_SECONDS = 0.5  # before the second try; doubles after each.
 MAX_PENDING = 1000  # events waiting to be sent; more are dropped.
 RETRIED_CLIENT_ERRORS = (408, 429)
+WARN_EVERY = 100  # events not taken: a warning for the first, then one per this many.
 
 
 class Sender:
@@ -86,7 +87,7 @@ class Sender:
     def _loop(self) -> None:
         while True:
             event = self._pending.get()
-            if event is None:
+            if event is None or self._closing.is_set():  # closed: what waits is dropped.
                 return
             if self._deliver(json.dumps(event).encode()):
                 self.sent += 1
@@ -108,12 +109,14 @@ class Sender:
                     break
             except (OSError, ValueError) as exc:  # refused, unreachable, timed out, bad URL.
                 problem = str(exc) or type(exc).__name__
-        log.warning(
-            "webhook %s did not take an event: %s",
-            self.url,
-            problem,
-            extra={"event": "webhook.failed"},
-        )
+        if self.failed % WARN_EVERY == 0:  # the first, then one line per WARN_EVERY.
+            log.warning(
+                "webhook %s did not take an event (%d so far): %s",
+                self.url,
+                self.failed + 1,
+                problem,
+                extra={"event": "webhook.failed"},
+            )
         return False
 
     def _post(self, body: bytes) -> None:
