@@ -74,9 +74,7 @@ def test_serve_takes_its_tokens_from_the_file_and_audits_their_names(tmp_path: P
         call(f"{base}/api/jobs/{uuid}/pause", "POST", token="s3cret-b")
         # Then the trail names bob
         entries = call(f"{base}/api/audit", token="s3cret-a")["entries"]
-        assert [(e["actor"], e["action"], e["target"]) for e in entries] == [
-            ("bob", "pause", uuid)
-        ]
+        assert [(e["actor"], e["action"], e["target"]) for e in entries] == [("bob", "pause", uuid)]
     finally:
         process.terminate()
         process.wait(timeout=30)
