@@ -36,7 +36,8 @@ def _job(store: Store, setup: str) -> str:
     uuid = store.enqueue(JobSpec(type="t", queue=setup, priority=-99))
     if setup in ("running", "failed"):
         reservation = store.reserve([setup], "w")
-        assert reservation is not None and reservation.lease.uuid == uuid
+        assert reservation is not None
+        assert reservation.lease.uuid == uuid
         if setup == "failed":
             store.fail(reservation.lease, {"timeStamp": 0.0, "errorCode": None, "msg": "x"})
     return uuid
@@ -59,11 +60,29 @@ CASES: list[tuple[str, str, Act, str, str]] = [
     ("waiting", "queue pause", lambda s, u: s.pause_queue("q"), "pause-queue", "q"),
     ("waiting", "queue resume", lambda s, u: s.resume_queue("q"), "resume-queue", "q"),
     ("waiting", "limit", lambda s, u: s.set_limit("gpu", 2), "limit", "gpu"),
-    ("waiting", "config", lambda s, u: s.set_config("stall-policy", "cancel"), "config", "stall-policy"),
-    ("waiting", "recur", lambda s, u: s.recur(RecurSpec(type="t", queue="r", interval_seconds=60.0)), "recur", "new"),
-    ("recurrence", "recurrence change", lambda s, u: s.update_recurrence(u, priority=5), "update-recurrence", "job"),
+    (
+        "waiting",
+        "config",
+        lambda s, u: s.set_config("stall-policy", "cancel"),
+        "config",
+        "stall-policy",
+    ),
+    (
+        "waiting",
+        "recur",
+        lambda s, u: s.recur(RecurSpec(type="t", queue="r", interval_seconds=60.0)),
+        "recur",
+        "new",
+    ),
+    (
+        "recurrence",
+        "recurrence change",
+        lambda s, u: s.update_recurrence(u, priority=5),
+        "update-recurrence",
+        "job",
+    ),
     ("recurrence", "unrecur", lambda s, u: s.unrecur(u), "unrecur", "job"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
