@@ -154,8 +154,8 @@ def _add_jobs(commands: Commands) -> None:
         "--stalled",
         switch=True,
         env="ZEROG_JOBS_STALLED",
-        help="only running jobs that reported nothing for longer than their stall threshold "
-        "(config stall-seconds, default 900), longest silent first; all of them, in one page",
+        help="only running jobs that made no progress for longer than their stall threshold "
+        "(config stall-seconds, default 900), longest stuck first; all of them, in one page",
     )
     add_json(parser)
     add_watch(parser, "jobs")
