@@ -43,8 +43,9 @@ class BaseJob:
     TTR: ClassVar[float | None] = None  # None: the store's heartbeat config (default 60 s).
     MAX_RETRIES: ClassVar[int | None] = None  # None: the store's settings (default 5).
     TTL: ClassVar[float | None] = None
-    # Seconds without a progress report, log line or checkpoint after which a running job
-    # is shown as stalled (None: the store's stall-seconds config, 15 minutes by default).
+    # Seconds without progress (its completeness unmoved; any report, for a job that never
+    # reports one) after which a running job is stalled (None: the store's stall-seconds
+    # config, 15 minutes by default).
     STALL_SECONDS: ClassVar[float | None] = None
     # What the worker does to it once stalled: alert (only tell), cancel, retry or pause
     # (None: the store's <queue>-stall-policy or stall-policy config, else alert).

@@ -95,7 +95,8 @@ def add_parsers(commands: Commands) -> None:
         description=(
             "Without KEY: this process's settings and the store's shared config (qless's keys: "
             "heartbeat, <queue>-heartbeat, jobs-history, jobs-history-count, stats-history, "
-            "histogram-history, max-job-history, stall-seconds, <queue>-stall-seconds). "
+            "histogram-history, max-job-history, stall-seconds, <queue>-stall-seconds; and "
+            "zerog's stall-policy, <queue>-stall-policy, webhook-url). "
             "With KEY: its value. With KEY VALUE: set it "
             "for every process (VALUE is JSON, else a string). Unsetting KEY brings its "
             "default back."

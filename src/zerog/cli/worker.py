@@ -83,8 +83,9 @@ def add_parser(commands: Commands) -> None:
         parser,
         "--webhook",
         metavar="URL",
+        env=webhook.URL_ENV,
         help="POST a JSON event to URL when a job stalls or fails for good (default: the "
-        "store's config webhook-url); sets ZEROG_WEBHOOK_URL for the worker processes",
+        "store's config webhook-url)",
     )
     add_flag(
         parser,

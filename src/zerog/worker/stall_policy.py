@@ -66,14 +66,15 @@ class StallWatch:
         if context.stall_logged or context.lost:
             return
         quiet = now - context.quiet_since()
-        config = self.store.config()
         limit = context.stall_seconds
-        if limit is None:
-            limit = configuration.stall_for(config, context.queue)
+        if limit is None:  # the store's config is read only for a run that needs it.
+            limit = configuration.stall_for(self.store.config(), context.queue)
         if quiet < limit:
             return
         context.stall_logged = True
-        policy = context.stall_policy or configuration.stall_policy_for(config, context.queue)
+        policy = context.stall_policy or configuration.stall_policy_for(
+            self.store.config(), context.queue
+        )
         uuid = context.lease.uuid
         log.warning(
             "job %s has made no progress for %.0f s (stall threshold %g s): it may be stuck; "
