@@ -21,8 +21,9 @@ class StuckSchema(zerog.BaseJobSchema):
 
 class StuckJob(zerog.BaseJob):
     """Sets its completeness to 10 % once, then logs a line every 0.3 s for ``seconds``
-    without moving it: busy, never silent, and stuck. ``<marker>.runs`` gets a line per
-    run; a run that finds an earlier one there completes at once (so a retry ends well)."""
+    without moving it: busy, never silent, and stuck. With a ``marker``, ``<marker>.runs``
+    gets a line per run, and a run that finds an earlier one there completes at once (so a
+    retry ends well)."""
 
     JOB_TYPE = "stall_stuck"
     QUEUE_NAME = QUEUE
@@ -34,10 +35,12 @@ class StuckJob(zerog.BaseJob):
         self.seconds = kwargs.get("seconds", 60.0)
 
     def run(self) -> tuple[float, bool]:
-        runs = Path(f"{self.marker}.runs")
-        before = runs.read_text().splitlines() if runs.exists() else []
-        with runs.open("a") as out:
-            out.write(f"{time.time()}\n")
+        before = []
+        if self.marker:
+            runs = Path(f"{self.marker}.runs")
+            before = runs.read_text().splitlines() if runs.exists() else []
+            with runs.open("a") as out:
+                out.write(f"{time.time()}\n")
         if before:
             self.result = "done on a later run"
             return time.time(), False
