@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import getpass
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from zerog.model import Change
 
+TOKEN_NAME = re.compile(r"^([A-Za-z0-9_.@-]{1,64})=(.+)$")
+"""A named API token, ``NAME=SECRET``: NAME is the actor of what its holder does."""
 MAX_AUDIT_PAGE = 500  # entries one read returns at most.
 DETAIL_CHARS = 500  # an entry's detail is cut past this.
 

@@ -26,11 +26,23 @@ DEFAULTS: dict[str, Any] = {
 WHOLE = ("jobs-history-count", "stats-history", "histogram-history", "max-job-history")
 
 
+STALL_POLICIES = ("alert", "cancel", "retry", "pause")
+"""What the worker does to a stalled job (see zerog.stalls); ``alert``, the default, only tells."""
+
+
 def check(key: str, value: Any) -> None:
     """Refuse a value a known key cannot take; None (unset) is always allowed."""
     if not isinstance(key, str) or not key:
         raise InvalidOptions(f"a config key is a non-empty string, not {key!r}")
-    if value is None or not _is_known(key):
+    if value is None:
+        return
+    if key == "stall-policy" or key.endswith("-stall-policy"):
+        check_stall_policy(value, f"config {key!r}")
+        return
+    if key == "webhook-url":
+        check_webhook_url(value)
+        return
+    if not _is_known(key):
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
         raise InvalidOptions(f"config {key!r} must be a number > 0, not {value!r}")
@@ -68,6 +80,27 @@ def stall_for(stored: dict[str, Any], queue: str) -> float:
         if stored.get(key) is not None:
             return float(stored[key])
     return float(DEFAULTS["stall-seconds"])
+
+
+def stall_policy_for(stored: dict[str, Any], queue: str) -> str:
+    """What is done to a stalled job of ``queue`` that names no policy of its own:
+    ``<queue>-stall-policy``, else ``stall-policy``, else ``alert``."""
+    for key in (f"{queue}-stall-policy", "stall-policy"):
+        if stored.get(key) is not None:
+            return str(stored[key])
+    return "alert"
+
+
+def check_stall_policy(value: Any, what: str = "stall_policy") -> None:
+    """Refuse a stall policy that is none of :data:`STALL_POLICIES`."""
+    if value not in STALL_POLICIES:
+        raise InvalidOptions(f"{what} must be one of {', '.join(STALL_POLICIES)}, not {value!r}")
+
+
+def check_webhook_url(value: Any) -> None:
+    """A webhook is an http(s) URL."""
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise InvalidOptions(f"config 'webhook-url' must be an http(s) URL, not {value!r}")
 
 
 def retention(stored: dict[str, Any]) -> Retention:

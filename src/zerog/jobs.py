@@ -44,9 +44,13 @@ class BaseJob:
     TTR: ClassVar[float | None] = None  # None: the store's heartbeat config (default 60 s).
     MAX_RETRIES: ClassVar[int | None] = None  # None: the store's settings (default 5).
     TTL: ClassVar[float | None] = None
-    # Seconds without a progress report, log line or checkpoint after which a running job
-    # is shown as stalled (None: the store's stall-seconds config, 15 minutes by default).
+    # Seconds without progress (its completeness unmoved; any report, for a job that never
+    # reports one) after which a running job is stalled (None: the store's stall-seconds
+    # config, 15 minutes by default).
     STALL_SECONDS: ClassVar[float | None] = None
+    # What the worker does to it once stalled: alert (only tell), cancel, retry or pause
+    # (None: the store's <queue>-stall-policy or stall-policy config, else alert).
+    STALL_POLICY: ClassVar[str | None] = None
     RETRY_BACKOFF_SECONDS: ClassVar[float | None] = None
     FAIR_KEY: ClassVar[str | None] = None
     _schema_instance: ClassVar[marshmallow.Schema | None] = None
@@ -127,6 +131,7 @@ class BaseJob:
         unique: bool | str | None = None,
         on_duplicate: str = "merge",
         stall_seconds: float | None = None,
+        stall_policy: str | None = None,
         unique_window: float | None = None,
         memory_limit_mb: float | None = None,
         fair_key: str | None = None,
@@ -141,7 +146,8 @@ class BaseJob:
         idempotency window). ``memory_limit_mb``: run it in a process of its own, killed
         past that resident size (see zerog.worker.isolate). ``fair_key``: a tenant; claims take
         a queue's tenants in turn, so one tenant's backlog does not starve another's (see
-        docs/resources.md)."""
+        docs/resources.md). ``stall_seconds`` and ``stall_policy``: when it counts as stalled
+        and what is then done (zerog.stalls)."""
         spec = self.spec(
             priority=priority,
             delay=delay,
@@ -155,6 +161,7 @@ class BaseJob:
             unique=unique,
             on_duplicate=on_duplicate,
             stall_seconds=stall_seconds,
+            stall_policy=stall_policy,
             unique_window=unique_window,
             memory_limit_mb=memory_limit_mb,
             fair_key=fair_key,
@@ -175,6 +182,7 @@ class BaseJob:
         unique: bool | str | None = None,
         on_duplicate: str = "merge",
         stall_seconds: float | None = None,
+        stall_policy: str | None = None,
         unique_window: float | None = None,
         memory_limit_mb: float | None = None,
         fair_key: str | None = None,
@@ -191,6 +199,7 @@ class BaseJob:
             ttr_seconds=self.TTR if ttr is None else ttr,
             ttl_seconds=self.TTL if ttl is None else ttl,
             stall_seconds=self.STALL_SECONDS if stall_seconds is None else stall_seconds,
+            stall_policy=self.STALL_POLICY if stall_policy is None else stall_policy,
             max_retries=self.MAX_RETRIES if max_retries is None else max_retries,
             tags=tuple(tags),
             depends=tuple(depends),

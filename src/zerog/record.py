@@ -55,6 +55,7 @@ class JobSpec:
     ttr_seconds: float | None = None  # None: the store's heartbeat config.
     ttl_seconds: float | None = None
     stall_seconds: float | None = None  # None: the store's stall config (see zerog.stalls).
+    stall_policy: str | None = None  # alert, cancel, retry, pause; None: the store's config.
     max_retries: int | None = None  # None: the store's settings (ZEROG_MAX_RETRIES, 5).
     tags: Sequence[str] = ()
     kind: str = "class"  # which face made it: class, function or qless.
@@ -88,6 +89,8 @@ def new_record(spec: JobSpec, now: float) -> Record:
         record["_on_duplicate"] = spec.on_duplicate
         if spec.unique_window_seconds:  # stored only when set: most records never have one.
             record["unique_window_seconds"] = float(spec.unique_window_seconds)
+    if spec.stall_policy is not None:  # stored only when set (zerog.stalls).
+        record["stall_policy"] = spec.stall_policy
     if spec.memory_limit_mb is not None:  # stored only when set (zerog.worker.isolate).
         record["memory_limit_mb"] = float(spec.memory_limit_mb)
     if spec.debounce is not None:

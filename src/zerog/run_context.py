@@ -38,6 +38,7 @@ class RunContext:
         *,
         queue: str = "",
         stall_seconds: float | None = None,
+        stall_policy: str | None = None,
         messages_waiting: bool = False,
     ) -> None:
         self.store = store
@@ -49,8 +50,11 @@ class RunContext:
         self.control = Control.NONE
         self.lost = False
         self.last_write = time.monotonic()
+        self.stall_policy = stall_policy  # the job's own stall policy (zerog.stalls).
         self.last_report = self.last_write  # when the job last reported anything (monotonic).
-        self.stall_logged = False  # the worker logs a stall once per silence.
+        self.progressed_at: float | None = None  # when its completeness last moved (monotonic).
+        self._reported_completeness: float | None = None
+        self.stall_logged = False  # the worker handles a stall once, until the job progresses.
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
         self._errors: list[dict[str, Any]] = []
@@ -138,9 +142,26 @@ class RunContext:
             self._last_completeness_write = time.monotonic()
         if progress.empty:
             return None
-        self.last_report = time.monotonic()
-        self.stall_logged = False
+        self.reported(completeness)
         return progress
+
+    def reported(self, completeness: float | None) -> None:
+        """A report went out: note when, and when the completeness last moved. A stall is
+        no progress for the window (zerog.stalls): a run that reported a completeness is
+        judged by it, one that never did by any report."""
+        now = time.monotonic()
+        self.last_report = now
+        if completeness is not None and completeness != self._reported_completeness:
+            self._reported_completeness = completeness
+            self.progressed_at = now
+            self.stall_logged = False
+        elif self.progressed_at is None:
+            self.stall_logged = False
+
+    def quiet_since(self) -> float:
+        """When this run last progressed (monotonic): its completeness's last move, or its
+        last report of any kind when it never reported a completeness."""
+        return self.last_report if self.progressed_at is None else self.progressed_at
 
     def flush(self, force: bool) -> None:
         """Write buffered progress if due (or ``force``); renews the lease as it writes."""

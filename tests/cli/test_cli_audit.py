@@ -56,6 +56,8 @@ def test_every_operator_command_is_audited_as_the_user(zerog: Zerog, db_url: str
         (("rate-limit", "gpu", "10", "--per", "60"), "rate-limit", "gpu"),
         (("config", "heartbeat", "90"), "config", "heartbeat"),
         (("unrecur", j["rec"]), "unrecur", j["rec"]),
+        (("cancel", j["a"]), "cancel", j["a"]),
+        (("delete", j["a"]), "delete", j["a"]),
     ]
     # When an operator runs each command
     for args, _action, _target in commands:

@@ -9,6 +9,7 @@ import pytest
 from tests.http.conftest import Client, Serve
 from tests.http.http_jobs import QUEUE, make_failed, make_running, put
 from zerog.http._context import parse_tokens
+from zerog.http.failed import error_key, group_id
 from zerog.record import JobSpec
 from zerog.recurrence import RecurSpec
 from zerog.store import Store
@@ -27,9 +28,12 @@ def _servers(serve: Serve, store: Store) -> tuple[Client, Client]:
     [
         ("waiting", "POST", "/api/jobs/{u}/pause", None, "pause", "{u}"),
         ("waiting", "POST", "/api/jobs/{u}/cancel", None, "cancel", "{u}"),
+        ("paused", "POST", "/api/jobs/{u}/resume", None, "resume", "{u}"),
+        ("failed", "POST", "/api/failed/{g}/retry", None, "retry", "{u}"),
+        ("failed", "DELETE", "/api/jobs/{u}", None, "delete", "{u}"),
+        ("failed", "POST", "/api/failed/{g}/delete", None, "delete", "{u}"),
         ("failed", "POST", "/api/jobs/{u}/retry", None, "retry", "{u}"),
         ("running", "POST", "/api/jobs/{u}/timeout", None, "timeout", "{u}"),
-        ("failed", "DELETE", "/api/jobs/{u}", None, "delete", "{u}"),
         ("running", "POST", "/api/jobs/{u}/messages", '{"message": 1}', "message", "{u}"),
         ("waiting", "POST", f"/api/queues/{QUEUE}/pause", None, "pause-queue", QUEUE),
         ("waiting", "POST", f"/api/queues/{QUEUE}/resume", None, "resume-queue", QUEUE),
@@ -52,7 +56,8 @@ def test_each_operator_action_names_its_token_and_address(
     alice, _bob = _servers(serve, store)
     # When alice acts over HTTP
     headers = {"Content-Type": "application/json"} if body else {}
-    reply = alice.request(method, path.format(u=uuid), body=body, headers=headers)
+    group = group_id(error_key(store.get(uuid))) if "/failed/" in path else ""
+    reply = alice.request(method, path.format(u=uuid, g=group), body=body, headers=headers)
     assert reply.status == 200, reply.text
     # Then the trail's last entry names alice and her address
     entry = store.audit()[0]
@@ -75,6 +80,10 @@ def _given(store: Store, setup: str) -> str:
         return make_running(store)
     if setup == "failed":
         return make_failed(store)
+    if setup == "paused":
+        uuid = put(store)
+        store.act(uuid, "pause")
+        return uuid
     return store.recur(RecurSpec(type="t", queue=QUEUE, interval_seconds=3600.0))
 
 

@@ -55,10 +55,10 @@ def _summary(record: dict[str, Any]) -> Table:
 
 
 def _last_report(record: dict[str, Any]) -> Text:
-    """How long the running job has been silent; in red once it counts as stalled."""
+    """How long ago the running job last progressed; in red once it counts as stalled."""
     text = Text(f"{duration(record['quiet_seconds'])} ago")
     if record.get("stalled"):
-        text.append("  STALLED: no progress, log line or checkpoint for too long", "bold red")
+        text.append("  STALLED: no progress for too long", "bold red")
     return text
 
 

@@ -97,7 +97,7 @@ class _Shown:
             line = Text(f"{time.strftime('%Y-%m-%d %H:%M:%S')}  ").append(state_text(self.state))
             out.print(line)
         if message.get("stalled") and not self.stalled:
-            out.print(Text("stalled: no progress, log line or checkpoint for too long", "red"))
+            out.print(Text("stalled: no progress for too long", "red"))
         self.stalled = bool(message.get("stalled"))
         eta = message.get("eta")
         self.bar.update(

@@ -95,7 +95,8 @@ def add_parsers(commands: Commands) -> None:
         description=(
             "Without KEY: this process's settings and the store's shared config (qless's keys: "
             "heartbeat, <queue>-heartbeat, jobs-history, jobs-history-count, stats-history, "
-            "histogram-history, max-job-history, stall-seconds, <queue>-stall-seconds). "
+            "histogram-history, max-job-history, stall-seconds, <queue>-stall-seconds; and "
+            "zerog's stall-policy, <queue>-stall-policy, webhook-url). "
             "With KEY: its value. With KEY VALUE: set it "
             "for every process (VALUE is JSON, else a string). Unsetting KEY brings its "
             "default back."
@@ -154,8 +155,8 @@ def _add_jobs(commands: Commands) -> None:
         "--stalled",
         switch=True,
         env="ZEROG_JOBS_STALLED",
-        help="only running jobs that reported nothing for longer than their stall threshold "
-        "(config stall-seconds, default 900), longest silent first; all of them, in one page",
+        help="only running jobs that made no progress for longer than their stall threshold "
+        "(config stall-seconds, default 900), longest stuck first; all of them, in one page",
     )
     add_json(parser)
     add_watch(parser, "jobs")

@@ -34,6 +34,7 @@ from zerog.cli._common import (
     open_store,
 )
 from zerog.cli._flags import add_flag, positive_int, seconds
+from zerog.cli.tokens import read_tokens_file
 from zerog.errors import ConfigurationError
 from zerog.http import LOOPBACK_HOSTS, ApiApplication, make_app
 from zerog.http.server import bind, make_server, start_rescue
@@ -70,6 +71,13 @@ def add_parser(commands: Commands) -> None:
         help="require 'Authorization: Bearer T' on every route but /healthz; repeat for several, "
         "NAME=SECRET names its holder in the audit trail (prefer the environment variable: a "
         "command line is visible to other users)",
+    )
+    add_flag(
+        parser,
+        "--tokens-file",
+        metavar="PATH",
+        help="named tokens, one NAME=SECRET a line (# comments allowed), added to --token; the "
+        "file must be readable by its owner alone (chmod 600)",
     )
     add_flag(
         parser,
@@ -116,15 +124,19 @@ def run(args: argparse.Namespace) -> int:
             "(use a sqlite:/// URL with --workers)"
         )
     import_job_modules(args)
+    tokens = [
+        *(args.token or ()),
+        *(read_tokens_file(args.tokens_file) if args.tokens_file else ()),
+    ]
     with closing(open_store(args)) as store:
         loopback = args.host in LOOPBACK_HOSTS
-        if not loopback and not args.token:
+        if not loopback and not tokens:
             log.warning(
                 "serving on %s with no token: anyone who reaches it can enqueue and steer "
                 "jobs (set ZEROG_TOKEN)",
                 args.host,
             )
-        app = make_app(store, token=args.token, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+        app = make_app(store, token=tokens, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
         try:
             size = 1 if args.workers else 0
             pool = WorkerPool(worker_command(args), size, _child_env(args.environ))
@@ -147,9 +159,12 @@ def worker_command(args: argparse.Namespace) -> list[str]:
     return command
 
 
+WORKERS_NEED_NOT = ("ZEROG_TOKEN", "ZEROG_TOKENS_FILE")
+
+
 def _child_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """The workers' environment: the server's, less the token they have no use for."""
-    return {key: value for key, value in environ.items() if key != "ZEROG_TOKEN"}
+    """The workers' environment: the server's, less the tokens they have no use for."""
+    return {key: value for key, value in environ.items() if key not in WORKERS_NEED_NOT}
 
 
 async def _serve(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from contextlib import closing
 
 from zerog import registry
@@ -25,10 +26,11 @@ from zerog.cli._common import (
     open_store,
 )
 from zerog.cli._flags import add_flag, factor, positive_int, positive_seconds, seconds
+from zerog.config import check_webhook_url
 from zerog.errors import BackendError
 from zerog.settings import GRACE_SECONDS, POLL_INTERVAL_SECONDS
 from zerog.urls import mask, parse_url
-from zerog.worker import StopFlags, Worker, stop_on_signals
+from zerog.worker import StopFlags, Worker, stop_on_signals, webhook
 from zerog.worker.batch import DEFAULT_BATCH
 from zerog.worker.config import CANCEL_GRACE_SECONDS
 from zerog.worker.procinfo import core_count
@@ -77,6 +79,21 @@ def add_parser(commands: Commands) -> None:
         help="do not reload a job's module when its file changes",
     )
     add_flag(parser, "--verbose", "-v", switch=True, help="log every state change")
+    add_flag(
+        parser,
+        "--webhook",
+        metavar="URL",
+        env=webhook.URL_ENV,
+        help="POST a JSON event to URL when a job stalls or fails for good (default: the "
+        "store's config webhook-url)",
+    )
+    add_flag(
+        parser,
+        "--webhook-timeout",
+        kind=positive_seconds,
+        metavar="S",
+        help="how long one POST to the webhook may take (default: 5)",
+    )
     parser.set_defaults(handler=run, log_level=logging.INFO)
 
 
@@ -163,11 +180,21 @@ def default_queues() -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Work until drained; exit 0 also after a SIGTERM, since running jobs were released."""
     parse_url(args.url)  # a bad URL or job module fails here, before any child is started.
+    _webhook_env(args)
     import_job_modules(args)
     queues = args.queues or default_queues()
     if args.workers > 0:
         return supervisor.run_pool(args, queues)
     return run_here(args, queues)
+
+
+def _webhook_env(args: argparse.Namespace) -> None:
+    """Hand the webhook flags to the worker processes (they inherit the environment)."""
+    if args.webhook:
+        check_webhook_url(args.webhook)
+        os.environ[webhook.URL_ENV] = args.webhook
+    if args.webhook_timeout:
+        os.environ[webhook.TIMEOUT_ENV] = str(args.webhook_timeout)
 
 
 def run_here(args: argparse.Namespace, queues: list[str]) -> int:

@@ -8,7 +8,6 @@ pool. One slow call then holds one thread, never the loop, and the other request
 from __future__ import annotations
 
 import hmac
-import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from typing import TypeVar
 
 from tornado.ioloop import IOLoop
 
+from zerog.audit import TOKEN_NAME
 from zerog.http._batch import EnqueueBatcher
 from zerog.http._metrics_http import HttpMetrics
 from zerog.store import MAX_PAGE, Store, default_store
@@ -118,9 +118,6 @@ class ApiContext:
         """Stop the executor if this context made it (waits for calls under way)."""
         if self._owns_executor:
             self.executor.shutdown(wait=True)
-
-
-TOKEN_NAME = re.compile(r"^([A-Za-z0-9_.@-]{1,64})=(.+)$")
 
 
 def parse_tokens(tokens: str | Iterable[str] | None) -> list[tuple[str, str]]:

@@ -190,7 +190,8 @@ def summary(record: Record) -> Record:
 
 
 class StalledJobsHandler(ApiHandler):
-    """``GET /api/stalled``: running jobs silent past their stall threshold (zerog.stalls)."""
+    """``GET /api/stalled``: running jobs with no progress past their stall threshold
+    (zerog.stalls)."""
 
     async def get(self) -> None:
         queue = self.text_arg("queue")

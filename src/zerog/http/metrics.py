@@ -131,7 +131,7 @@ def _jobs(snap: Snapshot) -> list[str]:
     lines += _prom.family(
         "zerog_jobs_stalled",
         "gauge",
-        "Running jobs whose lease is alive but that reported nothing for longer than their "
+        "Running jobs whose lease is alive but that made no progress for longer than their "
         "stall threshold, per queue (store-wide).",
         ((snap.stalled[queue], {"queue": queue}) for queue in snap.queues),
     )

@@ -48,8 +48,8 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths[f"{prefix}/api/stalled"] = {
         "get": {
             "operationId": "listStalled",
-            "summary": "Running jobs that reported nothing for longer than their stall "
-            "threshold, longest silent first",
+            "summary": "Running jobs that made no progress for longer than their stall "
+            "threshold, longest stuck first",
             "parameters": [_query_text("queue", "only jobs of this queue")],
             "responses": _answers(("200", "the stalled jobs", "StalledJobs"), BAD),
         }

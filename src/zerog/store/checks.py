@@ -6,6 +6,7 @@ it as it is.
 
 from __future__ import annotations
 
+from zerog.config import STALL_POLICIES
 from zerog.errors import InvalidOptions
 from zerog.model import Change
 from zerog.record import JobSpec
@@ -36,6 +37,10 @@ def _shape_problems(spec: JobSpec) -> list[str]:
         problems.append(f"max_retries must be >= 0, not {spec.max_retries!r}")
     if spec.stall_seconds is not None and not spec.stall_seconds > 0:
         problems.append(f"stall_seconds must be > 0, not {spec.stall_seconds!r}")
+    if spec.stall_policy is not None and spec.stall_policy not in STALL_POLICIES:
+        problems.append(
+            f"stall_policy must be one of {', '.join(STALL_POLICIES)}, not {spec.stall_policy!r}"
+        )
     if spec.ttl_seconds is not None and spec.ttl_seconds <= spec.delay_seconds:
         problems.append(
             f"ttl ({spec.ttl_seconds!r} s) must be longer than the delay "

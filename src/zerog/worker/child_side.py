@@ -161,7 +161,8 @@ def save_progress(context: RunContext, doc: dict[str, Any]) -> None:
     progress = _progress(doc)
     try:
         context.control = context.store.save(context.lease, progress)
-        context.last_write = context.last_report = time.monotonic()
+        context.last_write = time.monotonic()
+        context.reported(progress.completeness)
     except ReservationLost:
         context.lost = True
 

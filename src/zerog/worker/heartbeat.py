@@ -3,7 +3,8 @@
 It runs apart from the jobs, so a job busy in pure Python, or in a C call that holds the GIL
 only in bursts, still has its lease renewed. Each tick it writes buffered progress (which
 renews the lease too), touches leases a third of their TTR old (or ``CONTROL_POLL_SECONDS``,
-so operator requests arrive quickly), now and then rescues other workers' expired leases, and
+so operator requests arrive quickly), handles runs that stalled (see
+:mod:`zerog.worker.stall_policy`), now and then rescues other workers' expired leases, and
 calls the worker's ``on_tick`` (registry refresh, reports to a supervisor).
 
 A C call that holds the GIL for longer than that (a long ``re`` match; ``hashlib`` and I/O
@@ -19,11 +20,11 @@ import threading
 import time
 from collections.abc import Callable
 
-from zerog import config as configuration
 from zerog import settings
 from zerog.errors import BackendError
 from zerog.run_context import RunContext
 from zerog.store import Store
+from zerog.worker.stall_policy import StallWatch
 from zerog.worker.trouble import Trouble
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._loop, name="zerog-heartbeat", daemon=True)
         self._last_rescue = float("-inf")
         self.trouble = Trouble("heartbeat", log)
+        self.stalls = StallWatch(store)  # a stalled run is handled once (worker.stall_policy).
 
     def start(self) -> None:
         """Start beating."""
@@ -69,26 +71,6 @@ class Heartbeat:
         """The run ended."""
         with self._lock:
             self._contexts.discard(context)
-
-    def _log_stall(self, context: RunContext, now: float) -> None:
-        """Warn once when a run has reported nothing past its stall threshold: the lease is
-        alive (this thread renews it), so only a log, a metric or an operator notices."""
-        if context.stall_logged or context.lost:
-            return
-        silent = now - context.last_report
-        limit = context.stall_seconds
-        if limit is None:
-            limit = configuration.stall_for(self.store.config(), context.queue)
-        if silent < limit:
-            return
-        context.stall_logged = True
-        log.warning(
-            "job %s has reported nothing for %.0f s (stall threshold %g s): it may be stuck",
-            context.lease.uuid,
-            silent,
-            limit,
-            extra={"event": "job.stalled", "job_id": context.lease.uuid},
-        )
 
     def running(self) -> list[RunContext]:
         """The runs being watched now."""
@@ -116,7 +98,7 @@ class Heartbeat:
                 context.touch()
             else:
                 context.flush(force=False)
-            self._log_stall(context, now)
+            self.stalls.check(context, now)
         if self.on_tick is not None:
             self.on_tick(running)
         if now - self._last_rescue >= self.rescue_interval:

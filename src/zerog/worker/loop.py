@@ -34,12 +34,15 @@ from zerog.worker.reload import Reloader
 from zerog.worker.runner import Runner
 from zerog.worker.sandbox import Sandboxes
 from zerog.worker.signals import StopFlags
+from zerog.worker.stall_policy import attach
 from zerog.worker.trouble import Trouble
 
 log = logging.getLogger(__name__)
 
 MIN_IDLE_SECONDS = 0.01  # first idle poll; doubles up to the poll interval.
 
+
+WEBHOOK_CLOSE_SECONDS = 2.0  # a stopping worker waits this long for its webhook's events.
 
 make_worker_id = new_worker_id  # the name workers know it by.
 
@@ -117,6 +120,7 @@ class Worker:
         self.runner = Runner(
             store, self.heartbeat.watch, self.heartbeat.unwatch, reloader, threads=self.threads
         )
+        self.webhook = attach(self.heartbeat, self.runner, store)  # stalls and failures.
         self.processed = 0
         self.reserved = 0
         self.recycle_reason: str | None = None  # why the worker retired on its own, if it did.
@@ -150,6 +154,7 @@ class Worker:
             self._release_running()
             self.heartbeat.stop()
             self.registration.unregister()
+            self.webhook.close(WEBHOOK_CLOSE_SECONDS)
         return self.processed
 
     def _wait(self) -> None:

@@ -71,6 +71,7 @@ class Runner:
         self._watch = watch
         self._unwatch = unwatch
         self.reloader = reloader  # reloads a job's module whose file changed, before the job.
+        self.on_ended: Callable[[Reservation, Ended], None] | None = None  # the webhook's.
 
     def execute(self, reservation: Reservation) -> Ended:
         """Run the reserved job and decide how its run ends; nothing is written here (the
@@ -80,6 +81,8 @@ class Runner:
         since = lifelog.started(reservation.record)  # one line at start, one at the end.
         ended = self._execute(reservation)
         lifelog.ended(reservation.record, ended.settlement, since)
+        if self.on_ended is not None:
+            self.on_ended(reservation, ended)
         return ended
 
     def _execute(self, reservation: Reservation) -> Ended:
@@ -100,6 +103,7 @@ class Runner:
             float(record["ttr_seconds"]),
             queue=record["queue"],
             stall_seconds=record.get("stall_seconds"),
+            stall_policy=record.get("stall_policy"),
             messages_waiting=bool(record.get("inbox")),
         )
         self._watch(context)

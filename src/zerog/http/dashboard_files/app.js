@@ -4,6 +4,7 @@
 import { AuthNeeded, forgetToken, setToken, token } from "./api.js";
 import { fill, h, message } from "./dom.js";
 import { isLive, lostContact, onLiveChange, setLive } from "./live.js";
+import { auditView } from "./views/audit.js";
 import { failedView } from "./views/failed.js";
 import { jobView } from "./views/job.js";
 import { jobsView } from "./views/jobs.js";
@@ -25,6 +26,7 @@ const VIEWS = {
   workers: workersView,
   recurring: recurringView,
   limits: limitsView,
+  audit: auditView,
 };
 
 const main = document.getElementById("main");

@@ -57,12 +57,12 @@ export function stateBadge(state) {
   return h("span", { class: `badge state-${String(state).replace(/[^a-z]/g, "")}` }, state);
 }
 
-/** "stalled" beside a running job that reported nothing past its threshold (zerog.stalls);
+/** "stalled" beside a running job with no progress past its threshold (zerog.stalls);
  * nothing otherwise. */
 export function stalledFlag(job) {
   if (!job.stalled) return null;
   const quiet = job.quiet_seconds == null ? "" : ` for ${Math.round(job.quiet_seconds)} s`;
-  return h("span", { class: "stalled-flag", title: `no progress, log line or checkpoint${quiet}` },
+  return h("span", { class: "stalled-flag", title: `no progress${quiet}` },
     "stalled");
 }
 
