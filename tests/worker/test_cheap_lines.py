@@ -29,9 +29,11 @@ def test_a_run_end_line_says_the_same_as_before(caplog: pytest.LogCaptureFixture
         lifelog.ended(RECORD, Settlement.completed(), since)
     start, end = caplog.records
     assert start.getMessage() == "job u-1 started: t in q, attempt 1 of 3"
-    assert start.levelno == logging.DEBUG and start.event == "job.started"  # type: ignore[attr-defined]
+    assert start.levelno == logging.DEBUG
+    assert start.event == "job.started"
     assert end.getMessage().startswith("job u-1 completed after 0.0 s (t in q)")
-    assert end.levelno == logging.INFO and end.job_id == "u-1"  # type: ignore[attr-defined]
+    assert end.levelno == logging.INFO
+    assert end.job_id == "u-1"
     assert (end.filename, end.funcName, end.name) == ("lifelog.py", "ended", "zerog.jobs")
 
 
@@ -52,7 +54,8 @@ def test_a_quiet_log_makes_no_record(caplog: pytest.LogCaptureFixture) -> None:
 
 def test_the_mark_read_with_the_thread_cpu_is_the_process_mark() -> None:
     user, system, peak = usage._sample()
-    assert user >= 0 and system >= 0
+    assert user >= 0
+    assert system >= 0
     whole = procinfo.maxrss_bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
     assert abs(peak - whole) <= 1 << 20  # the same mark, read a moment apart.
     figures = usage.Meter(1).read()

@@ -68,7 +68,7 @@ class Meter:
     end is given: a lower bound.
     """
 
-    __slots__ = ("threads", "start_peak", "start_rss", "start_user", "start_system", "start_wall")
+    __slots__ = ("start_peak", "start_rss", "start_system", "start_user", "start_wall", "threads")
 
     def __init__(self, threads: int) -> None:
         self.threads = threads
