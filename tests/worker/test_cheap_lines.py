@@ -30,10 +30,10 @@ def test_a_run_end_line_says_the_same_as_before(caplog: pytest.LogCaptureFixture
     start, end = caplog.records
     assert start.getMessage() == "job u-1 started: t in q, attempt 1 of 3"
     assert start.levelno == logging.DEBUG
-    assert start.event == "job.started"
+    assert start.__dict__["event"] == "job.started"
     assert end.getMessage().startswith("job u-1 completed after 0.0 s (t in q)")
     assert end.levelno == logging.INFO
-    assert end.job_id == "u-1"
+    assert end.__dict__["job_id"] == "u-1"
     assert (end.filename, end.funcName, end.name) == ("lifelog.py", "ended", "zerog.jobs")
 
 
