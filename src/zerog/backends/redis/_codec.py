@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 """Keys a new record mostly holds at these values: not stored then (a fresh job's hash is
 half as long), and read back as these (``DEFAULT_TEXT`` in ``lua/lib/jobs.lua``)."""
+_APART = frozenset((*LISTS, "history"))  # keys of a record the hash does not hold.
+_NONE = object()  # no default.
 MAX_PRIORITY = 2**53  # a priority is a sorted set's score: a double holds integers this big.
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -76,14 +78,16 @@ def record_args(record: Record) -> tuple[str, str]:
     priority = record.get("priority")
     if isinstance(priority, int) and abs(priority) > MAX_PRIORITY:
         raise InvalidOptions(f"priority must be within ±2**53 on Redis, not {priority!r}")
-    fields = "".join(
-        f"{key}\0{text(value)}\0"
-        for key, value in record.items()
-        if not _default(key, value)
-        and not key.startswith("_")
-        and key not in LISTS
-        and key != "history"
-    )
+    parts: list[str] = []
+    for key, value in record.items():
+        if key in _APART or key[:1] == "_":
+            continue
+        default = DEFAULTS.get(key, _NONE)
+        if default is not _NONE and type(value) is type(default) and value == default:
+            continue  # a default is not stored (see DEFAULTS).
+        parts += (key, text(value))
+    parts.append("")  # the last text's NUL.
+    fields = "\0".join(parts)
     rest: dict[str, Any] = {}
     for name, short in zip(LISTS, ("ev", "er", "sm"), strict=True):
         items = record.get(name)
@@ -99,14 +103,6 @@ def record_args(record: Record) -> tuple[str, str]:
             "always_delay": bool(plan["always_delay"]),
         }
     return fields, (str(_encode(rest)) if rest else "")
-
-
-def _default(key: str, value: Any) -> bool:
-    """Whether a record's key holds its default (same type too: 0 is not 0.0 nor False)."""
-    if key not in DEFAULTS:
-        return False
-    default = DEFAULTS[key]
-    return type(value) is type(default) and bool(value == default)
 
 
 def progress_doc(progress: Progress) -> dict[str, Any]:

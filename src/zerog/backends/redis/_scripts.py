@@ -27,9 +27,12 @@ kept, so that the second gets it (see ``lua/lib/core.lua``).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -149,6 +152,10 @@ class Runner:
         self.functions = functions
         self.reloads = 0  # how many times the code was loaded again (NOSCRIPT, no function).
         self.retries = 0  # how many calls were sent again after a transient failure.
+        self._held = threading.local()  # each thread's own connection (see _send).
+        pool = client.connection_pool
+        plain = type(pool) is redis.ConnectionPool  # not a blocking or a sentinel's pool.
+        self._spare = [pool.max_connections // 2 if plain else 0]  # what threads may keep.
 
     def run(self, name: str, *args: Any, sent: list[int] | None = None) -> Any:
         """Run script ``name`` with its own arguments; its raw reply. ``sent`` (when given)
@@ -167,15 +174,15 @@ class Runner:
 
     def _evalsha(self, script: Script, argv: tuple[Any, ...]) -> Any:
         try:
-            return self.client.evalsha(script.sha, 1, self.root, *argv)
+            return self._send("EVALSHA", script.sha, 1, self.root, *argv)
         except rx.NoScriptError:
             self.client.script_load(script.source)
             self.reloads += 1
-            return self.client.evalsha(script.sha, 1, self.root, *argv)
+            return self._send("EVALSHA", script.sha, 1, self.root, *argv)
 
     def _fcall(self, script: Script, argv: tuple[Any, ...]) -> Any:
         try:
-            return self.client.fcall(script.function, 1, self.root, *argv)
+            return self._send("FCALL", script.function, 1, self.root, *argv)
         except rx.ResponseError as exc:
             text = str(exc).lower()
             if "unknown command" in text or "noperm" in text:
@@ -186,7 +193,49 @@ class Runner:
             self.load_library()
         except rx.ResponseError:  # FUNCTION LOAD refused (ACLs, a managed service): scripts.
             return self._fall_back(script, argv)
-        return self.client.fcall(script.function, 1, self.root, *argv)
+        return self._send("FCALL", script.function, 1, self.root, *argv)
+
+    def _send(self, *args: Any) -> Any:
+        """One command's raw reply, on the calling thread's own connection: a script's
+        round trip without redis-py's per-command pool checkout, liveness poll and release
+        (most of a put's client time). The connection is taken from the client's pool at
+        the thread's first script and given back when the thread ends; a reply that failed
+        midway disconnects it (redis-py's read does), and the next call reconnects. A pool
+        that is bounded, or not redis-py's plain one, is used as redis-py uses it."""
+        held = self._held.__dict__.get("connection")
+        if held is None or held[0] != os.getpid():  # a forked child takes its own.
+            held = self._take()
+            if held is None:
+                return self.client.execute_command(*args)  # type: ignore[no-untyped-call]
+        conn = held[1]
+        try:
+            conn.send_packed_command(conn.pack_command(*args), check_health=False)
+            return conn.read_response()
+        except rx.ResponseError:
+            raise  # the script's error: the connection is in step.
+        except BaseException:
+            conn.disconnect()  # a reply half read or a send cut: start afresh next time.
+            raise
+
+    def _take(self) -> tuple[int, Any] | None:
+        """A connection of the pool for this thread, given back when the thread ends; None
+        when threads keep half the pool already (the rest is for the others, taken and
+        given back at each command)."""
+        with _SPARE_LOCK:
+            if self._spare[0] <= 0:
+                return None
+            self._spare[0] -= 1
+        pool = self.client.connection_pool
+        try:
+            conn = pool.get_connection()
+        except BaseException:
+            _give_back(None, None, 0, self._spare)
+            raise
+        held = (os.getpid(), conn)
+        token = _Holder()
+        weakref.finalize(token, _give_back, pool, conn, held[0], self._spare)
+        self._held.__dict__.update(connection=held, token=token)
+        return held
 
     def _fall_back(self, script: Script, argv: tuple[Any, ...]) -> Any:
         """Run the code as EVALSHA scripts from now on."""
@@ -218,3 +267,19 @@ class Runner:
                 pause = min(PAUSE_CAP_SECONDS, pause * 2)
             except rx.RedisError as exc:
                 raise BackendError(f"Redis at {self.where} failed running {what}: {exc}") from exc
+
+
+class _Holder:
+    """Lives as long as a thread's connection is its own (in the thread's local data)."""
+
+
+_SPARE_LOCK = threading.Lock()
+
+
+def _give_back(pool: redis.ConnectionPool | None, conn: Any, pid: int, spare: list[int]) -> None:
+    """Return a thread's connection to its pool once the thread ended (not in a forked
+    child: the pool is the parent's there, and resets itself)."""
+    with _SPARE_LOCK:
+        spare[0] += 1
+    if pool is not None and os.getpid() == pid:
+        pool.release(conn)

@@ -171,8 +171,7 @@ local function wake(q)
   woken[q] = n
   if n <= WAKE_CAP then
     local key = wakekey(q)
-    rcall('LPUSH', key, '1')
-    if n == 1 then
+    if rcall('LPUSH', key, '1') > WAKE_CAP then -- the length: trimmed only when over the cap.
       rcall('LTRIM', key, 0, WAKE_CAP - 1)
     end
   end
