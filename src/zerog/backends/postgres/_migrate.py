@@ -24,8 +24,8 @@ from zerog.backends.postgres._sql import PQ, SCHEMA
 from zerog.backends.sql.statements import read_sql
 from zerog.errors import BackendError, ConfigurationError
 
-LATEST = 2
-"""The schema version this zerog writes (1: schema.sql; 2: NOTIFY wake-ups)."""
+LATEST = 3
+"""The schema version this zerog writes (1: schema.sql; 2: NOTIFY wake-ups; 3: no bloat)."""
 
 STEPS = {n: read_sql(f"migrate_{n}.sql", __package__) for n in range(2, LATEST + 1)}
 
