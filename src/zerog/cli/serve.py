@@ -35,7 +35,7 @@ from zerog.cli._common import (
 )
 from zerog.cli._flags import add_flag, positive_int, seconds
 from zerog.errors import ConfigurationError
-from zerog.http import LOOPBACK_HOSTS, ApiApplication, make_app
+from zerog.http import LOOPBACK_HOSTS, ApiApplication, Limits, make_app
 from zerog.http.server import bind, make_server, start_rescue
 from zerog.settings import GRACE_SECONDS
 from zerog.urls import mask, parse_url
@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
             "(use a sqlite:/// URL with --workers)"
         )
     import_job_modules(args)
-    with closing(open_store(args)) as store:
+    served = argparse.Namespace(**{**vars(args), "url": pooled(args.url)})
+    with closing(open_store(served)) as store:
         loopback = args.host in LOOPBACK_HOSTS
         if not loopback and not args.token:
             log.warning(
@@ -132,6 +133,15 @@ def run(args: argparse.Namespace) -> int:
         finally:
             app.close()
     return EXIT_OK
+
+
+def pooled(url: str) -> str:
+    """The server's store URL: on PostgreSQL, its request threads share a pool of as many
+    connections as run at once (``pool=N``), unless the URL names a pool size itself."""
+    parsed = parse_url(url)
+    if parsed.scheme != "postgresql" or "pool" in parsed.options:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}pool={Limits().executor_threads}"
 
 
 def worker_command(args: argparse.Namespace) -> list[str]:
