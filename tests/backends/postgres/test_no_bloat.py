@@ -4,6 +4,7 @@ index of running jobs; the table is vacuumed early. Plans are read with EXPLAIN,
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -70,3 +71,33 @@ def test_the_jobs_table_is_vacuumed_early_and_leaves_room_for_hot_updates(
     # Then autovacuum comes after 1% of the rows changed, and pages keep room
     assert options["autovacuum_vacuum_scale_factor"] == "0.01"
     assert options["fillfactor"] == "85"
+
+
+def _wait_for_maintenance(pg: PostgresBackend, done: int) -> None:
+    """Call rescue_expired (as heartbeats do) until the backend's vacuum ran ``done`` times."""
+    deadline = time.monotonic() + 90
+    while pg.vacuum.count < done:
+        assert time.monotonic() < deadline, "no VACUUM or ANALYZE ran"
+        pg.rescue_expired()
+        time.sleep(0.2)
+
+
+def test_workers_analyze_a_table_grown_since_and_vacuum_its_dead_rows(
+    pg: PostgresBackend,
+) -> None:
+    # Given 6,000 jobs put at once into a fresh schema: its statistics say it is empty
+    pg.put_many([job_record(pg) for _ in range(6000)])
+    # When the workers' heartbeats call rescue_expired
+    _wait_for_maintenance(pg, 1)
+    # Then the table was analyzed: claims are planned on jobs_ready, with no sort of every job
+    plan = _plan(pg, PQ.next_ready, {"queue": "q", "now": pg.clock(), "limit": 5})
+    assert "jobs_ready" in plan and "Sort" not in plan, plan
+    # And once most jobs left a dead row version behind, the table is vacuumed
+    pg.database.write(lambda conn: conn.execute("UPDATE jobs SET priority = 1"))
+    _wait_for_maintenance(pg, 2)
+    vacuumed = pg.database.read(
+        lambda conn: conn.execute(
+            "SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'jobs'::regclass"
+        ).fetchone()
+    )
+    assert vacuumed is not None and vacuumed[0] >= 1

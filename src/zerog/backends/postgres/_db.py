@@ -194,15 +194,16 @@ class Database(ThreadConnections[PgConn]):
             raw.close()
             raise
 
-    def connect_plain(self) -> psycopg.Connection[Any]:
-        """A new autocommit connection with libpq's defaults (the listener's, see _listen.py);
-        BackendUnavailable, saying what to check, when the server cannot be reached."""
+    def connect_plain(self, **conninfo: Any) -> psycopg.Connection[Any]:
+        """A new autocommit connection with libpq's defaults (the listener's, see _listen.py),
+        ``conninfo`` over the URL's; BackendUnavailable, saying what to check, when the
+        server cannot be reached."""
         options = self.options
         try:
             return psycopg.connect(
                 autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
                 connect_timeout=options.connect_timeout,
-                **options.conninfo,
+                **{**options.conninfo, **conninfo},
             )
         except psycopg.Error as exc:
             raise BackendUnavailable(
