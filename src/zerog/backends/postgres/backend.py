@@ -57,7 +57,9 @@ class PostgresBackend(SqlBackend):
         """``postgresql://user[:password]@host[:port]/database`` with options ``?schema=<name>``
         (default ``zerog``; created with its tables if missing), ``?connect_timeout=<seconds>``
         (default 10), ``?listen=off`` (idle workers poll instead of LISTENing for NOTIFYs: behind
-        PgBouncer in transaction mode, which passes no notification); any other option is a
+        PgBouncer in transaction mode, which passes no notification), ``?pool=<N>`` (the
+        process's calls share a pool of N connections instead of one per thread; ``zerog
+        serve`` asks for one); any other option is a
         libpq connection parameter (``sslmode=require``)."""
         if isinstance(parsed, str):
             parsed = parse_url(parsed)
