@@ -16,18 +16,20 @@ measurement, not a test.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import drain
 import drain_postgres
 from bench_jobs import BENCH_QUEUE
+from zerog.backends.postgres._sql import PQ
 from zerog.urls import parse_url
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -53,27 +55,57 @@ def start_workers(url: str, workers: int, threads: int) -> list[subprocess.Popen
     ]
 
 
-def produce(url: str, rate: float, seconds: float) -> tuple[int, list[int]]:
-    """Enqueue ``rate`` jobs a second for ``seconds``; returns how many were put and how many
-    were claimed in each whole minute: put minus the backlog, read at each minute's end (the
-    workers prune finished jobs, so the rows themselves cannot be counted afterwards)."""
+def produce(url: str, rate: float, seconds: float) -> tuple[int, list[Minute]]:
+    """Enqueue ``rate`` jobs a second for ``seconds``; returns how many were put and each whole
+    minute's figures (see :class:`Minute`)."""
     from zerog.store import Store
 
-    put, start, claimed = 0, time.monotonic(), [0]
-    backlog, schema = drain_postgres._connect(url)
-    count = f"SELECT count(*) FROM \"{schema}\".jobs WHERE state IN ('waiting', 'scheduled')"
-    with closing(Store.from_url(url)) as store, backlog:
+    put, start, marks = 0, time.monotonic(), [(0, 0)]
+    minutes: list[Minute] = []
+    probe, schema = drain_postgres._connect(url)
+    with closing(Store.from_url(url)) as store, probe:
         while (elapsed := time.monotonic() - start) < seconds:
             due = int(rate * elapsed) - put
             if due > 0:
                 store.enqueue_many(drain.spec() for _ in range(due))
                 put += due
-            if elapsed >= 60 * len(claimed):
-                row = backlog.execute(count).fetchone()
-                claimed.append(put - int(row[0] if row else 0))
-                print(f"  minute {len(claimed) - 1}: {claimed[-1] - claimed[-2]:>8,} claimed")
+            if elapsed >= 60 * len(marks) or elapsed + TICK >= seconds:
+                minutes.append(_minute(probe, schema, put, marks))
+                print(f"  minute {len(minutes)}: {minutes[-1]}", flush=True)
             time.sleep(max(0.0, TICK - (time.monotonic() - start - elapsed)))
-    return put, [b - a for a, b in itertools.pairwise(claimed)]
+    return put, minutes
+
+
+@dataclass
+class Minute:
+    """One minute: the jobs claimed in it (put minus the backlog, read at its end: workers
+    prune finished jobs, so rows cannot be counted afterwards), the buffers one claim reads
+    at its end (EXPLAIN ANALYZE of the claim statement, rolled back: what bloat would raise,
+    whatever the machine's load) and the machine's load average then."""
+
+    claimed: int
+    buffers: int
+    load: float
+
+    def __str__(self) -> str:
+        return (
+            f"{self.claimed:>8,} claimed ({self.claimed / 60:,.0f}/s), "
+            f"{self.buffers} buffers a claim, load average {self.load:.1f}"
+        )
+
+
+def _minute(probe: Any, schema: str, put: int, marks: list[tuple[int, int]]) -> Minute:
+    count = f"SELECT count(*) FROM \"{schema}\".jobs WHERE state IN ('waiting', 'scheduled')"
+    row = probe.execute(count).fetchone()
+    claimed = put - int(row[0] if row else 0)
+    marks.append((put, claimed))
+    with probe.transaction(force_rollback=True):
+        probe.execute(f'SET LOCAL search_path = "{schema}"')
+        params = {"queue": BENCH_QUEUE, "now": time.time(), "limit": 1}
+        plan = probe.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + PQ.next_ready, params)
+        top = plan.fetchone()[0][0]["Plan"]
+    buffers = int(top.get("Shared Hit Blocks", 0)) + int(top.get("Shared Read Blocks", 0))
+    return Minute(claimed - marks[-2][1], buffers, os.getloadavg()[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,13 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             process.terminate()
         for process in processes:
             process.wait(60)
-    whole = minutes[: int(args.minutes)]
+    whole = [m.claimed for m in minutes[: int(args.minutes)]]  # a last part minute left out.
     print(f"{put:,} jobs put at {args.rate:g}/s for {args.minutes:g} min, {args.workers} worker(s)")
     print(f"x {args.threads} thread(s), {parse_url(args.url).masked}")
-    for number, count in enumerate(whole, 1):
-        print(f"  minute {number}: {count:>8,} claimed ({count / 60:,.0f}/s)")
+    for number, minute in enumerate(minutes, 1):
+        print(f"  minute {number}: {minute}")
     if len(whole) >= 2:
-        print(f"  last / first minute: {whole[-1] / whole[0]:.2f}")
+        print(f"  last / first minute's claims: {whole[-1] / whole[0]:.2f}")
     drain.reset(args.url)
     return 0
 
