@@ -91,7 +91,8 @@ def test_workers_analyze_a_table_grown_since_and_vacuum_its_dead_rows(
     _wait_for_maintenance(pg, 1)
     # Then the table was analyzed: claims are planned on jobs_ready, with no sort of every job
     plan = _plan(pg, PQ.next_ready, {"queue": "q", "now": pg.clock(), "limit": 5})
-    assert "jobs_ready" in plan and "Sort" not in plan, plan
+    assert "jobs_ready" in plan, plan
+    assert "Sort" not in plan, plan
     # And once most jobs left a dead row version behind, the table is vacuumed
     pg.database.write(lambda conn: conn.execute("UPDATE jobs SET priority = 1"))
     _wait_for_maintenance(pg, 2)
@@ -100,4 +101,5 @@ def test_workers_analyze_a_table_grown_since_and_vacuum_its_dead_rows(
             "SELECT vacuum_count FROM pg_stat_user_tables WHERE relid = 'jobs'::regclass"
         ).fetchone()
     )
-    assert vacuumed is not None and vacuumed[0] >= 1
+    assert vacuumed is not None
+    assert vacuumed[0] >= 1
