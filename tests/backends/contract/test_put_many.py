@@ -51,3 +51,15 @@ def test_a_bulk_put_with_a_repeated_uuid_stores_none(backend: Backend) -> None:
     for record in records:
         with pytest.raises(JobNotFound):
             backend.get(record["uuid"])
+
+
+def test_a_bulk_put_repeating_a_stored_uuid_names_it_and_stores_none(backend: Backend) -> None:
+    # Given a stored job, and a batch of plain jobs whose last repeats its uuid
+    backend.put(job_record(backend, uuid="taken"))
+    batch = [job_record(backend), job_record(backend), job_record(backend, uuid="taken")]
+    # When it is put / Then the error names the uuid, and none of the batch is stored
+    with pytest.raises(ValueError, match="taken"):
+        backend.put_many(batch)
+    for record in batch[:2]:
+        with pytest.raises(JobNotFound):
+            backend.get(record["uuid"])

@@ -12,6 +12,7 @@ unique key with, one put before it in the same batch, exactly as with one put pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from zerog.backends.sql.rows import dumps
@@ -66,9 +67,30 @@ def _insert_plain(txn: Txn, run: list[Record]) -> list[Placed]:
             _insert_values(txn, rows)
     except txn.conn.IntegrityError as exc:
         if "uuid" in str(exc):
-            raise ValueError(f"a job of this batch has the id of another: {exc}") from exc
+            raise ValueError(f"a job with id {_taken(txn, rows, exc)!r} exists") from exc
         raise ValueError(f"a record of this batch is invalid: {exc}") from exc
     return [Placed(r["uuid"]) for r in run]
+
+
+def _taken(txn: Txn, rows: list[Record], exc: Exception) -> str:
+    """The uuid a failed INSERT found taken: one the batch repeats, else PostgreSQL's detail
+    names it (its transaction is aborted: nothing more can be read), else one stored."""
+    seen: set[str] = set()
+    for row in rows:
+        if row["uuid"] in seen:
+            return str(row["uuid"])
+        seen.add(row["uuid"])
+    detail = getattr(getattr(exc, "diag", None), "message_detail", None) or ""
+    found = _KEY_DETAIL.search(detail)
+    if found:
+        return found.group(1)
+    for row in rows if txn.conn.q.dialect != "postgres" else ():
+        if txn.conn.execute(txn.q.job_state, (row["uuid"],)).fetchone() is not None:
+            return str(row["uuid"])
+    return "?"
+
+
+_KEY_DETAIL = re.compile(r"\(uuid\)=\((.*)\) already exists")
 
 
 def _stored(record: Record, now: float) -> Record:
