@@ -36,7 +36,7 @@ from zerog.cli._common import (
 from zerog.cli._flags import add_flag, positive_int, seconds
 from zerog.cli.tokens import read_tokens_file
 from zerog.errors import ConfigurationError
-from zerog.http import LOOPBACK_HOSTS, ApiApplication, make_app
+from zerog.http import LOOPBACK_HOSTS, ApiApplication, Limits, make_app
 from zerog.http.server import bind, make_server, start_rescue
 from zerog.settings import GRACE_SECONDS
 from zerog.urls import mask, parse_url
@@ -128,7 +128,8 @@ def run(args: argparse.Namespace) -> int:
         *(args.token or ()),
         *(read_tokens_file(args.tokens_file) if args.tokens_file else ()),
     ]
-    with closing(open_store(args)) as store:
+    served = argparse.Namespace(**{**vars(args), "url": pooled(args.url)})
+    with closing(open_store(served)) as store:
         loopback = args.host in LOOPBACK_HOSTS
         if not loopback and not tokens:
             log.warning(
@@ -144,6 +145,15 @@ def run(args: argparse.Namespace) -> int:
         finally:
             app.close()
     return EXIT_OK
+
+
+def pooled(url: str) -> str:
+    """The server's store URL: on PostgreSQL, its request threads share a pool of as many
+    connections as run at once (``pool=N``), unless the URL names a pool size itself."""
+    parsed = parse_url(url)
+    if parsed.scheme != "postgresql" or "pool" in parsed.options:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}pool={Limits().executor_threads}"
 
 
 def worker_command(args: argparse.Namespace) -> list[str]:

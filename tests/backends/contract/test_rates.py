@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.backends.support.helpers import completed, put_job, reserve, take
+from tests.backends.support.helpers import completed, job_record, put_job, reserve, take
 from zerog.backends.contract import Backend
 from zerog.errors import InvalidOptions, NotSupported
 from zerog.store import Store
@@ -97,6 +97,17 @@ def test_fair_share_takes_keys_in_turn(store: Store, backend: Backend) -> None:
     assert order[:6] == [big[0], small[0], plain, big[1], small[1], big[2]]
     assert order[6:] == big[3:]
     assert reserve(backend) is None
+
+
+def test_fair_share_holds_for_jobs_put_many_at_once(store: Store, backend: Backend) -> None:
+    if _refused_here(backend):
+        return
+    big = [job_record(backend, fair_key="big") for _ in range(4)]
+    small = [job_record(backend, fair_key="small") for _ in range(2)]
+    backend.put_many([*big, *small])  # one bulk put, as enqueue_many does.
+    order = [take(backend).lease.uuid for _ in range(6)]
+    b, s = [r["uuid"] for r in big], [r["uuid"] for r in small]
+    assert order == [b[0], s[0], b[1], s[1], b[2], b[3]]  # each key in turn.
 
 
 def test_fair_share_keeps_priorities_first(store: Store, backend: Backend) -> None:

@@ -38,13 +38,16 @@ def _admin_of(url: str) -> psycopg.Connection[tuple[object, ...]]:
 
 
 def _downgrade_to_1(url: str) -> None:
-    """Leave the URL's schema as zerog's schema version 1 made it (no NOTIFY triggers)."""
+    """Leave the URL's schema as zerog's schema version 1 made it (no NOTIFY triggers, no
+    lease index)."""
     schema = _schema(url)
     with _admin_of(url) as conn:
         conn.execute(f'DROP TRIGGER jobs_put_notify ON "{schema}".jobs')
         conn.execute(f'DROP TRIGGER jobs_ready_notify ON "{schema}".jobs')
         conn.execute(f'DROP TRIGGER queues_resumed_notify ON "{schema}".queues')
         conn.execute(f'DROP FUNCTION "{schema}".notify_ready()')
+        conn.execute(f'DROP INDEX "{schema}".jobs_leases')
+        conn.execute(f'ALTER TABLE "{schema}".jobs RESET (fillfactor)')
         conn.execute(f"UPDATE \"{schema}\".meta SET value = '1' WHERE key = 'schema_version'")
 
 

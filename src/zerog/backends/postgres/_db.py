@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -57,6 +58,7 @@ import psycopg
 import psycopg.errors
 from psycopg.types.string import TextLoader
 
+from zerog.backends.postgres._pool import Pool
 from zerog.backends.postgres._sql import DIALECT, PQ
 from zerog.backends.sql.connections import ThreadConnections
 from zerog.backends.sql.statements import Queries
@@ -84,6 +86,7 @@ class Options:
     where: str  # the URL without its password, for messages.
     connect_timeout: int = 10
     listen: bool = True  # idle workers LISTEN for wake-ups (off behind PgBouncer's pooling).
+    pool: int = 0  # > 0: calls borrow from a shared pool of this many (see _pool.py).
     retry_seconds: float = RETRY_SECONDS
     settings: dict[str, str] = field(default_factory=dict)
 
@@ -122,13 +125,60 @@ class Database(ThreadConnections[PgConn]):
         self.options = options
         self.offset = 0.0  # the server's clock minus this host's, as last measured.
         self.retries = 0  # transactions run again after a transient failure (diagnostic).
+        self._pool: Pool[PgConn] | None = None
+        self._pool_lock = threading.Lock()
 
     def _connect(self) -> PgConn:
         return PgConn(self._connect_raw())
 
+    # --- the shared pool (options.pool > 0; see _pool.py) ------------------------------------
+
+    def connection(self) -> PgConn:
+        if not self.options.pool:
+            return super().connection()
+        conn = self.enter()  # the pool opens with a connection: an unreachable server fails.
+        self.leave(conn)
+        return conn
+
+    def enter(self) -> PgConn:
+        if not self.options.pool:
+            return super().enter()
+        if self._closed:
+            raise self._closed_error()
+        return self._pool_of().borrow()
+
+    def leave(self, conn: PgConn) -> None:
+        if self._pool is None:
+            super().leave(conn)
+        else:
+            self._pool.give_back()
+
+    def forget(self, conn: PgConn) -> None:
+        if self._pool is None:
+            super().forget(conn)
+        else:  # the pool drops a closed connection when it is given back.
+            self._close_one(conn)
+
+    def _pool_of(self) -> Pool[PgConn]:
+        with self._pool_lock:
+            if self._closed:
+                raise self._closed_error()
+            if self._pool is None:
+                kwargs = {**self.options.conninfo, "autocommit": True}
+                kwargs["connect_timeout"] = self.options.connect_timeout
+                self._pool = Pool(
+                    self.options.pool, kwargs, self._configure, PgConn, self.options.where
+                )
+            return self._pool
+
     def _connect_raw(self) -> psycopg.Connection[Any]:
-        options = self.options
         raw = self.connect_plain()
+        self._configure(raw)
+        return raw
+
+    def _configure(self, raw: psycopg.Connection[Any]) -> None:
+        """Make a new connection the engine's: JSON read as text, the schema, the timeouts."""
+        options = self.options
         # jsonb arrives as JSON text, as SQLite's documents do: the shared steps parse it.
         raw.adapters.register_loader("jsonb", TextLoader)
         raw.adapters.register_loader("json", TextLoader)
@@ -143,17 +193,17 @@ class Database(ThreadConnections[PgConn]):
         except psycopg.Error:
             raw.close()
             raise
-        return raw
 
-    def connect_plain(self) -> psycopg.Connection[Any]:
-        """A new autocommit connection with libpq's defaults (the listener's, see _listen.py);
-        BackendUnavailable, saying what to check, when the server cannot be reached."""
+    def connect_plain(self, **conninfo: Any) -> psycopg.Connection[Any]:
+        """A new autocommit connection with libpq's defaults (the listener's, see _listen.py),
+        ``conninfo`` over the URL's; BackendUnavailable, saying what to check, when the
+        server cannot be reached."""
         options = self.options
         try:
             return psycopg.connect(
                 autocommit=True,  # we write BEGIN / COMMIT ourselves, BEGIN with the lock.
                 connect_timeout=options.connect_timeout,
-                **options.conninfo,
+                **{**options.conninfo, **conninfo},
             )
         except psycopg.Error as exc:
             raise BackendUnavailable(
@@ -169,8 +219,12 @@ class Database(ThreadConnections[PgConn]):
         return BackendUnavailable(f"the PostgreSQL store {self.options.where} is closed")
 
     def close(self) -> None:
-        """Close every connection (see ThreadConnections.close_connections)."""
+        """Close every connection (see ThreadConnections.close_connections), and the pool."""
         self.close_connections()
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     # --- time --------------------------------------------------------------------------------
 

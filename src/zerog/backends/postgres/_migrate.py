@@ -24,9 +24,9 @@ from zerog.backends.postgres._sql import PQ, SCHEMA
 from zerog.backends.sql.statements import read_sql
 from zerog.errors import BackendError, ConfigurationError
 
-LATEST = 3
+LATEST = 4
 """The schema version this zerog writes (1: schema.sql; 2: NOTIFY wake-ups; 3: rate limits and
-fair share)."""
+fair share; 4: no bloat)."""
 
 STEPS = {n: read_sql(f"migrate_{n}.sql", __package__) for n in range(2, LATEST + 1)}
 

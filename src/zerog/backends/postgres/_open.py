@@ -20,7 +20,12 @@ from zerog.urls import BackendURL
 
 DEFAULT_SCHEMA = "zerog"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-OURS = ("schema", "connect_timeout", "listen")  # URL options zerog reads; the others go to libpq.
+OURS = (
+    "schema",
+    "connect_timeout",
+    "listen",
+    "pool",
+)  # URL options zerog reads; the others go to libpq.
 
 
 def options_of(parsed: BackendURL) -> _db.Options:
@@ -40,6 +45,7 @@ def options_of(parsed: BackendURL) -> _db.Options:
         )
     timeout = _seconds(extra.pop("connect_timeout", "10"), parsed.masked)
     listen = _switch(extra.pop("listen", "on"), "listen", parsed.masked)
+    pool = _pool_size(extra.pop("pool", "0"), parsed.masked)
     conninfo: dict[str, Any] = {"dbname": database, **extra}
     if parsed.host:
         conninfo["host"] = parsed.host
@@ -56,6 +62,7 @@ def options_of(parsed: BackendURL) -> _db.Options:
         where=f"{parsed.masked.split('?')[0]} (schema {schema})",
         connect_timeout=timeout,
         listen=listen,
+        pool=pool,
     )
 
 
@@ -76,6 +83,15 @@ def _seconds(raw: str, where: str) -> int:
             f"connect_timeout must be a whole number of seconds >= 1, not {raw!r} (in {where!r})"
         )
     return value
+
+
+def _pool_size(raw: str, where: str) -> int:
+    """``pool=N``: calls share a pool of N connections (0, the default: one per thread)."""
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 1000:
+        raise ConfigurationError(
+            f"pool must be a whole number of connections from 0 to 1000, not {raw!r} (in {where!r})"
+        )
+    return int(raw)
 
 
 def lock_key(database: str, schema: str) -> int:

@@ -18,6 +18,7 @@ from zerog.backends.contract import Capability, LocalWaiter, Waiter
 from zerog.backends.postgres import _migrate, _open
 from zerog.backends.postgres._db import Database, Options
 from zerog.backends.postgres._listen import ListenWaiter
+from zerog.backends.postgres._vacuum import Vacuum
 from zerog.backends.sql import SqlBackend
 from zerog.backends.sql.txn import Txn
 from zerog.urls import BackendURL, parse_url
@@ -38,6 +39,9 @@ class PostgresBackend(SqlBackend):
         self._server_clock = clock is None
         self._serialized = False  # see serialize_writes (the beanstalk record store's).
         self._waiters: list[ListenWaiter] = []  # closed with the backend (sockets, a session).
+        self.vacuum = Vacuum(
+            lambda: database.connect_plain(application_name="zerog maintenance"), options.schema
+        )
         try:
             _open.open_schema(database)
             if self._server_clock:
@@ -53,7 +57,9 @@ class PostgresBackend(SqlBackend):
         """``postgresql://user[:password]@host[:port]/database`` with options ``?schema=<name>``
         (default ``zerog``; created with its tables if missing), ``?connect_timeout=<seconds>``
         (default 10), ``?listen=off`` (idle workers poll instead of LISTENing for NOTIFYs: behind
-        PgBouncer in transaction mode, which passes no notification); any other option is a
+        PgBouncer in transaction mode, which passes no notification), ``?pool=<N>`` (the
+        process's calls share a pool of N connections instead of one per thread; ``zerog
+        serve`` asks for one); any other option is a
         libpq connection parameter (``sslmode=require``)."""
         if isinstance(parsed, str):
             parsed = parse_url(parsed)
@@ -67,6 +73,14 @@ class PostgresBackend(SqlBackend):
         waiter = ListenWaiter(self.database.connect_plain, self.schema)
         self._waiters.append(waiter)
         return waiter
+
+    def rescue_expired(self, limit: int = 100) -> list[str]:
+        """As every SQL backend does; then, at most every few seconds, vacuum the jobs table
+        if it holds many dead row versions (see :mod:`._vacuum`): every worker calls this
+        from its heartbeat."""
+        moved = super().rescue_expired(limit)
+        self.vacuum.maybe()
+        return moved
 
     def close(self) -> None:
         waiters, self._waiters = self._waiters, []

@@ -31,6 +31,7 @@ from zerog.backends.sql.steps.alter import alter_step
 from zerog.backends.sql.steps.delete import delete_step
 from zerog.backends.sql.steps.prune import prune_step
 from zerog.backends.sql.steps.put import put_row
+from zerog.backends.sql.steps.put_many import put_rows
 from zerog.backends.sql.steps.quarantine import quarantine_step
 from zerog.backends.sql.steps.reserve import Taken, reserve_batch
 from zerog.backends.sql.steps.settle import (
@@ -100,7 +101,7 @@ class SqlBackend(SqlMessages, SqlAudit, FullBackend):
         if not batch:
             return []
 
-        return self.transact(lambda txn: [put_row(txn, record)[0] for record in batch])
+        return self.transact(lambda txn: put_rows(txn, batch))
 
     # --- workers -----------------------------------------------------------------------------
 
