@@ -24,24 +24,30 @@ from tornado.routing import Rule
 from zerog.http._context import ApiContext, Limits
 from zerog.http.audit import AuditHandler
 from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
+from zerog.http.edits import (
+    ConfigHandler,
+    ConfigListHandler,
+    JobEditHandler,
+    LimitHandler,
+    RecurringCreateHandler,
+    RecurringEditHandler,
+)
 from zerog.http.failed import GROUP_ACTIONS, FailedGroupActionHandler, FailedGroupsHandler
 from zerog.http.jobs import (
     JOB_ACTIONS,
     JobActionHandler,
-    JobHandler,
     JobListHandler,
     StalledJobsHandler,
 )
 from zerog.http.messages import JobMessageHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
-from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
+from zerog.http.operations import DailyStatsHandler, LimitsHandler
 from zerog.http.queues import (
     QUEUE_ACTIONS,
     QueueActionHandler,
     QueueHandler,
     QueueListHandler,
-    RecurringListHandler,
     WorkerListHandler,
 )
 from zerog.http.stream import JobStreamHandler
@@ -63,18 +69,21 @@ def api_routes(api: ApiContext) -> list[Route]:
         (rf"/api/jobs/{SEGMENT}/stream", JobStreamHandler),
         (rf"/api/jobs/{SEGMENT}/messages", JobMessageHandler),
         (rf"/api/jobs/{SEGMENT}/({jobs})", JobActionHandler),
-        (rf"/api/jobs/{SEGMENT}", JobHandler),
+        (rf"/api/jobs/{SEGMENT}", JobEditHandler),
         (r"/api/queues", QueueListHandler),
         (rf"/api/queues/{SEGMENT}/({queues})", QueueActionHandler),
         (rf"/api/queues/{SEGMENT}", QueueHandler),
         (r"/api/workers", WorkerListHandler),
-        (r"/api/recurring", RecurringListHandler),
-        (rf"/api/recurring/{SEGMENT}", RecurringHandler),
+        (r"/api/recurring", RecurringCreateHandler),
+        (rf"/api/recurring/{SEGMENT}", RecurringEditHandler),
         (r"/api/stalled", StalledJobsHandler),
         (r"/api/audit", AuditHandler),
         (r"/api/failed", FailedGroupsHandler),
         (rf"/api/failed/{SEGMENT}/({'|'.join(GROUP_ACTIONS)})", FailedGroupActionHandler),
         (r"/api/limits", LimitsHandler),
+        (rf"/api/limits/{SEGMENT}", LimitHandler),
+        (r"/api/config", ConfigListHandler),
+        (rf"/api/config/{SEGMENT}", ConfigHandler),
         (r"/api/stats/daily", DailyStatsHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),
@@ -89,7 +98,14 @@ def api_routes(api: ApiContext) -> list[Route]:
     ]
 
 
-PARAMETER_NAMES = {"jobs": "{uuid}", "queues": "{name}", "recurring": "{id}", "failed": "{group}"}
+PARAMETER_NAMES = {
+    "jobs": "{uuid}",
+    "queues": "{name}",
+    "recurring": "{id}",
+    "failed": "{group}",
+    "limits": "{name}",
+    "config": "{key}",
+}
 
 
 def template(pattern: str) -> str:
