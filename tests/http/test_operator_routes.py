@@ -106,6 +106,8 @@ def test_a_job_edit_answers_the_job_and_refuses_a_running_one(serve: Serve, stor
     reply = _send(alice, "PATCH", f"/api/jobs/{uuid}", {"priority": 3, "add_tags": ["t"]})
     assert reply.status == 200
     assert (reply.json()["priority"], reply.json()["tags"]) == (3, ["t"])
+    # 4.0 is an integer to JSON Schema (and the document): taken as 4
+    assert _send(alice, "PATCH", f"/api/jobs/{uuid}", {"priority": 4.0}).json()["priority"] == 4
     # A running job keeps its queue (409) but takes tags
     running = make_running(store)
     assert _send(alice, "PATCH", f"/api/jobs/{running}", {"queue": OTHER}).status == 409

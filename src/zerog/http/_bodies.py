@@ -34,15 +34,17 @@ class Field:
     nullable: bool = False
     text: str = ""
 
-    def check(self, key: str, value: Any) -> None:
-        """400 naming ``key`` when ``value`` breaks the rule."""
+    def check(self, key: str, value: Any) -> Any:
+        """The value (an integral float such as ``3.0`` made an int, as JSON Schema counts
+        it an integer); 400 naming ``key`` when it breaks the rule."""
         if value is None:
             if not self.nullable:
                 raise ApiError(400, f"'{key}' may not be null")
-            return
+            return None
         problem = _problem(self, value)
         if problem:
             raise ApiError(400, f"'{key}' {problem}")
+        return int(value) if self.kind == "integer" else value
 
     def schema(self) -> dict[str, Any]:
         """The rule as JSON Schema."""
@@ -58,6 +60,8 @@ class Field:
             out.update(type="array", items=item, maxItems=MAX_LIST)
         elif self.kind == "object":
             out["type"] = "object"
+        elif not self.nullable:  # any JSON value but null.
+            out["not"] = {"type": "null"}
         if self.nullable and "type" in out:
             out["type"] = [out["type"], "null"]
         return out
@@ -87,10 +91,11 @@ def _problem(rule: Field, value: Any) -> str | None:
 
 def _number_problem(rule: Field, value: Any) -> str | None:
     whole = rule.kind == "integer"
-    kinds = (int,) if whole else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return f"must be {'an integer' if whole else 'a number'}"
-    if not math.isfinite(value) or not (
+    if not math.isfinite(value) or (whole and value != int(value)):
+        return f"must be {'an integer' if whole else 'a finite number'}"
+    if not (
         (rule.minimum is None or value >= rule.minimum)
         and (rule.maximum is None or value <= rule.maximum)
     ):
@@ -117,9 +122,7 @@ def checked(
         raise ApiError(400, f"the body needs {', '.join(repr(k) for k in missing)}")
     if at_least_one and not body:
         raise ApiError(400, f"the body changes nothing; give one of {', '.join(sorted(rules))}")
-    for key, value in body.items():
-        rules[key].check(key, value)
-    return body
+    return {key: rules[key].check(key, value) for key, value in body.items()}
 
 
 def body_schema(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zerog import registry
 from zerog.http import _bodies as b
 from zerog.http import _components as c
 from zerog.http._openapi_parts import (
@@ -35,6 +36,13 @@ def _op(op_id: str, summary: str, params: list[Any], body: Any, ok: Any, *errors
         out["requestBody"] = _body(body)
     out["responses"] = {**ok, **answers(None, *errors)}
     return out
+
+
+def _recurring_schema(rules: dict[str, b.Field], **more: Any) -> dict[str, Any]:
+    """A recurrence's body, its ``type`` one of the job types registered now."""
+    schema = b.body_schema(rules, **more)
+    schema["properties"]["type"]["enum"] = sorted(registry.known_types())
+    return schema
 
 
 def edit_paths(prefix: str) -> dict[str, dict[str, Operation]]:
@@ -113,7 +121,7 @@ def edit_paths(prefix: str) -> dict[str, dict[str, Operation]]:
                 "createRecurring",
                 recurring,
                 [],
-                b.body_schema(b.RECUR_CREATE, required=b.RECUR_REQUIRED),
+                _recurring_schema(b.RECUR_CREATE, required=b.RECUR_REQUIRED),
                 _ok("the recurring job", RECURRENCE, "201"),
                 BAD_BODY,
                 ("409", "a recurring job with that id exists", "Error"),
@@ -125,7 +133,7 @@ def edit_paths(prefix: str) -> dict[str, dict[str, Operation]]:
                 "editRecurring",
                 "Change a recurring job's schedule, job, queue, priority, tags, ...",
                 [rid],
-                b.body_schema(b.RECUR_UPDATE, at_least_one=True),
+                _recurring_schema(b.RECUR_UPDATE, at_least_one=True),
                 _ok("the recurring job after the change", RECURRENCE),
                 BAD_BODY,
                 ("404", "no such recurring job", "Error"),
