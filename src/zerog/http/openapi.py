@@ -63,9 +63,9 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths.update(_operations_paths(prefix))
     paths.update(message_paths(prefix))
     paths.update(audit_paths(prefix))
-    paths.update(_system_paths(prefix))
-    for path, methods in edit_paths(prefix).items():
+    for path, methods in edit_paths(prefix).items():  # some add to a path's methods.
         paths.setdefault(path, {}).update(methods)
+    paths.update(_system_paths(prefix))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
