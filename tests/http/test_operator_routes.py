@@ -229,6 +229,11 @@ def test_every_edit_route_needs_the_token(serve: Serve, store: Store) -> None:
         ("PATCH", f"/api/recurring/{rid}"),
     ]:
         assert _send(stranger, method, path, {"priority": 1}).status == 401, (method, path)
+    # And a browser's cross-site edit is refused even with the token
+    hostile = {"Origin": "http://evil.example", "Content-Type": "application/json"}
+    alice = Client(stranger.url, token="s3cret-a")
+    reply = alice.request("PATCH", f"/api/jobs/{uuid}", body='{"priority": 1}', headers=hostile)
+    assert reply.status == 403
     assert store.audit() == trail
 
 
