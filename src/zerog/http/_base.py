@@ -238,7 +238,7 @@ class ApiHandler(tornado.web.RequestHandler):
         base = tornado.web.RequestHandler
         return [
             method
-            for method in ("GET", "POST", "DELETE")
+            for method in ("GET", "POST", "PATCH", "DELETE")
             if getattr(type(self), method.lower()) is not getattr(base, method.lower())
         ]
 

@@ -25,24 +25,30 @@ from zerog.http._context import ApiContext, Limits
 from zerog.http.audit import AuditHandler
 from zerog.http.batches import BatchHandler
 from zerog.http.dashboard import DashboardAssetHandler, IndexHandler
+from zerog.http.edits import (
+    ConfigHandler,
+    ConfigListHandler,
+    JobEditHandler,
+    LimitHandler,
+    RecurringCreateHandler,
+    RecurringEditHandler,
+)
 from zerog.http.failed import GROUP_ACTIONS, FailedGroupActionHandler, FailedGroupsHandler
 from zerog.http.jobs import (
     JOB_ACTIONS,
     JobActionHandler,
-    JobHandler,
     JobListHandler,
     StalledJobsHandler,
 )
 from zerog.http.messages import JobMessageHandler
 from zerog.http.metrics import MetricsHandler
 from zerog.http.openapi import OpenApiHandler
-from zerog.http.operations import DailyStatsHandler, LimitsHandler, RecurringHandler
+from zerog.http.operations import DailyStatsHandler, LimitsHandler
 from zerog.http.queues import (
     QUEUE_ACTIONS,
     QueueActionHandler,
     QueueHandler,
     QueueListHandler,
-    RecurringListHandler,
     WorkerListHandler,
 )
 from zerog.http.rates import RateLimitHandler, RateLimitsHandler
@@ -65,13 +71,13 @@ def api_routes(api: ApiContext) -> list[Route]:
         (rf"/api/jobs/{SEGMENT}/stream", JobStreamHandler),
         (rf"/api/jobs/{SEGMENT}/messages", JobMessageHandler),
         (rf"/api/jobs/{SEGMENT}/({jobs})", JobActionHandler),
-        (rf"/api/jobs/{SEGMENT}", JobHandler),
+        (rf"/api/jobs/{SEGMENT}", JobEditHandler),
         (r"/api/queues", QueueListHandler),
         (rf"/api/queues/{SEGMENT}/({queues})", QueueActionHandler),
         (rf"/api/queues/{SEGMENT}", QueueHandler),
         (r"/api/workers", WorkerListHandler),
-        (r"/api/recurring", RecurringListHandler),
-        (rf"/api/recurring/{SEGMENT}", RecurringHandler),
+        (r"/api/recurring", RecurringCreateHandler),
+        (rf"/api/recurring/{SEGMENT}", RecurringEditHandler),
         (r"/api/stalled", StalledJobsHandler),
         (r"/api/audit", AuditHandler),
         (rf"/api/batches/{SEGMENT}", BatchHandler),
@@ -80,6 +86,9 @@ def api_routes(api: ApiContext) -> list[Route]:
         (r"/api/limits", LimitsHandler),
         (r"/api/rate-limits", RateLimitsHandler),
         (rf"/api/rate-limits/{SEGMENT}", RateLimitHandler),
+        (rf"/api/limits/{SEGMENT}", LimitHandler),
+        (r"/api/config", ConfigListHandler),
+        (rf"/api/config/{SEGMENT}", ConfigHandler),
         (r"/api/stats/daily", DailyStatsHandler),
         (r"/api/openapi\.json", OpenApiHandler),
         (r"/metrics", MetricsHandler),
@@ -94,7 +103,14 @@ def api_routes(api: ApiContext) -> list[Route]:
     ]
 
 
-PARAMETER_NAMES = {"jobs": "{uuid}", "queues": "{name}", "recurring": "{id}", "failed": "{group}"}
+PARAMETER_NAMES = {
+    "jobs": "{uuid}",
+    "queues": "{name}",
+    "recurring": "{id}",
+    "failed": "{group}",
+    "limits": "{name}",
+    "config": "{key}",
+}
 
 
 def template(pattern: str) -> str:

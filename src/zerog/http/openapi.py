@@ -15,6 +15,7 @@ from urllib.parse import quote
 from zerog import __version__, registry
 from zerog.http import _components as c
 from zerog.http._base import ApiHandler
+from zerog.http._edit_paths import edit_paths
 from zerog.http._openapi_parts import (
     AMBIGUOUS,
     BAD,
@@ -66,6 +67,8 @@ def build(prefix: str = "", token: bool = False) -> dict[str, Any]:
     paths.update(audit_paths(prefix))
     paths.update(batch_paths(prefix))
     paths.update(rate_limit_paths(prefix))
+    for path, methods in edit_paths(prefix).items():  # some add to a path's methods.
+        paths.setdefault(path, {}).update(methods)
     paths.update(_system_paths(prefix))
     document: dict[str, Any] = {
         "openapi": "3.1.0",
