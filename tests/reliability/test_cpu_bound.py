@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.worker.pool import enqueue, events, pool, wait_until
-from tests.worker.pool_jobs import regex_size_for
 from zerog.store import Store
 
 TTR = 3.0  # the supervisor's renewal needs a TTR of 3 s or more (see tracking.SILENT_SECONDS).
@@ -27,8 +26,7 @@ def test_a_pure_python_busy_loop_keeps_its_lease(sqlite: Store, tmp_path: Path) 
 def test_a_c_call_holding_the_gil_keeps_its_lease(sqlite: Store, tmp_path: Path) -> None:
     # Given a job whose re.match holds the GIL for well over its TTR: the child's heartbeat
     # thread cannot run at all meanwhile
-    size = regex_size_for(2.5 * TTR)
-    uuid = enqueue(sqlite, "pool_regex", ttr=TTR, size=size, steps=1)
+    uuid = enqueue(sqlite, "pool_regex", ttr=TTR, seconds=2.5 * TTR, steps=1)
     with pool(sqlite.settings.url, tmp_path, "--workers", "2") as running:
         # When it runs / Then the supervisor renews the lease for the starved child: the other
         # child never rescues it, and it completes in one run
