@@ -30,9 +30,15 @@ class Store:
 
 
 def idle_threads(
-    gate: IdleGate, store: Store, n: int, claim: threading.Semaphore, stop: threading.Event
+    gate: IdleGate,
+    store: Store,
+    n: int,
+    claim: threading.Semaphore,
+    stop: threading.Event,
+    claim_seconds: float = 0.0,
 ) -> tuple[list[threading.Thread], list[int]]:
-    """``n`` consumer threads: idle, then a claim that takes a job if ``claim`` has one."""
+    """``n`` consumer threads: idle, then a claim (lasting ``claim_seconds``) that takes a
+    job if ``claim`` has one."""
     claims = [0]
     lock = threading.Lock()
 
@@ -41,6 +47,7 @@ def idle_threads(
             gate.wait(store.listen, 30.0)
             if stop.is_set():
                 return
+            time.sleep(claim_seconds)
             with lock:
                 claims[0] += 1
             if claim.acquire(blocking=False):
@@ -61,7 +68,8 @@ def wait_until(check: object, timeout: float = 20.0) -> None:
 
 def test_one_thread_of_many_waits_on_the_store_and_one_ring_costs_one_claim() -> None:
     # Given 10 idle threads behind a gate
-    gate, store, jobs, stop = IdleGate(), Store(), threading.Semaphore(0), threading.Event()
+    store, jobs, stop = Store(), threading.Semaphore(0), threading.Event()
+    gate = IdleGate(store.bell.set)
     threads, claims = idle_threads(gate, store, 10, jobs, stop)
     wait_until(lambda: store.listeners == 1)
     time.sleep(0.2)
@@ -86,7 +94,8 @@ def test_one_thread_of_many_waits_on_the_store_and_one_ring_costs_one_claim() ->
 
 def test_a_burst_chains_claims_until_one_finds_nothing() -> None:
     # Given 10 idle threads behind a gate
-    gate, store, jobs, stop = IdleGate(), Store(), threading.Semaphore(0), threading.Event()
+    store, jobs, stop = Store(), threading.Semaphore(0), threading.Event()
+    gate = IdleGate(store.bell.set)
     threads, claims = idle_threads(gate, store, 10, jobs, stop)
     wait_until(lambda: store.listeners == 1)
 
@@ -107,8 +116,32 @@ def test_a_burst_chains_claims_until_one_finds_nothing() -> None:
         thread.join(timeout=10)
 
 
+def test_one_ring_for_several_jobs_reaches_the_thread_that_took_the_listeners_role() -> None:
+    # Given two idle threads: one listens, the other waits at the gate
+    store, jobs, stop = Store(), threading.Semaphore(0), threading.Event()
+    gate = IdleGate(store.bell.set)
+    threads, claims = idle_threads(gate, store, 2, jobs, stop, claim_seconds=0.3)
+    wait_until(lambda: store.listeners == 1)
+
+    # When two jobs arrive behind one ring (the listener drains every ring at once)
+    jobs.release()
+    jobs.release()
+    store.bell.set()
+
+    # Then both are claimed at once, though the second thread took the listener's role over
+    # (during the first claim) and no thread waits at the gate for a turn: the claim that
+    # found a job wakes the listener instead
+    wait_until(lambda: claims[0] >= 3, timeout=10)  # two jobs, and one claim finding none.
+    assert not jobs.acquire(blocking=False)
+    stop.set()
+    store.bell.set()
+    gate.wake_all()
+    for thread in threads:
+        thread.join(timeout=10)
+
+
 def test_wake_all_releases_every_waiting_thread() -> None:
-    gate = IdleGate()
+    gate = IdleGate(lambda: None)
     returned: list[float] = []
 
     def idle() -> None:
@@ -126,7 +159,7 @@ def test_wake_all_releases_every_waiting_thread() -> None:
 
 
 def test_a_waiting_thread_claims_when_its_poll_interval_passes() -> None:
-    gate = IdleGate()
+    gate = IdleGate(lambda: None)
     listener = threading.Thread(
         target=gate.wait, args=(lambda seconds: time.sleep(seconds), 5.0), daemon=True
     )

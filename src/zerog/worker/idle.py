@@ -10,9 +10,10 @@ workers' (a put took 24 ms with the threads idle, 3.5 ms without workers).
 With the gate, one idle thread (the *listener*) waits on the store; the others wait on the
 gate. When the listener wakes it gives the role to a waiting thread and claims; a thread that
 woke from idle and claimed a job hands a *turn* to one more waiting thread, which claims in
-its turn: a burst of jobs starts a chain of claims as long as the burst, and a single job costs
-one claim per process. A thread whose wait on the gate times out claims anyway (polling stays
-the fallback, as before), and a stop or drain wakes every thread at once.
+its turn (the listener, when no thread waits at the gate): a burst of jobs starts a chain of
+claims as long as the burst, and a single job costs one claim per process. A thread whose
+wait on the gate times out claims anyway (polling stays the fallback, as before), and a stop
+or drain wakes every thread at once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from collections.abc import Callable
 class IdleGate:
     """The idle consumers of one worker process; safe for many threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, interrupt: Callable[[], object]) -> None:
+        self._interrupt = interrupt  # wakes the listener out of the store's wait.
         self._condition = threading.Condition()
         self._listening = False  # a thread waits on the store now.
         self._waiting = 0  # threads waiting on the gate (not the listener).
@@ -63,11 +65,17 @@ class IdleGate:
 
     def claimed(self) -> None:
         """A thread that woke from idle claimed a job: more may be ready, so one more idle
-        thread claims (if one is waiting and has no turn yet)."""
+        thread claims: one waiting at the gate, else the listener. (The wake-up that woke
+        this thread may have stood for several jobs, and the thread that took the listener's
+        role over from it would otherwise sleep on with those jobs ready.)"""
         with self._condition:
             if self._waiting > self._turns:
                 self._turns += 1
                 self._condition.notify()
+                return
+            listening = self._listening
+        if listening:
+            self._interrupt()
 
     def wake_all(self) -> None:
         """Wake every waiting thread (the worker stops, drains or retires); the listener is

@@ -130,7 +130,7 @@ class Worker:
         self._consumers: list[threading.Thread] = []
         self._batches: list[RunAhead] = []  # each consumer's run-ahead (see worker.batch).
         self._idle_threads = 0  # consumers waiting for work now.
-        self.idle_gate = IdleGate()  # one idle consumer listens to the store (worker.idle).
+        self.idle_gate = IdleGate(self._interrupt_listener)  # one idle thread listens.
 
     def run(self) -> int:
         """Work until drained (or, with ``burst``, until nothing is ready; or until retired);
@@ -241,6 +241,10 @@ class Worker:
     def _listen(self, seconds: float) -> None:
         """The idle gate's listener waits on the store itself."""
         self.store.wait_for_work(seconds, self.queues)
+
+    def _interrupt_listener(self) -> None:
+        """Wake this process's thread waiting on the store (not the other processes')."""
+        self.store.waiter().interrupt()
 
     def _wake_all(self) -> None:
         """Wake every idle thread: the listener through the store, the others at the gate."""
