@@ -94,24 +94,56 @@ class Options:
 class PgConn:
     """A psycopg connection with the surface the shared steps use (see
     :class:`zerog.backends.sql.statements.Conn`): ``execute`` returns psycopg's cursor, which
-    fetches and iterates as sqlite3's does."""
+    fetches and iterates as sqlite3's does.
 
-    __slots__ = ("now", "raw")
+    Writes whose result nobody reads (a job's changed keys, a history entry, a claim's
+    UPDATE) are deferred (:meth:`defer`) and sent together, in pipeline mode, just before the
+    next statement that reads, or with the COMMIT: one round trip for all of them instead of
+    one each. The order of statements on the server is unchanged; an error in a deferred write
+    is raised by the statement that sends it, and fails the transaction as it would have."""
+
+    __slots__ = ("now", "pending", "raw")
     q: Queries = PQ
     IntegrityError: type[Exception] = psycopg.errors.IntegrityError
 
     def __init__(self, raw: psycopg.Connection[Any]) -> None:
         self.raw = raw
         self.now = 0.0  # the server's time, read when the current write transaction began.
+        self.pending: list[tuple[str, Any]] = []  # deferred writes, in order.
 
     def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor[Any]:
+        if self.pending:
+            self.flush()
         return self.raw.execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
         rows = list(parameters)
+        if self.pending:
+            self.flush()
         if rows:
             with self.raw.cursor() as cursor:
                 cursor.executemany(sql, rows)
+
+    def defer(self, sql: str, parameters: Any = None, /) -> None:
+        """Run a write whose result is not read, with the next statement that is sent."""
+        self.pending.append((sql, parameters))
+
+    def flush(self, then: str | None = None) -> None:
+        """Send the deferred writes (and ``then``, e.g. COMMIT) in one pipeline."""
+        pending = self.pending
+        self.pending = []
+        if then is not None:
+            pending.append((then, None))
+        if len(pending) == 1:
+            self.raw.execute(*pending[0])
+            return
+        with self.raw.pipeline():
+            for sql, parameters in pending:
+                self.raw.execute(sql, parameters)
+
+    def commit(self) -> None:
+        """COMMIT, with the deferred writes before it in the same round trip."""
+        self.flush("COMMIT")
 
 
 class Database(ThreadConnections[PgConn]):
@@ -283,7 +315,7 @@ class Database(ThreadConnections[PgConn]):
                 self._begin(conn, begin)
                 result = body(conn)
                 committing = True
-                conn.raw.execute("COMMIT")
+                conn.commit()
                 return result
             except psycopg.Error as exc:
                 if not self._retryable(conn, exc, committing):
@@ -301,6 +333,7 @@ class Database(ThreadConnections[PgConn]):
                 self.leave(conn)
 
     def _begin(self, conn: PgConn, begin: str) -> None:
+        conn.pending = []  # a previous transaction's, if it failed before sending them.
         cursor = conn.raw.execute(begin)
         if cursor.nextset():  # BEGIN's result first, then the lock's and the clock's row.
             row = cursor.fetchone()
@@ -317,6 +350,7 @@ class Database(ThreadConnections[PgConn]):
         return isinstance(exc, _TRANSIENT)
 
     def _rollback(self, conn: PgConn) -> None:
+        conn.pending = []
         if conn.raw.broken or conn.raw.closed:
             self.forget(conn)
             return

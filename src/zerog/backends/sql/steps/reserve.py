@@ -138,7 +138,7 @@ def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken |
 def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken:
     """Make a ready job (its ``SELECT *`` row and its columns) running under a new lease."""
     lifecycle.start_run(columns, worker, txn.now)  # it changes columns only.
-    txn.conn.execute(txn.q.start_run, {**columns, "seq": row[0]})
+    txn.defer(txn.q.start_run, {**columns, "seq": row[0]})
     txn.log(row[0], "reserved", RUNNING, worker, f"attempt {columns['attempts']}")
     return row[-1], columns
 
