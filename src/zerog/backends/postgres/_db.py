@@ -59,7 +59,7 @@ import psycopg.errors
 from psycopg.types.string import TextLoader
 
 from zerog.backends.postgres._pool import Pool
-from zerog.backends.postgres._sql import DIALECT, PQ
+from zerog.backends.postgres._sql import DIALECT, PQ, coalesced
 from zerog.backends.sql.connections import ThreadConnections
 from zerog.backends.sql.statements import Queries
 from zerog.errors import BackendError, BackendUnavailable
@@ -130,7 +130,7 @@ class PgConn:
 
     def flush(self, then: str | None = None) -> None:
         """Send the deferred writes (and ``then``, e.g. COMMIT) in one pipeline."""
-        pending = self.pending
+        pending = coalesced(self.pending)
         self.pending = []
         if then is not None:
             pending.append((then, None))
