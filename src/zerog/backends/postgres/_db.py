@@ -113,7 +113,7 @@ class PgConn:
 
     def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor[Any]:
         if self.pending:
-            self.flush()
+            return self.flush(sql, parameters)
         return self.raw.execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
@@ -128,18 +128,19 @@ class PgConn:
         """Run a write whose result is not read, with the next statement that is sent."""
         self.pending.append((sql, parameters))
 
-    def flush(self, then: str | None = None) -> None:
-        """Send the deferred writes (and ``then``, e.g. COMMIT) in one pipeline."""
+    def flush(self, then: str | None = None, parameters: Any = None) -> psycopg.Cursor[Any]:
+        """Send the deferred writes, and then ``then`` (the statement that made them go, or
+        COMMIT), in one pipeline: one round trip. Returns ``then``'s cursor, its result read."""
         pending = coalesced(self.pending)
         self.pending = []
         if then is not None:
-            pending.append((then, None))
+            pending.append((then, parameters))
         if len(pending) == 1:
-            self.raw.execute(*pending[0])
-            return
+            return self.raw.execute(*pending[0])
         with self.raw.pipeline():
-            for sql, parameters in pending:
-                self.raw.execute(sql, parameters)
+            for sql, values in pending:
+                cursor = self.raw.execute(sql, values)
+        return cursor
 
     def commit(self) -> None:
         """COMMIT, with the deferred writes before it in the same round trip."""
