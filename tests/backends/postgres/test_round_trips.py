@@ -73,7 +73,7 @@ def test_eight_settlements_and_eight_claims_are_four_round_trips(pg: PostgresBac
     # Given eight running jobs and eight waiting ones
     for _ in range(16):
         put_job(pg)
-    finished = [(take(pg).lease, completed()) for _ in range(8)]
+    finished = [(take(pg).lease, completed({"n": n, "x": n / 3})) for n in range(8)]
     conn, counter = counting(pg)
     try:
         # When a worker writes the eight runs and claims eight more in one batch
@@ -82,15 +82,20 @@ def test_eight_settlements_and_eight_claims_are_four_round_trips(pg: PostgresBac
         conn.raw = counter.raw
     # Then that is BEGIN, the eight leases read at once, the ready jobs read (the settlements
     # sent in the same pipeline) and COMMIT with the claims: 4 round trips, where one
-    # statement each took 42; the claims' updates and each pipeline's history entries went
-    # as one statement each
-    assert len(batch.reservations) == 8 and not batch.lost
+    # statement each took 42; the eight settlements' updates, the claims' updates and each
+    # pipeline's history entries went as one statement each
+    assert len(batch.reservations) == 8
+    assert not batch.lost
     assert counter.trips == 4
-    # piped: 8 settle updates, their history, the read; the claims, their history, COMMIT.
-    assert counter.piped == 8 + 1 + 1 + 1 + 1 + 1
-    for lease, _ in finished:
+    # piped: the settle updates, their history, the read; the claims, their history, COMMIT.
+    assert counter.piped == 6
+    for n, (lease, _) in enumerate(finished):
         assert events(pg, lease.uuid) == ["put", "reserved", "completed"]
-        assert pg.get(lease.uuid)["state"] == State.COMPLETE.value
+        record = pg.get(lease.uuid)
+        assert record["state"] == State.COMPLETE.value
+        assert record["result"] == {"n": n, "x": n / 3}
+        assert record["worker"] is None
+        assert record["finished_at"] >= record["started_at"]
     for reservation in batch.reservations:
         assert events(pg, reservation.lease.uuid) == ["put", "reserved"]
         assert pg.get(reservation.lease.uuid)["lease_token"] == reservation.lease.token

@@ -58,8 +58,9 @@ import psycopg
 import psycopg.errors
 from psycopg.types.string import TextLoader
 
+from zerog.backends.postgres._batched import coalesced
 from zerog.backends.postgres._pool import Pool
-from zerog.backends.postgres._sql import DIALECT, PQ, coalesced
+from zerog.backends.postgres._sql import DIALECT, PQ
 from zerog.backends.sql.connections import ThreadConnections
 from zerog.backends.sql.statements import Queries
 from zerog.errors import BackendError, BackendUnavailable
