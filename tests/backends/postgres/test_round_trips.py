@@ -158,3 +158,18 @@ def test_a_failing_deferred_write_fails_the_whole_transaction(pg: PostgresBacken
     assert pg.get(uuid)["state"] == State.WAITING.value
     pg.transact(lambda txn: txn.log(seq, "after", "waiting"))  # the connection works on.
     assert events(pg, uuid) == ["put", "after"]
+
+
+def test_a_claim_of_more_than_is_ready_looks_once(pg: PostgresBackend) -> None:
+    # Given three ready jobs
+    for _ in range(3):
+        put_job(pg)
+    conn, counter = counting(pg)
+    try:
+        # When a worker asks for eight
+        batch = pg.settle_batch((), ReserveRequest(queues=["q"], worker="w"), 8)
+    finally:
+        conn.raw = counter.raw
+    # Then it gets the three, in BEGIN, one read and COMMIT (no second look at the queue)
+    assert len(batch.reservations) == 3
+    assert counter.trips == 3

@@ -24,7 +24,7 @@ SELECT v.job,
        coalesce((SELECT max(h.n) FROM history AS h WHERE h.job = v.job), 0)
            + row_number() OVER (PARTITION BY v.job ORDER BY v.i),
        v.at, v.event, v.state, v.worker, v.detail
-FROM unnest(%s::bigint[], %s::float8[], %s::text[], %s::text[], %s::text[], %s::text[])
+FROM unnest(%b::bigint[], %b::float8[], %b::text[], %b::text[], %b::text[], %b::text[])
     WITH ORDINALITY AS v (job, at, event, state, worker, detail, i)"""
 """``add_history`` for several entries (its parameters' columns as arrays, in order)."""
 
@@ -45,8 +45,8 @@ START_RUN_MANY = """UPDATE jobs SET
     state = v.state, attempts = v.attempts, lease_token = v.lease_token, worker = v.worker,
     lease_expires_at = v.lease_expires_at, control = v.control, updated_at = v.updated_at,
     started_at = v.started_at
-FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::bigint[], %s::text[], %s::float8[],
-            %s::text[], %s::float8[], %s::float8[])
+FROM unnest(%b::bigint[], %b::text[], %b::bigint[], %b::bigint[], %b::text[], %b::float8[],
+            %b::text[], %b::float8[], %b::float8[])
     AS v (seq, state, attempts, lease_token, worker, lease_expires_at, control, updated_at,
           started_at)
 WHERE jobs.seq = v.seq"""
@@ -152,7 +152,7 @@ def update_many_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
     if doc_keys:
         pairs = ", ".join(f"'{key}', v.d{j}::jsonb" for j, key in enumerate(doc_keys))
         sets.append(f"doc = doc || jsonb_build_object({pairs})")
-    arrays = ", ".join(f"%s::{kind}[]" for kind in [*types, "bigint"])
+    arrays = ", ".join(f"%b::{kind}[]" for kind in [*types, "bigint"])
     return (
         f"UPDATE jobs SET {', '.join(sets)} FROM unnest({arrays}) "
         f"AS v ({', '.join([*names, 'seq'])}) WHERE jobs.seq = v.seq"
