@@ -12,7 +12,6 @@ numbered in the order given.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from typing import Any
 
 from zerog.backends.postgres._sql import PQ, SHAPES
@@ -90,7 +89,7 @@ def coalesced(pending: list[Statement]) -> list[Statement]:
             continue
         seq = _seq_of(sql, parameters)
         if run and (sql is not run_sql or seq in seqs):
-            out.append(_merged(run_sql, run))
+            out += _merged(run_sql, run)
             run, seqs = [], set()
         if seq is None:
             out.append((sql, parameters))
@@ -99,11 +98,14 @@ def coalesced(pending: list[Statement]) -> list[Statement]:
         run.append(parameters)
         seqs.add(seq)
     if run:
-        out.append(_merged(run_sql, run))
-    if len(history) == 1:
-        out.append((PQ.add_history, history[0]))
-    elif history:
-        out.append((ADD_HISTORY_MANY, [list(column) for column in zip(*history, strict=True)]))
+        out += _merged(run_sql, run)
+    arrays = None
+    if len(history) > 1:
+        arrays = _typed([list(column) for column in zip(*history, strict=True)], HISTORY_TYPES)
+    if arrays is not None:
+        out.append((ADD_HISTORY_MANY, arrays))
+    else:
+        out += [(PQ.add_history, parameters) for parameters in history]
     return out
 
 
@@ -117,30 +119,41 @@ def _seq_of(sql: str, parameters: Any) -> int | None:
     return int(parameters[-1])
 
 
-def _merged(sql: str, run: list[Any]) -> Statement:
-    """A run of one statement's parameters as one statement."""
-    if len(run) == 1:
-        return sql, run[0]
-    if sql is PQ.start_run:
-        arrays = [[p[key] for p in run] for key in START_RUN_KEYS]
-        return START_RUN_MANY, _typed(arrays, ["bigint", *(TYPES[k] for k in START_RUN_KEYS[1:])])
-    columns, doc_keys = SHAPES[sql]
-    types = [*(TYPES[c] for c in columns), *("text" for _ in doc_keys), "bigint"]
-    return update_many_sql(columns, doc_keys), _typed(
-        [list(c) for c in zip(*run, strict=True)], types
-    )
+def _merged(sql: str, run: list[Any]) -> list[Statement]:
+    """A run of one statement's parameters as one statement (as they are when a value is not
+    of its column's plain Python type)."""
+    if len(run) > 1 and sql is PQ.start_run:
+        types = ["bigint", *(TYPES[k] for k in START_RUN_KEYS[1:])]
+        arrays = _typed([[p[key] for p in run] for key in START_RUN_KEYS], types)
+        if arrays is not None:
+            return [(START_RUN_MANY, arrays)]
+    elif len(run) > 1:
+        columns, doc_keys = SHAPES[sql]
+        types = [*(TYPES[c] for c in columns), *("text" for _ in doc_keys), "bigint"]
+        arrays = _typed([list(column) for column in zip(*run, strict=True)], types)
+        if arrays is not None:
+            return [(update_many_sql(columns, doc_keys), arrays)]
+    return [(sql, parameters) for parameters in run]
 
 
-CASTS: dict[str, Callable[[Any], Any]] = {"bigint": int, "float8": float, "text": str}
+HISTORY_TYPES = ["bigint", "float8", "text", "text", "text", "text"]
+"""The types of ``add_history``'s parameters."""
+
+KINDS: dict[str, tuple[type, ...]] = {"bigint": (int,), "float8": (float, int), "text": (str,)}
 
 
-def _typed(arrays: list[list[Any]], types: list[str]) -> list[list[Any]]:
-    """Each array's values as its column's Python type (psycopg types a list by its first
-    value: an int among floats would not fit), NULLs kept."""
-    return [
-        [None if value is None else CASTS[kind](value) for value in array]
-        for array, kind in zip(arrays, types, strict=True)
-    ]
+def _typed(arrays: list[list[Any]], types: list[str]) -> list[list[Any]] | None:
+    """Each array's values, as floats in float8 arrays (psycopg types a list by its first
+    value: an int among floats would not fit); None when a value is not of its column's plain
+    Python type (an enum, a bool), which is then sent as it is, one statement each."""
+    for array, kind in zip(arrays, types, strict=True):
+        allowed = KINDS[kind]
+        for value in array:
+            if value is not None and type(value) not in allowed:
+                return None
+        if kind == "float8":
+            array[:] = [None if value is None else float(value) for value in array]
+    return arrays
 
 
 @functools.lru_cache(maxsize=256)
