@@ -173,3 +173,15 @@ def test_a_claim_of_more_than_is_ready_looks_once(pg: PostgresBackend) -> None:
     # Then it gets the three, in BEGIN, one read and COMMIT (no second look at the queue)
     assert len(batch.reservations) == 3
     assert counter.trips == 3
+
+
+def test_a_script_after_deferred_writes_runs(pg: PostgresBackend) -> None:
+    uuid = put_job(pg)
+    seq = pg.database.read(lambda c: c.execute(c.q.job, (uuid,)).fetchone()[0])
+
+    def script(txn: Txn) -> None:
+        txn.log(seq, "a", "waiting")
+        txn.conn.execute("SELECT 1; SELECT 2")  # several statements: no pipeline for them.
+
+    pg.transact(script)
+    assert events(pg, uuid) == ["put", "a"]

@@ -114,7 +114,9 @@ class PgConn:
 
     def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor[Any]:
         if self.pending:
-            return self.flush(sql, parameters)
+            if parameters is not None:  # one statement: it can go in the pipeline.
+                return self.flush(sql, parameters)
+            self.flush()  # it may be a script of several, which a pipeline refuses.
         return self.raw.execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
