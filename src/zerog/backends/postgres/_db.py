@@ -23,9 +23,11 @@ after it see what the lock's previous holder committed:
 Creating and migrating the schema, and the beanstalk record store's steps (written for one
 writer), still take the schema's advisory lock (``serialize``). Deadlocks and serialization
 failures are retried like lost connections. Reads take no lock: each statement sees a committed
-state (MVCC), a snapshot read sees one. A write transaction costs its statements plus two round
-trips: the first begins, reads the server's clock and sets the history cap, in one
-simple-protocol message; the last commits.
+state (MVCC), a snapshot read sees one. A write transaction costs a round trip per statement
+whose result it reads, plus two: the first begins, reads the server's clock and sets the
+history cap, in one simple-protocol message; the last commits. The writes whose result it does
+not read ride along (``PgConn.defer``, merged by ``_batched``): a worker's batch of N
+completions and N claims is 4 round trips.
 
 Times come from the server, not the worker: with several worker hosts, one whose clock is off
 would otherwise expire its peers' leases early or hold its own too long. The write
