@@ -399,13 +399,13 @@ def test_a_batch_of_eight_runs_and_eight_claims_is_one_transaction_of_few_statem
         conn.set_trace_callback(seen.append)
         taken = store.settle_batch(finished, ["q"], 8, "w")
         conn.set_trace_callback(None)
-        # Then that is BEGIN, three statements per run (lease check, update, history), one
-        # read of the eight ready jobs, two per claim (start, history) and COMMIT: 42, where
-        # eight settle-and-reserve steps run 64
+        # Then that is BEGIN, one lease check for the eight runs, two statements per run
+        # (update, history), one read of the eight ready jobs, two per claim (start, history)
+        # and COMMIT: 36, where eight settle-and-reserve steps run 64
         assert len(taken) == 8
         statements = [sql for i, sql in enumerate(seen) if i == 0 or sql != seen[i - 1]]
         assert (statements[0], statements[-1]) == ("BEGIN IMMEDIATE", "COMMIT")
-        assert len(statements) == 2 + 8 * 3 + 1 + 8 * 2
+        assert len(statements) == 2 + 1 + 8 * 2 + 1 + 8 * 2
     finally:
         backend.close()
 

@@ -23,9 +23,11 @@ after it see what the lock's previous holder committed:
 Creating and migrating the schema, and the beanstalk record store's steps (written for one
 writer), still take the schema's advisory lock (``serialize``). Deadlocks and serialization
 failures are retried like lost connections. Reads take no lock: each statement sees a committed
-state (MVCC), a snapshot read sees one. A write transaction costs its statements plus two round
-trips: the first begins, reads the server's clock and sets the history cap, in one
-simple-protocol message; the last commits.
+state (MVCC), a snapshot read sees one. A write transaction costs a round trip per statement
+whose result it reads, plus two: the first begins, reads the server's clock and sets the
+history cap, in one simple-protocol message; the last commits. The writes whose result it does
+not read ride along (``PgConn.defer``, merged by ``_batched``): a worker's batch of N
+completions and N claims is 4 round trips.
 
 Times come from the server, not the worker: with several worker hosts, one whose clock is off
 would otherwise expire its peers' leases early or hold its own too long. The write
@@ -58,6 +60,7 @@ import psycopg
 import psycopg.errors
 from psycopg.types.string import TextLoader
 
+from zerog.backends.postgres._batched import coalesced
 from zerog.backends.postgres._pool import Pool
 from zerog.backends.postgres._sql import DIALECT, PQ
 from zerog.backends.sql.connections import ThreadConnections
@@ -94,24 +97,59 @@ class Options:
 class PgConn:
     """A psycopg connection with the surface the shared steps use (see
     :class:`zerog.backends.sql.statements.Conn`): ``execute`` returns psycopg's cursor, which
-    fetches and iterates as sqlite3's does."""
+    fetches and iterates as sqlite3's does.
 
-    __slots__ = ("now", "raw")
+    Writes whose result nobody reads (a job's changed keys, a history entry, a claim's
+    UPDATE) are deferred (:meth:`defer`) and sent together, in pipeline mode, just before the
+    next statement that reads, or with the COMMIT: one round trip for all of them instead of
+    one each. The order of statements on the server is unchanged; an error in a deferred write
+    is raised by the statement that sends it, and fails the transaction as it would have."""
+
+    __slots__ = ("now", "pending", "raw")
     q: Queries = PQ
     IntegrityError: type[Exception] = psycopg.errors.IntegrityError
 
     def __init__(self, raw: psycopg.Connection[Any]) -> None:
         self.raw = raw
         self.now = 0.0  # the server's time, read when the current write transaction began.
+        self.pending: list[tuple[str, Any]] = []  # deferred writes, in order.
 
     def execute(self, sql: str, parameters: Any = None, /) -> psycopg.Cursor[Any]:
+        if self.pending:
+            if parameters is not None:  # one statement: it can go in the pipeline.
+                return self.flush(sql, parameters)
+            self.flush()  # it may be a script of several, which a pipeline refuses.
         return self.raw.execute(sql, parameters)
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
         rows = list(parameters)
+        if self.pending:
+            self.flush()
         if rows:
             with self.raw.cursor() as cursor:
                 cursor.executemany(sql, rows)
+
+    def defer(self, sql: str, parameters: Any = None, /) -> None:
+        """Run a write whose result is not read, with the next statement that is sent."""
+        self.pending.append((sql, parameters))
+
+    def flush(self, then: str | None = None, parameters: Any = None) -> psycopg.Cursor[Any]:
+        """Send the deferred writes, and then ``then`` (the statement that made them go, or
+        COMMIT), in one pipeline: one round trip. Returns ``then``'s cursor, its result read."""
+        pending = coalesced(self.pending)
+        self.pending = []
+        if then is not None:
+            pending.append((then, parameters))
+        if len(pending) == 1:
+            return self.raw.execute(*pending[0])
+        with self.raw.pipeline():
+            for sql, values in pending:
+                cursor = self.raw.execute(sql, values)
+        return cursor
+
+    def commit(self) -> None:
+        """COMMIT, with the deferred writes before it in the same round trip."""
+        self.flush("COMMIT")
 
 
 class Database(ThreadConnections[PgConn]):
@@ -283,7 +321,7 @@ class Database(ThreadConnections[PgConn]):
                 self._begin(conn, begin)
                 result = body(conn)
                 committing = True
-                conn.raw.execute("COMMIT")
+                conn.commit()
                 return result
             except psycopg.Error as exc:
                 if not self._retryable(conn, exc, committing):
@@ -301,6 +339,7 @@ class Database(ThreadConnections[PgConn]):
                 self.leave(conn)
 
     def _begin(self, conn: PgConn, begin: str) -> None:
+        conn.pending = []  # a previous transaction's, if it failed before sending them.
         cursor = conn.raw.execute(begin)
         if cursor.nextset():  # BEGIN's result first, then the lock's and the clock's row.
             row = cursor.fetchone()
@@ -317,6 +356,7 @@ class Database(ThreadConnections[PgConn]):
         return isinstance(exc, _TRANSIENT)
 
     def _rollback(self, conn: PgConn) -> None:
+        conn.pending = []
         if conn.raw.broken or conn.raw.closed:
             self.forget(conn)
             return

@@ -35,7 +35,13 @@ def update_sql(columns: tuple[str, ...], doc_keys: tuple[str, ...]) -> str:
             for i in range(0, len(doc_keys), MAX_PAIRS)
         ]
         sets.append(f"doc = doc || {' || '.join(objects)}")
-    return f"UPDATE jobs SET {', '.join(sets)} WHERE seq = %s"
+    sql = f"UPDATE jobs SET {', '.join(sets)} WHERE seq = %s"
+    SHAPES[sql] = (columns, doc_keys)
+    return sql
+
+
+SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+"""What each statement :func:`update_sql` made writes, by its text (for ``_batched``)."""
 
 
 LIST_FILTERS = {

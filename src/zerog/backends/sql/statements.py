@@ -69,6 +69,7 @@ class Queries:
     touch: str
     held: str
     held_with_lists: str
+    held_many: str
     any_to_rescue: str
     to_rescue: str
     job_state: str

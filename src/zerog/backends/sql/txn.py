@@ -14,6 +14,7 @@ PostgreSQL's sets it as each write transaction begins.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from zerog.backends.sql.rows import Encoded, dumps
@@ -26,11 +27,12 @@ class Txn:
     jobs its steps made ready besides their own. A plain class: one is made per transaction,
     on the hot path."""
 
-    __slots__ = ("conn", "now", "q", "readied")
+    __slots__ = ("conn", "defer", "now", "q", "readied")
 
     def __init__(self, conn: Conn, now: float) -> None:
         self.conn = conn
         self.q = conn.q  # the dialect's statements (see statements.Conn).
+        self.defer = later(conn)  # runs a write whose result is not read.
         self.now = now
         self.readied: list[tuple[int, str]] = []
 
@@ -44,7 +46,15 @@ class Txn:
     ) -> None:
         """Append a history entry to job ``seq`` at the transaction's time (log_entry's
         statement, run here: this is on the hot path, twice per job)."""
-        self.conn.execute(self.q.add_history, (seq, self.now, event, state, worker, detail))
+        self.defer(self.q.add_history, (seq, self.now, event, state, worker, detail))
+
+
+def later(conn: Conn) -> Callable[..., Any]:
+    """How to run a write on ``conn`` whose result is not read: deferred to the next statement
+    sent where the dialect's connection can (PostgreSQL's ``defer``: one round trip for
+    several), else at once (SQLite, in process, has no round trips to save)."""
+    defer: Callable[..., Any] | None = getattr(conn, "defer", None)
+    return defer if defer is not None else conn.execute
 
 
 def log_entry(
@@ -57,7 +67,7 @@ def log_entry(
     detail: str | None = None,
 ) -> None:
     """Append a history entry (the connection's history cap, if any, drops the oldest)."""
-    conn.execute(conn.q.add_history, (seq, at, event, state, worker, detail))
+    later(conn)(conn.q.add_history, (seq, at, event, state, worker, detail))
 
 
 def cap_history(conn: Conn, keep: int | None) -> None:
@@ -94,4 +104,4 @@ def write(
             keys.append(key)
             texts.append(encoded.get(value) if encoded else dumps(value))
     if columns or keys:
-        conn.execute(conn.q.update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])
+        later(conn)(conn.q.update_sql(tuple(columns), tuple(keys)), [*values, *texts, seq])

@@ -106,6 +106,20 @@ FROM jobs
 WHERE uuid = %(uuid)s AND state = 'running' AND lease_token = %(token)s
 FOR UPDATE OF jobs;
 
+-- name: held_many
+-- `held` for several leases at once (a batch's settlements: one round trip, not one each),
+-- given as a JSON array of [uuid, token]; each row ends with the job's uuid. Locked in seq
+-- order, as every step that locks several jobs locks them.
+SELECT j.seq, j.attempts, j.ttr_seconds, j.control,
+       EXISTS (SELECT 1 FROM uniques WHERE job = j.seq),
+       EXISTS (SELECT 1 FROM deps WHERE on_job = j.seq),
+       j.uuid
+FROM jsonb_array_elements(%s::jsonb) AS e (lease)
+JOIN jobs AS j ON j.uuid = e.lease->>0 AND j.lease_token = (e.lease->>1)::bigint
+WHERE j.state = 'running'
+ORDER BY j.seq
+FOR UPDATE OF j;
+
 -- name: any_to_rescue
 (SELECT 1 FROM jobs WHERE state = 'running' AND lease_expires_at <= %(now)s LIMIT 1)
 UNION ALL

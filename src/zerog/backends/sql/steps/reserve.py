@@ -47,16 +47,20 @@ def reserve_batch(txn: Txn, queues: Sequence[str], worker: str, count: int) -> l
     does not find (a paused or limited queue, a due recurrence, the next queues) is looked
     for one job at a time."""
     taken: list[Taken] = []
+    rest = queues
     if count > 1 and queues:
         params = {"queue": queues[0], "now": txn.now, "limit": count}
-        for row in txn.conn.execute(txn.q.next_ready, params).fetchall():
+        rows = txn.conn.execute(txn.q.next_ready, params).fetchall()
+        for row in rows:
             columns = columns_of(row)
             if columns["expires_at"] is not None and columns["expires_at"] <= txn.now:
                 expire_step(txn, row[0], columns["state"])
                 continue
             taken.append(start(txn, row, columns, worker))
+        if 0 < len(rows) < count:  # the fast path's conditions held, and the queue is empty:
+            rest = queues[1:]  # looking there again one job at a time would find nothing.
     while len(taken) < count:
-        one = reserve_step(txn, queues, worker)
+        one = reserve_step(txn, rest, worker)
         if one is None:
             break
         taken.append(one)
@@ -138,7 +142,7 @@ def _first_allowed(txn: Txn, queue: str, worker: str, limits: Limits) -> Taken |
 def start(txn: Txn, row: tuple[Any, ...], columns: Record, worker: str) -> Taken:
     """Make a ready job (its ``SELECT *`` row and its columns) running under a new lease."""
     lifecycle.start_run(columns, worker, txn.now)  # it changes columns only.
-    txn.conn.execute(txn.q.start_run, {**columns, "seq": row[0]})
+    txn.defer(txn.q.start_run, {**columns, "seq": row[0]})
     txn.log(row[0], "reserved", RUNNING, worker, f"attempt {columns['attempts']}")
     return row[-1], columns
 

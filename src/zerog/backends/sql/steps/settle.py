@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from zerog import flow, lifecycle
-from zerog.backends.sql.rows import Encoded, loads_list
+from zerog.backends.sql.rows import Encoded, dumps, loads_list
 from zerog.backends.sql.statements import Conn
 from zerog.backends.sql.steps.dependencies import dependencies, link
 from zerog.backends.sql.steps.effects import FINAL, changed_state
@@ -58,11 +58,33 @@ def appends(progress: Progress | None) -> bool:
     )
 
 
+def held_all(conn: Conn, leases: Sequence[Lease]) -> dict[str, Held]:
+    """:func:`held` for several leases in one statement, by uuid; a lease no longer held is
+    missing from it."""
+    pairs = dumps([[lease.uuid, lease.token] for lease in leases])
+    return {
+        row[6]: Held(
+            row[0],
+            {"attempts": row[1], "ttr_seconds": row[2], "control": row[3]},
+            bool(row[4]),
+            bool(row[5]),
+        )
+        for row in conn.execute(conn.q.held_many, (pairs,)).fetchall()
+    }
+
+
+def needs_lists(settlement: Settlement) -> bool:
+    """Whether writing this settlement needs the lists it appends to (see :func:`held`)."""
+    return settlement.error is not None or appends(settlement.progress)
+
+
 def settle_step(
-    txn: Txn, lease: Lease, settlement: Settlement, encoded: Encoded
+    txn: Txn, lease: Lease, settlement: Settlement, encoded: Encoded, job: Held | None = None
 ) -> tuple[int, Record]:
-    """End a run (see Backend.settle); returns the job's seq and its changed keys."""
-    job = held(txn.conn, lease, settlement.error is not None or appends(settlement.progress))
+    """End a run (see Backend.settle); returns the job's seq and its changed keys. ``job``:
+    the job as :func:`held_all` read it, if it did."""
+    if job is None:
+        job = held(txn.conn, lease, needs_lists(settlement))
     deps = dependencies(txn.conn, settlement.depends)  # UnknownDependency: nothing written.
     record = dict(job.record)
     state = lifecycle.apply_settlement(record, settlement, txn.now)
@@ -115,9 +137,15 @@ def settle_all(
     uuids whose lease was lost. Nothing is written for those: ``held`` is a step's first
     statement, and batched settlements have no dependencies to check after it."""
     lost = []
+    plain = [lease for lease, settlement in finished if not needs_lists(settlement)]
+    found = held_all(txn.conn, plain) if len(plain) > 1 else {}
     for (lease, settlement), json_of in zip(finished, encoded, strict=True):
+        job = found.get(lease.uuid)
+        if job is None and len(plain) > 1 and not needs_lists(settlement):
+            lost.append(lease.uuid)  # held_all did not find it: no longer held.
+            continue
         try:
-            settle_step(txn, lease, settlement, json_of)
+            settle_step(txn, lease, settlement, json_of, job)
         except ReservationLost:
             lost.append(lease.uuid)
     return lost

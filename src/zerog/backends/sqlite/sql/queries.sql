@@ -111,6 +111,19 @@ SELECT seq, attempts, ttr_seconds, control,
 FROM jobs
 WHERE uuid = :uuid AND state = 'running' AND lease_token = :token;
 
+-- name: held_many
+-- `held` for several leases at once (a batch's settlements), given as a JSON array of
+-- [uuid, token]; each row ends with the job's uuid.
+SELECT j.seq, j.attempts, j.ttr_seconds, j.control,
+       EXISTS (SELECT 1 FROM uniques WHERE job = j.seq),
+       EXISTS (SELECT 1 FROM deps WHERE on_job = j.seq),
+       j.uuid
+FROM json_each(?) AS e
+JOIN jobs AS j ON j.uuid = json_extract(e.value, '$[0]')
+    AND j.lease_token = json_extract(e.value, '$[1]')
+WHERE j.state = 'running'
+ORDER BY j.seq;
+
 -- name: any_to_rescue
 -- INDEXED BY jobs_ttl: with no ANALYZE statistics the planner would read every ready job
 -- through jobs_by_state; the partial index holds only the ready jobs that have a TTL.
