@@ -8,14 +8,18 @@ from collections.abc import Iterator
 import pytest
 
 from tests.http.conftest import Client, Serve
-from zerog import testing
-from zerog.examples import MyJobHandler
+from zerog import registry, testing
+from zerog.examples import MyJob, MyJobHandler
 from zerog.store import Store
 
 
 @pytest.fixture
 def default_store() -> Iterator[Store]:
-    """A memory store made the process's store: the seed's handler enqueues through it."""
+    """A memory store made the process's store: the seed's handler enqueues through it.
+    zerog.examples' MyJob is made the class of its type first: the seeds' tests define
+    another class of the same type, and whichever module a test process imported last
+    would otherwise run."""
+    registry.register(MyJob)
     with testing.memory_store() as store:
         yield store
 
