@@ -5,26 +5,13 @@ index of running jobs; the table is vacuumed early. Plans are read with EXPLAIN,
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
-
-from tests.backends.support import postgres_server
 from tests.backends.support.helpers import job_record
-from zerog.backends import open_backend
 from zerog.backends.postgres import PostgresBackend
 from zerog.backends.postgres._sql import PQ
 
 FINISHED = 5000
 WAITING = 300
-
-
-@pytest.fixture
-def pg() -> Iterator[PostgresBackend]:
-    backend = open_backend(postgres_server.url())
-    assert isinstance(backend, PostgresBackend)
-    yield backend
-    backend.close()
 
 
 def _plan(backend: PostgresBackend, sql: str, params: dict[str, object]) -> str:

@@ -3,27 +3,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
 
-from tests.backends.support import postgres_server
 from tests.backends.support.helpers import completed, events, put_job, take
-from zerog.backends import open_backend
 from zerog.backends.postgres import PostgresBackend
 from zerog.backends.postgres._db import PgConn
 from zerog.backends.sql.txn import Txn
 from zerog.model import ReserveRequest, Settlement, State
-
-
-@pytest.fixture
-def pg() -> Iterator[PostgresBackend]:
-    backend = open_backend(postgres_server.url())
-    assert isinstance(backend, PostgresBackend)
-    yield backend
-    backend.close()
 
 
 class Counting:
